@@ -1,0 +1,1 @@
+"""Offline classifiers: brand query matching and spaCy components that tag each mention."""

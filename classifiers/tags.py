@@ -1,0 +1,47 @@
+"""What a classifier says about a mention: a label, a score and the evidence behind it.
+
+The evidence (character spans of the text) is what lets a digest reader see *why* a post was
+tagged, instead of trusting an opaque label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A span of the analysed text (character offsets) and why it counted."""
+
+    start: int
+    end: int
+    text: str
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class TagResult:
+    """One verdict: `family` groups labels (sentiment, leak, employee, policy, complaint)."""
+
+    family: str
+    label: str
+    score: float
+    evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class BrandAnalysis:
+    """Everything the classifiers found about one post for one brand whose query matched."""
+
+    brand: str
+    terms: tuple[str, ...]
+    lang: str
+    tags: tuple[TagResult, ...]
+
+    @property
+    def sentiment(self) -> TagResult | None:
+        return next((t for t in self.tags if t.family == "sentiment"), None)

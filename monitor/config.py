@@ -1,0 +1,386 @@
+"""Settings: one TOML file, validated with pydantic, secrets only from the environment.
+
+Every problem is reported as `key: what is wrong — how to fix it`, all at once, so a user
+fixing a settings file never plays whack-a-mole with one traceback at a time.
+Relative paths (the SQLite file, local feed files, the outbox folder) are resolved against
+the folder that holds the settings file, so `--settings examples/x/settings.toml` works from
+anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from monitor.errors import SettingsError
+
+DEFAULT_SETTINGS = "settings.toml"
+SETTINGS_ENV = "VIGIA_SETTINGS"
+SMTP_PASSWORD_ENV = "VIGIA_SMTP_PASSWORD"
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_SECRET_KEYS = {"password", "smtp_password", "token", "api_key", "secret"}
+
+
+def parse_interval(value: str) -> timedelta:
+    """'15m' → 15 minutes. Raises ValueError with the accepted forms."""
+    match = _INTERVAL.match(value)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(
+            f"invalid interval {value!r} — use a positive number and a unit, like "
+            '"30s", "15m", "2h" or "1d"'
+        )
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _check_interval(value: str) -> str:
+    parse_interval(value)
+    return value
+
+
+Interval = Annotated[str, AfterValidator(_check_interval)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo in settings must never be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class StorageSettings(Strict):
+    url: str = "sqlite:///var/vigia.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+            raise ValueError(
+                f"unsupported database URL {value!r} — use sqlite:///path/to/file.db or "
+                "postgresql+psycopg://user@host:5432/dbname"
+            )
+        return value
+
+
+class HttpSettings(Strict):
+    allow_private_addresses: bool = False
+    timeout: float = Field(20.0, gt=0, le=300)
+    max_body_bytes: int = Field(10_000_000, gt=1000)
+    max_redirects: int = Field(5, ge=0, le=20)
+    per_host_concurrency: int = Field(2, ge=1, le=32)
+    retries: int = Field(2, ge=0, le=10)
+
+
+class ScheduleSettings(Strict):
+    timezone: str = "UTC"
+    digest_at: str = "08:00"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} — use an IANA name such as "
+                '"Europe/Madrid", "America/Mexico_City" or "UTC"'
+            ) from None
+        return value
+
+    @field_validator("digest_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", value):
+            raise ValueError(f'invalid time {value!r} — use 24-hour "HH:MM", like "08:00"')
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def digest_time(self) -> time:
+        hours, minutes = self.digest_at.split(":")
+        return time(int(hours), int(minutes))
+
+
+class Recipients(Strict):
+    digest: list[str] = []
+    alerts: list[str] = []
+
+    @field_validator("digest", "alerts")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not re.match(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", address):
+                raise ValueError(
+                    f"{address!r} is not an email address — write plain addresses like "
+                    '"comms@example.com"'
+                )
+        return value
+
+
+class EmailSettings(Strict):
+    from_: str = Field("Vigía <vigia@localhost>", alias="from")
+    smtp_host: str = ""
+    smtp_port: int = Field(587, gt=0, lt=65536)
+    starttls: bool = True
+    ssl: bool = False
+    username: str = ""
+    outbox_dir: str = "var/outbox"
+    language: str = "en"
+    recipients: Recipients = Recipients()
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in ("en", "es"):
+            raise ValueError(f'unsupported language {value!r} — use "en" or "es"')
+        return value
+
+    @model_validator(mode="after")
+    def _tls_modes(self) -> EmailSettings:
+        if self.ssl and self.starttls:
+            raise ValueError(
+                "ssl and starttls are both true — use ssl = true (port 465) or "
+                "starttls = true (port 587), not both"
+            )
+        return self
+
+
+class Employee(Strict):
+    name: str = Field(min_length=1)
+    handles: list[str] = []
+
+
+class BrandSettings(Strict):
+    name: str = Field(min_length=1)
+    query: str = ""
+    competitors: list[str] = []
+    employees: list[Employee] = []
+    codenames: list[str] = []
+    internal_domains: list[str] = []
+    contact_points: list[str] = []
+
+    @model_validator(mode="after")
+    def _query_parses(self) -> BrandSettings:
+        from classifiers.query import QuerySyntaxError, compile_query
+
+        try:
+            compile_query(self.effective_query)
+        except QuerySyntaxError as exc:
+            raise ValueError(
+                f"cannot parse query {self.effective_query!r}: {exc} — use Lucene syntax: "
+                'terms, "exact phrases", AND / OR / NOT, parentheses, @handles and #tags'
+            ) from None
+        return self
+
+    @property
+    def effective_query(self) -> str:
+        """The query, or the quoted brand name when none is given."""
+        return self.query.strip() or f'"{self.name}"'
+
+
+class SourceSettings(BaseModel):
+    """Common keys of a `[[sources]]` entry; the rest belongs to the connector's Options."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str = Field(min_length=1)
+    kind: str = Field(min_length=1)
+    every: Interval | None = None
+    enabled: bool = True
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Secrets(BaseSettings):
+    """Secrets come from environment variables only, never from settings.toml."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_", extra="ignore")
+
+    smtp_password: SecretStr | None = None
+
+
+class Settings(Strict):
+    storage: StorageSettings = StorageSettings()
+    http: HttpSettings = HttpSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    email: EmailSettings = EmailSettings()
+    brands: list[BrandSettings] = Field(min_length=1)
+    sources: list[SourceSettings] = []
+    base_dir: Path = Path(".")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        for label, names in (
+            ("sources", [s.name for s in self.sources]),
+            ("brands", [b.name for b in self.brands]),
+        ):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{label}: duplicate name {dupes[0]!r} — give each a unique name")
+        return self
+
+    def resolve_path(self, value: str | Path) -> Path:
+        """A path from settings, relative to the settings file's folder."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    @property
+    def database_url(self) -> str:
+        """The storage URL with a relative SQLite path anchored at the settings folder."""
+        url = self.storage.url
+        prefix, _, rest = url.partition(":///")
+        if prefix.startswith("sqlite") and rest and rest != ":memory:" and not rest.startswith("/"):
+            return f"{prefix}:///{self.resolve_path(rest)}"
+        return url
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.resolve_path(self.email.outbox_dir)
+
+    @property
+    def secrets(self) -> Secrets:
+        return Secrets()
+
+    def source(self, name: str) -> SourceSettings | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+
+def _key(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    """('sources', 1, 'every') → 'sources[1].every' (naming the source when it has a name)."""
+    parts: list[str] = []
+    node: Any = data
+    for item in loc:
+        if isinstance(item, int):
+            name = node[item].get("name") if isinstance(node, list) and item < len(node) and isinstance(node[item], dict) else None
+            parts[-1] += f"[{item}]" + (f" ({name!r})" if name else "")
+        elif item in ("function-after", "function-before"):
+            continue
+        else:
+            parts.append(str(item))
+        try:
+            node = node[item]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return ".".join(parts)
+
+
+_FIXES = {
+    "missing": "add it",
+    "extra_forbidden": "remove it or check its spelling against README.md",
+    "bool_parsing": "use true or false (no quotes)",
+    "bool_type": "use true or false (no quotes)",
+    "int_parsing": "use a whole number (no quotes)",
+    "int_type": "use a whole number (no quotes)",
+    "float_parsing": "use a number (no quotes)",
+    "list_type": 'use a list, like ["a", "b"]',
+    "string_type": 'use a quoted string, like "text"',
+    "too_short": "it must not be empty",
+}
+
+
+def _problems(error: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(x for x in item["loc"] if not (isinstance(x, str) and x.startswith("function")))
+        message = item["msg"].removeprefix("Value error, ")
+        fix = _FIXES.get(item["type"])
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting"
+        if fix and "—" not in message:
+            message = f"{message} — {fix}"
+        problems.append((_key(loc, data), message))
+    return problems
+
+
+def _reject_inline_secrets(data: dict[str, Any]) -> list[tuple[str, str]]:
+    problems = []
+    for key in _SECRET_KEYS & set(data.get("email", {})):
+        problems.append(
+            (f"email.{key}", f"secrets do not belong in the settings file — remove it and set "
+             f"the environment variable {SMTP_PASSWORD_ENV} instead")
+        )
+    for index, source in enumerate(data.get("sources", []) or []):
+        for key in _SECRET_KEYS & set(source if isinstance(source, dict) else {}):
+            problems.append(
+                (f"sources[{index}].{key}", "secrets do not belong in the settings file — "
+                 "remove it and name an environment variable with the connector's *_env option")
+            )
+    return problems
+
+
+def _validate_sources(settings: Settings) -> list[tuple[str, str]]:
+    """Check each source's kind exists and its options fit that connector's Options model."""
+    from connectors import registry
+
+    problems: list[tuple[str, str]] = []
+    kinds = registry.available()
+    for index, source in enumerate(settings.sources):
+        key = f"sources[{index}] ({source.name!r})"
+        connector = kinds.get(source.kind)
+        if connector is None:
+            known = ", ".join(sorted(kinds)) or "none installed"
+            problems.append((f"{key}.kind", f"unknown source kind {source.kind!r} — use one of: {known}"))
+            continue
+        try:
+            connector.Options.model_validate(source.options, context={"base_dir": settings.base_dir})
+        except ValidationError as exc:
+            for sub_key, message in _problems(exc, source.options):
+                problems.append((f"{key}.{sub_key}" if sub_key else key, message))
+    return problems
+
+
+def parse_settings(data: dict[str, Any], base_dir: Path, path: str | None = None) -> Settings:
+    """Validate an already-parsed TOML document; raises SettingsError listing every problem."""
+    problems = _reject_inline_secrets(data)
+    try:
+        settings = Settings.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as exc:
+        raise SettingsError(problems + _problems(exc, data), path) from None
+    problems += _validate_sources(settings)
+    if problems:
+        raise SettingsError(problems, path)
+    return settings
+
+
+def settings_path(explicit: str | Path | None = None) -> Path:
+    return Path(explicit or os.environ.get(SETTINGS_ENV) or DEFAULT_SETTINGS)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read and validate the settings file (`--settings`, `$VIGIA_SETTINGS`, ./settings.toml)."""
+    file = settings_path(path)
+    if not file.is_file():
+        raise SettingsError(
+            [("", "settings file not found — copy examples/settings.example.toml to "
+              "settings.toml or pass --settings PATH")],
+            str(file),
+        )
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError([("", f"not valid TOML: {exc} — check quotes and brackets there")], str(file)) from None
+    except UnicodeDecodeError:
+        raise SettingsError([("", "not UTF-8 text — save the file as UTF-8")], str(file)) from None
+    return parse_settings(data, file.resolve().parent, str(file))

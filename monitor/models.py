@@ -1,0 +1,195 @@
+"""The database schema as typed SQLAlchemy 2 models.
+
+Unique constraints carry the "never duplicate" promise: a post is unique per (source,
+external id); the same story seen by two sources is one `Mention` (same text fingerprint)
+with two `MentionSource` rows; a tag is unique per (mention, brand, label); an email is
+unique per outbox key. Several workers inserting the same thing therefore cannot duplicate
+it. Changing anything here needs a new Alembic revision in monitor/migrations/versions/.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware UTC datetimes; SQLite drops tzinfo, so it is put back on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Source(Base):
+    """One configured source and its incremental state, updated with the posts it produced."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    cursor: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    seen_ids: Mapped[list[Any]] = mapped_column(default=list)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_warning: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_new_at: Mapped[datetime | None]
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    mentions_stored: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Mention(Base):
+    """One story or post, however many sources carried it."""
+
+    __tablename__ = "mentions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str | None] = mapped_column(String(300))
+    author_handle: Mapped[str | None] = mapped_column(String(300))
+    lang: Mapped[str | None] = mapped_column(String(10))
+    published_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime] = mapped_column(index=True)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    media: Mapped[list[Any]] = mapped_column(default=list)
+    reach: Mapped[int] = mapped_column(Integer, default=0)
+
+    sources: Mapped[list[MentionSource]] = relationship(
+        back_populates="mention", cascade="all, delete-orphan", order_by="MentionSource.id"
+    )
+    brands: Mapped[list[BrandMatch]] = relationship(
+        back_populates="mention", cascade="all, delete-orphan", order_by="BrandMatch.id"
+    )
+    tags: Mapped[list[Tag]] = relationship(
+        back_populates="mention", cascade="all, delete-orphan", order_by="Tag.id"
+    )
+
+
+class MentionSource(Base):
+    """Where a mention was seen: unique per (source, external id)."""
+
+    __tablename__ = "mention_sources"
+    __table_args__ = (UniqueConstraint("source_id", "external_id", name="uq_source_external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(512))
+    url: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime]
+
+    mention: Mapped[Mention] = relationship(back_populates="sources")
+    source: Mapped[Source] = relationship()
+
+
+class BrandMatch(Base):
+    """A mention matched a brand's query; `terms` are the query terms that matched."""
+
+    __tablename__ = "brand_matches"
+    __table_args__ = (
+        UniqueConstraint("mention_id", "brand", name="uq_brand_match"),
+        Index("ix_brand_matches_brand", "brand"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"))
+    brand: Mapped[str] = mapped_column(String(200))
+    terms: Mapped[list[Any]] = mapped_column(default=list)
+
+    mention: Mapped[Mention] = relationship(back_populates="brands")
+
+
+class Tag(Base):
+    """A classifier's verdict about a mention for one brand, with the evidence behind it."""
+
+    __tablename__ = "tags"
+    __table_args__ = (
+        UniqueConstraint("mention_id", "brand", "label", name="uq_tag"),
+        Index("ix_tags_brand_label", "brand", "label"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"))
+    brand: Mapped[str] = mapped_column(String(200))
+    family: Mapped[str] = mapped_column(String(50))
+    label: Mapped[str] = mapped_column(String(80))
+    score: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[list[Any]] = mapped_column(default=list)
+
+    mention: Mapped[Mention] = relationship(back_populates="tags")
+
+
+class OutboxMessage(Base):
+    """An email written before it is sent; its Message-ID and bytes never change on retry."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    subject: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[list[Any]] = mapped_column(default=list)
+    message: Mapped[bytes] = mapped_column(LargeBinary)
+    html: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class DigestRun(Base):
+    """Which period a day's digest covered, so the next one starts where it ended."""
+
+    __tablename__ = "digest_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    forced: Mapped[bool] = mapped_column(default=False)
+    outbox_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime]

@@ -1,0 +1,87 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when configured), settings, corpora."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from monitor.config import Settings, parse_settings
+from monitor.storage import Database, make_engine, open_database
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("VIGIA_SHARED_DIR", REPO.parent / "shared"))
+POSTGRES_URL = os.environ.get("VIGIA_TEST_DATABASE_URL", "")
+
+
+def _database_backends() -> list[Any]:
+    backends: list[Any] = ["sqlite"]
+    if POSTGRES_URL:
+        backends.append(pytest.param("postgresql", marks=pytest.mark.postgres))
+    return backends
+
+
+def _reset_postgres(url: str) -> None:
+    """Each test starts from an empty schema on the dedicated `test` database."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=_database_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated-from-nothing database URL: SQLite always, PostgreSQL when configured."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'vigia.db'}"
+    _reset_postgres(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = open_database(database_url)
+    yield database
+    database.dispose()
+
+
+BASE_SETTINGS: dict[str, Any] = {
+    "brands": [
+        {
+            "name": "Calderix",
+            "query": '"Calderix" OR @calderix OR #calderix NOT "Calle Calderix"',
+            "competitors": ["Fonaris", "Redalia"],
+        }
+    ],
+    "schedule": {"timezone": "Europe/Madrid", "digest_at": "08:00"},
+    "email": {
+        "from": "Vigía <vigia@example.com>",
+        "recipients": {"digest": ["comms@example.com"], "alerts": ["crisis@example.com"]},
+    },
+}
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Build validated Settings from BASE_SETTINGS plus overrides (top-level keys replaced)."""
+
+    def build(database_url: str | None = None, **overrides: Any) -> Settings:
+        data = {**BASE_SETTINGS, **overrides}
+        if database_url:
+            data["storage"] = {"url": database_url}
+        return parse_settings(data, tmp_path)
+
+    return build
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """../shared (recorded corpora, eval sets); skipped with a reason in a user's clone."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared corpora not found at {SHARED} (set VIGIA_SHARED_DIR); CI always has them")
+    return SHARED
