@@ -1,0 +1,35 @@
+# Vigía — the two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+READY  := $(VENV)/.ready
+
+.PHONY: demo test bench lint install clean
+
+# The environment is rebuilt when pyproject.toml changes.
+$(READY): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Vigía needs Python 3.11 or newer (set PYTHON=python3.12, for example)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	touch $(READY)
+
+install: $(READY)
+
+## One full monitoring pass on the bundled demo data (no network needed).
+demo: $(READY)
+	$(BIN)/monitor --settings settings.toml run --once
+
+## The test suite (SQLite always; PostgreSQL too when VIGIA_TEST_DATABASE_URL is set).
+test: $(READY)
+	$(BIN)/python -m pytest -q
+
+## Benchmarks: ratios against baselines measured in the same run.
+bench: $(READY)
+	$(BIN)/python -m benchmarks
+
+lint: $(READY)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

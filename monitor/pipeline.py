@@ -1,0 +1,162 @@
+"""One run of one source: fetch → match → classify → store, state included, in one transaction.
+
+A crash anywhere leaves either the old state and none of the run's mentions, or the new state
+and all of them, so a rerun never loses or duplicates a mention. Failures are handled here,
+once, by class: a `SourceError` is recorded on the source (and reported by `monitor sources`
+and the digest); anything unexpected is logged with its traceback and recorded the same way,
+and never stops the other sources.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from classifiers.analyzer import Analyzer
+from classifiers.tags import BrandAnalysis
+from connectors.base import FetchResult
+from monitor.config import Settings, SourceSettings
+from monitor.errors import SourceError
+from monitor.http import HttpClient
+from monitor.mention_store import store_matches
+from monitor.rawpost import RawPost
+from monitor.sources import build_connector
+from monitor.source_state import read_state, record_failure, record_success, source_row, write_state
+from monitor.storage import Database
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class RunReport:
+    """What one source run did, for progress bars, logs and `monitor fetch`."""
+
+    source: str
+    fetched: int = 0
+    matched: int = 0
+    new_mentions: int = 0
+    new_sightings: int = 0
+    not_modified: bool = False
+    warning: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Pipeline:
+    """Runs sources against one database with one shared HTTP client and one analyzer."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        http: HttpClient | None = None,
+        analyzer: Analyzer | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.http = http or HttpClient(settings.http)
+        self.analyzer = analyzer or Analyzer(settings.brands)
+        self.clock = clock
+        # spaCy pipelines are not documented as thread-safe, and analysis is CPU-bound under
+        # the GIL anyway: worker threads overlap their I/O, not their classification.
+        self._analysis_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def run_source(self, source: SourceSettings) -> RunReport:
+        report = RunReport(source=source.name)
+        started = time.perf_counter()
+        try:
+            self._run(source, report)
+        except SourceError as exc:
+            report.error = str(exc)
+            self._record_failure(source, report.error)
+        except Exception as exc:  # a bug or an unforeseen input: report it, keep going
+            log.exception("source %s failed unexpectedly", source.name)
+            report.error = f"internal error: {type(exc).__name__}: {exc}"
+            self._record_failure(source, report.error)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def run_sources(
+        self,
+        sources: Sequence[SourceSettings] | None = None,
+        *,
+        workers: int = 4,
+        on_done: Callable[[RunReport], None] | None = None,
+    ) -> list[RunReport]:
+        """Run several sources in parallel threads; per-host limits live in the HTTP client."""
+        chosen = [s for s in (sources if sources is not None else self.settings.sources) if s.enabled]
+        reports: list[RunReport] = []
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen) or 1))) as pool:
+            futures = [pool.submit(self.run_source, source) for source in chosen]
+            for future in as_completed(futures):
+                report = future.result()
+                reports.append(report)
+                if on_done:
+                    on_done(report)
+        order = {s.name: i for i, s in enumerate(chosen)}
+        return sorted(reports, key=lambda r: order[r.source])
+
+    def _run(self, source: SourceSettings, report: RunReport) -> None:
+        with self.db.transaction() as session:
+            state = read_state(source_row(session, source.name, source.kind))
+        result = build_connector(self.settings, source, self.http, self.clock()).fetch(state)
+        report.fetched = len(result.posts)
+        report.not_modified = result.not_modified
+        report.warning = result.warning
+        analyses = []
+        if result.posts:
+            with self._analysis_lock:
+                analyses = self.analyzer.analyse(result.posts)
+        matched = [(post, found) for post, found in zip(result.posts, analyses, strict=True) if found]
+        report.matched = len(matched)
+        for attempt in (1, 2):
+            try:
+                self._store(source, result, matched, report)
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                log.info("source %s: concurrent write detected, retrying the store", source.name)
+
+    def _store(
+        self,
+        source: SourceSettings,
+        result: FetchResult,
+        matched: list[tuple[RawPost, list[BrandAnalysis]]],
+        report: RunReport,
+    ) -> None:
+        now = self.clock()
+        with self.db.transaction() as session:
+            row = source_row(session, source.name, source.kind, lock=True)
+            counts = store_matches(session, row, matched, now)
+            write_state(row, result.new_state)
+            record_success(row, now, result.warning, len(result.posts), counts.new_mentions)
+        report.new_mentions = counts.new_mentions
+        report.new_sightings = counts.new_sightings
+
+    def _record_failure(self, source: SourceSettings, message: str) -> None:
+        try:
+            with self.db.transaction() as session:
+                record_failure(source_row(session, source.name, source.kind, lock=True), message, self.clock())
+        except Exception:
+            log.exception("could not record the failure of source %s", source.name)

@@ -1,0 +1,79 @@
+"""Read-side queries used by the command line (`monitor mentions`, `monitor sources`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from monitor.models import BrandMatch, Mention, MentionSource, Source, Tag
+
+
+def find_mentions(
+    session: Session,
+    *,
+    brand: str | None = None,
+    since: datetime | None = None,
+    tag: str | None = None,
+    limit: int | None = None,
+) -> Iterator[Mention]:
+    """Newest first; `tag` matches a tag label (e.g. "negative") for the brand if given."""
+    query = (
+        select(Mention)
+        .options(
+            selectinload(Mention.sources).selectinload(MentionSource.source),
+            selectinload(Mention.brands),
+            selectinload(Mention.tags),
+        )
+        .order_by(Mention.first_seen_at.desc(), Mention.id.desc())
+    )
+    if brand:
+        query = query.where(Mention.brands.any(BrandMatch.brand == brand))
+    if since:
+        query = query.where(Mention.first_seen_at >= since)
+    if tag:
+        condition = Tag.label == tag
+        if brand:
+            condition = condition & (Tag.brand == brand)
+        query = query.where(Mention.tags.any(condition))
+    if limit is not None:
+        query = query.limit(limit)
+    # Stream in chunks: `--json` with no limit must not load every mention into memory.
+    yield from session.scalars(query.execution_options(yield_per=500))
+
+
+def mention_as_dict(mention: Mention) -> dict[str, Any]:
+    """The stable JSON shape of `monitor mentions --json` (one object per line)."""
+    return {
+        "id": mention.id,
+        "title": mention.title,
+        "text": mention.text,
+        "url": mention.url,
+        "urls": [s.url for s in mention.sources if s.url],
+        "sources": [s.source.name for s in mention.sources],
+        "author": mention.author,
+        "author_handle": mention.author_handle,
+        "lang": mention.lang,
+        "published_at": mention.published_at.isoformat() if mention.published_at else None,
+        "first_seen_at": mention.first_seen_at.isoformat(),
+        "metrics": mention.metrics,
+        "reach": mention.reach,
+        "brands": [b.brand for b in mention.brands],
+        "tags": [
+            {
+                "brand": t.brand,
+                "family": t.family,
+                "label": t.label,
+                "score": t.score,
+                "evidence": t.evidence,
+            }
+            for t in mention.tags
+        ],
+    }
+
+
+def list_sources(session: Session) -> list[Source]:
+    return list(session.scalars(select(Source).order_by(Source.name)))

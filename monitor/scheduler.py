@@ -1,0 +1,117 @@
+"""The long-running service: APScheduler jobs for every source, the digest and the outbox.
+
+Each source is an interval job with jitter (so sources do not all fire on the same second),
+`max_instances=1` (a slow source never overlaps itself) and `coalesce` (after a pause, missed
+runs collapse into one). The digest is a cron job at `[schedule] digest_at` in the configured
+time zone; the outbox is retried every minute. SIGINT/SIGTERM stop the scheduler cleanly,
+letting running jobs finish (every run is one transaction, so even a hard kill loses nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from connectors.registry import get as get_connector
+from monitor.config import Settings, SourceSettings, parse_interval
+from monitor.pipeline import Pipeline, RunReport
+from monitor.service import deliver_outbox, send_digest
+
+log = logging.getLogger(__name__)
+OUTBOX_EVERY = timedelta(minutes=1)
+
+
+def source_interval(source: SourceSettings) -> timedelta:
+    """The source's `every`, or its connector's default."""
+    if source.every:
+        return parse_interval(source.every)
+    connector = get_connector(source.kind)
+    return parse_interval(connector.default_every if connector else "30m")
+
+
+def jitter_seconds(interval: timedelta) -> int:
+    """Up to 10% of the interval, at most 5 minutes."""
+    return int(min(300, interval.total_seconds() * 0.1))
+
+
+def _log_report(report: RunReport) -> None:
+    if report.error:
+        log.warning("source %s failed: %s", report.source, report.error)
+    else:
+        log.info(
+            "source %s: %d items, %d matched, %d new mentions%s",
+            report.source, report.fetched, report.matched, report.new_mentions,
+            " (not modified)" if report.not_modified else "",
+        )
+
+
+def build_scheduler(settings: Settings, pipeline: Pipeline, workers: int = 4) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(max_workers=workers)},
+        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
+        timezone=settings.schedule.zone,
+    )
+    for source in settings.sources:
+        if not source.enabled:
+            continue
+        interval = source_interval(source)
+        scheduler.add_job(
+            lambda s=source: _log_report(pipeline.run_source(s)),
+            IntervalTrigger(seconds=int(interval.total_seconds()), jitter=jitter_seconds(interval)),
+            id=f"source:{source.name}",
+            name=f"fetch {source.name}",
+            next_run_time=None,
+        )
+    digest_time = settings.schedule.digest_time
+    scheduler.add_job(
+        lambda: send_digest(settings, pipeline.db, now=pipeline.clock()),
+        CronTrigger(hour=digest_time.hour, minute=digest_time.minute, timezone=settings.schedule.zone),
+        id="digest",
+        name="daily digest",
+    )
+    scheduler.add_job(
+        lambda: deliver_outbox(settings, pipeline.db, now=pipeline.clock()),
+        IntervalTrigger(seconds=int(OUTBOX_EVERY.total_seconds())),
+        id="outbox",
+        name="deliver outbox",
+    )
+    return scheduler
+
+
+def serve(
+    settings: Settings,
+    pipeline: Pipeline,
+    *,
+    stop: threading.Event | None = None,
+    on_started: Callable[[BackgroundScheduler], None] | None = None,
+) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set), then shut down cleanly."""
+    stop = stop or threading.Event()
+    scheduler = build_scheduler(settings, pipeline)
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("received %s, stopping after running jobs finish", signal.Signals(signum).name)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+    scheduler.start()
+    for job in scheduler.get_jobs():
+        if job.id.startswith("source:"):
+            job.modify(next_run_time=pipeline.clock())
+    log.info("Vigía running: %d sources, digest at %s %s", len(settings.sources),
+             settings.schedule.digest_at, settings.schedule.timezone)
+    if on_started:
+        on_started(scheduler)
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    log.info("Vigía stopped")

@@ -1,0 +1,19 @@
+"""Turning a `[[sources]]` entry into a ready connector (one place, used by runs and checks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from connectors.base import Connector, ConnectorContext
+from connectors.registry import get as get_connector
+from monitor.config import Settings, SourceSettings
+from monitor.errors import SourceMisconfigured
+from monitor.http import HttpClient
+
+
+def build_connector(settings: Settings, source: SourceSettings, http: HttpClient, now: datetime) -> Connector:
+    cls = get_connector(source.kind)
+    if cls is None:
+        raise SourceMisconfigured(f"unknown source kind {source.kind!r}")
+    options = cls.Options.model_validate(source.options, context={"base_dir": settings.base_dir})
+    return cls(source.name, options, ConnectorContext(http=http, base_dir=settings.base_dir, now=now))
