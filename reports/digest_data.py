@@ -87,6 +87,11 @@ class MentionItem:
     def sources(self) -> list[str]:
         return list(dict.fromkeys(link.source for link in self.links))
 
+    @property
+    def excerpt_plain(self) -> str:
+        """The excerpt for the plain-text part, evidence marked as [[this]]."""
+        return "".join(f"[[{s.text}]]" if s.mark else s.text for s in self.excerpt)
+
 
 @dataclass(frozen=True)
 class BrandDigest:

@@ -15,7 +15,7 @@ LANGUAGES = ("en", "es")
 _STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "digest": "Daily digest",
-        "subject": "Vigía daily digest {day}: {total} mentions, {negative} negative",
+        "subject": "Vigía daily digest, {day} — mentions: {total}, negative: {negative}",
         "period": "Period",
         "mentions": "mentions",
         "negative": "negative",
@@ -41,7 +41,7 @@ _STRINGS: dict[str, dict[str, str]] = {
     },
     "es": {
         "digest": "Resumen diario",
-        "subject": "Resumen diario de Vigía {day}: {total} menciones, {negative} negativas",
+        "subject": "Resumen diario de Vigía, {day} — menciones: {total}, negativas: {negative}",
         "period": "Periodo",
         "mentions": "menciones",
         "negative": "negativas",

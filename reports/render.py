@@ -19,7 +19,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -81,7 +80,9 @@ def environment() -> Environment:
 
 @lru_cache(maxsize=1)
 def _inliner() -> css_inline.CSSInliner:
-    css = resources.files("reports").joinpath("templates/email.css").read_text(encoding="utf-8")
+    env = environment()
+    assert env.loader is not None
+    css = env.loader.get_source(env, "email.css")[0]  # same lookup as the templates
     return css_inline.CSSInliner(
         extra_css=css, load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False
     )
@@ -94,5 +95,5 @@ def render_email(template: str, context: Mapping[str, Any]) -> RenderedEmail:
     subject = one_line(getattr(text_module, "subject", ""))
     if not subject:
         raise ValueError(f"templates/{template}.txt must set a subject with {{% set subject %}}")
-    html = env.get_template(f"{template}.html").render(context)
+    html = env.get_template(f"{template}.html").render({**context, "subject": subject})
     return RenderedEmail(subject=subject, html=_inliner().inline(html), text=str(text_module))

@@ -1,0 +1,289 @@
+"""Feed bytes → RawPost list: a pure function, tested directly on recorded bodies.
+
+feedparser does the hard part (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, CDF, encodings, dates). We
+call it on bytes we fetched ourselves, with the response headers so that the HTTP charset and
+Content-Location rules apply, and with HTML sanitising and relative-URI rewriting switched
+off: we keep plain text, not HTML, and those passes are most of feedparser's run time. JSON
+Feed (1.0/1.1), which feedparser 6.0 does not read, is parsed here with `json`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from connectors.html_text import html_to_text, plain_text
+from monitor.rawpost import RawPost
+
+log = logging.getLogger("vigia.feeds")
+
+_MIN_YEAR, _MAX_YEAR = 1970, 2100
+_JSONFEED_VERSION = "https://jsonfeed.org/version/"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """What one feed body holds. `is_feed` is False for bodies that are no feed at all."""
+
+    posts: list[RawPost] = field(default_factory=list)
+    title: str | None = None
+    bozo: bool = False
+    bozo_message: str | None = None
+    skipped: int = 0
+    is_feed: bool = True
+    version: str = ""
+
+
+def parse_feed(
+    content: bytes,
+    *,
+    source: str,
+    headers: Mapping[str, str] | None = None,
+    base_url: str | None = None,
+) -> ParsedFeed:
+    """Parse a feed body (RSS, Atom, RDF, CDF or JSON Feed) into RawPosts.
+
+    `headers` are the HTTP response headers (charset, Content-Location, Content-Language);
+    `base_url` is the URL the body was fetched from, for resolving relative links.
+    """
+    lower = {k.lower(): v for k, v in (headers or {}).items()}
+    if _looks_like_json(content, lower.get("content-type", "")):
+        return parse_json_feed(content, source=source, base_url=base_url)
+    if base_url:
+        lower["content-location"] = urljoin(base_url, lower.get("content-location", ""))
+    # BytesIO: feedparser treats a bare str/bytes argument as a possible URL or file path.
+    result = feedparser.parse(
+        io.BytesIO(content),
+        response_headers=lower,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    feed = result.get("feed", {})
+    feed_lang = _language(feed.get("language") or lower.get("content-language"))
+    feed_link = feed.get("link") or base_url
+    posts: list[RawPost] = []
+    skipped = 0
+    for entry in result.get("entries", ()):
+        try:
+            posts.append(_entry_post(entry, source, feed_link, feed_lang))
+        except Exception as exc:  # one odd item must never stop the rest of the feed
+            skipped += 1
+            log.debug("skipping an item of %s: %r", source, exc)
+    bozo = bool(result.get("bozo"))
+    version = result.get("version") or ""
+    exc = result.get("bozo_exception")
+    return ParsedFeed(
+        posts=posts,
+        title=_text(feed.get("title_detail"), feed.get("title")) or None,
+        bozo=bozo,
+        bozo_message=_describe(exc) if bozo and exc is not None else None,
+        skipped=skipped,
+        is_feed=bool(posts or skipped) or (bool(version) and (not bozo or _harmless(exc))),
+        version=version,
+    )
+
+
+def _entry_post(
+    entry: Mapping[str, Any], source: str, feed_link: str | None, feed_lang: str | None
+) -> RawPost:
+    title = _text(entry.get("title_detail"), entry.get("title"))
+    text = _body(entry)
+    link = _http_url(entry.get("link"), feed_link)
+    external_id = (entry.get("id") or "").strip() or link or _content_id(title, text)
+    author = entry.get("author_detail", {}).get("name") or entry.get("author")
+    detail = entry.get("title_detail") or entry.get("summary_detail") or {}
+    lang = _language(detail.get("language")) or feed_lang
+    return RawPost(
+        source=source,
+        external_id=external_id,
+        url=link,
+        author=plain_text(author) or None,
+        title=title or None,
+        text=text,
+        published_at=_when(
+            entry.get("published_parsed")
+            or entry.get("updated_parsed")
+            or entry.get("created_parsed")
+        ),
+        lang=lang,
+        metrics=_metrics(entry),
+        media=_media(entry, feed_link),
+    )
+
+
+def _text(detail: Mapping[str, Any] | None, fallback: str | None = None) -> str:
+    """Plain text of a feedparser text construct, stripping markup only when it is HTML."""
+    if detail:
+        value = detail.get("value") or ""
+        kind = detail.get("type") or ""
+        return plain_text(value) if kind == "text/plain" else html_to_text(value)
+    return html_to_text(fallback)
+
+
+def _body(entry: Mapping[str, Any]) -> str:
+    """The richest body: the longest of content[] and summary (raw length, cheap)."""
+    best: Mapping[str, Any] | None = None
+    for detail in (*entry.get("content", ()), entry.get("summary_detail")):
+        if detail and len(detail.get("value") or "") > len((best or {}).get("value") or ""):
+            best = detail
+    if best is None:
+        return html_to_text(entry.get("summary"))
+    return _text(best)
+
+
+def _content_id(title: str, text: str) -> str:
+    digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
+    return f"sha256:{digest}"
+
+
+def _http_url(value: str | None, base: str | None) -> str | None:
+    """An absolute http(s) URL or None: links end up as hrefs in emails, so no javascript:."""
+    if not value:
+        return None
+    value = value.strip()
+    if base and not urlsplit(value).scheme:
+        value = urljoin(base, value)
+    return value if urlsplit(value).scheme in ("http", "https") else None
+
+
+def _when(parsed: time.struct_time | tuple[int, ...] | None) -> datetime | None:
+    """feedparser's UTC struct_time → aware datetime; None for absent or absurd dates."""
+    if not parsed:
+        return None
+    try:
+        stamp = calendar.timegm((*tuple(parsed)[:6], 0, 0, 0))
+        when = datetime.fromtimestamp(stamp, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    return when if _MIN_YEAR <= when.year <= _MAX_YEAR else None
+
+
+def _language(value: str | None) -> str | None:
+    """'es-ES' → 'es'; None for empty or non-language values."""
+    if not value:
+        return None
+    primary = value.strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if 2 <= len(primary) <= 3 and primary.isalpha() else None
+
+
+def _media(entry: Mapping[str, Any], base: str | None) -> tuple[str, ...]:
+    urls: list[str] = []
+    for item in entry.get("enclosures", ()):
+        urls.append(item.get("href") or item.get("url") or "")
+    for key in ("media_content", "media_thumbnail"):
+        for item in entry.get(key, ()) or ():
+            if isinstance(item, Mapping):
+                urls.append(item.get("url") or "")
+    resolved = (_http_url(u, base) for u in urls if u)
+    return tuple(dict.fromkeys(u for u in resolved if u))
+
+
+def _metrics(entry: Mapping[str, Any]) -> dict[str, int]:
+    """YouTube's media:statistics views and media:starRating count; nothing for plain feeds."""
+    metrics: dict[str, int] = {}
+    for key, sub, name in (("media_statistics", "views", "views"),
+                           ("media_starrating", "count", "likes")):
+        holder = entry.get(key)
+        value = holder.get(sub) if isinstance(holder, Mapping) else None
+        if isinstance(value, str) and value.strip().isdigit():
+            metrics[name] = int(value)
+    return metrics
+
+
+def _harmless(exc: BaseException | None) -> bool:
+    """feedparser's 'things nobody cares about': a wrong content type or charset label."""
+    return isinstance(exc, feedparser.ThingsNobodyCaresAboutButMe)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
+
+
+# -- JSON Feed ---------------------------------------------------------------------------
+def _looks_like_json(content: bytes, content_type: str) -> bool:
+    if "json" in content_type.lower():
+        return True
+    return content[:64].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+
+
+def parse_json_feed(content: bytes, *, source: str, base_url: str | None = None) -> ParsedFeed:
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1); anything else is not a feed."""
+    try:
+        doc = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return ParsedFeed(bozo=True, bozo_message=f"invalid JSON: {exc}", is_feed=False)
+    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(_JSONFEED_VERSION):
+        message = "JSON without a jsonfeed.org version"
+        return ParsedFeed(bozo=True, bozo_message=message, is_feed=False)
+    base = doc.get("home_page_url") or base_url
+    feed_lang = _language(doc.get("language"))
+    posts: list[RawPost] = []
+    skipped = 0
+    items = doc.get("items")
+    for item in items if isinstance(items, list) else ():
+        try:
+            posts.append(_json_item(item, source, base, feed_lang, doc))
+        except Exception as exc:  # one odd item must never stop the rest of the feed
+            skipped += 1
+            log.debug("skipping an item of %s: %r", source, exc)
+    return ParsedFeed(
+        posts=posts,
+        title=plain_text(str(doc.get("title") or "")) or None,
+        skipped=skipped,
+        is_feed=True,
+        version="json" + str(doc["version"]).rsplit("/", 1)[-1].replace(".", ""),
+    )
+
+
+def _json_item(
+    item: dict[str, Any], source: str, base: str | None, feed_lang: str | None, doc: dict[str, Any]
+) -> RawPost:
+    title = plain_text(str(item.get("title") or ""))
+    if item.get("content_html"):
+        text = html_to_text(str(item["content_html"]))
+    else:
+        text = plain_text(str(item.get("content_text") or item.get("summary") or ""))
+    link = _http_url(item.get("url") or item.get("external_url"), base)
+    raw_id = item.get("id")
+    external_id = str(raw_id).strip() if raw_id not in (None, "") else ""
+    authors = item.get("authors") or doc.get("authors") or []
+    author = item.get("author") or doc.get("author") or (authors[0] if authors else None)
+    name = author.get("name") if isinstance(author, dict) else None
+    media = [a.get("url") for a in item.get("attachments") or () if isinstance(a, dict)]
+    media += [item.get("image"), item.get("banner_image")]
+    return RawPost(
+        source=source,
+        external_id=external_id or link or _content_id(title, text),
+        url=link,
+        author=plain_text(name) or None,
+        title=title or None,
+        text=text,
+        published_at=_iso_date(item.get("date_published") or item.get("date_modified")),
+        lang=_language(item.get("language")) or feed_lang,
+        media=tuple(dict.fromkeys(u for u in (_http_url(m, base) for m in media if m) if u)),
+    )
+
+
+def _iso_date(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("z", "Z"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    when = when.astimezone(UTC)
+    return when if _MIN_YEAR <= when.year <= _MAX_YEAR else None

@@ -1,0 +1,349 @@
+"""The one HTTP client every connector uses.
+
+Centralising HTTP means every source gets the same protections and manners for free:
+timeouts, a User-Agent that names us (so site owners can reach us instead of blocking us),
+a bounded body (a hostile or broken server cannot fill the memory), redirects followed by
+hand so each hop passes the private-address guard (`monitor.netguard`), per-host
+politeness when sources run in parallel threads, and error classification in exactly one
+place: `RetryLater` (timeouts, network errors, 429, 5xx) or `SourceMisconfigured`
+(other 4xx, refused addresses, oversized bodies). Retries use tenacity on an injectable
+sleep, so tests run on a fake clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import tenacity
+
+from monitor import __version__
+from monitor.config import HttpSettings
+from monitor.errors import RetryLater, SourceError, SourceMisconfigured
+from monitor.netguard import Resolver, check_url, parse_networks, redact_url, resolve_host
+
+log = logging.getLogger("vigia.http")
+
+USER_AGENT = f"Vigia/{__version__} (+https://github.com/vigia-monitor/vigia)"
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+#: A Retry-After longer than this is not waited for inside a run: the scheduler waits instead.
+MAX_RETRY_AFTER = 60.0
+#: Headers that must not follow a redirect to another origin.
+_CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A fully read response. `headers` keys are lower-case; a 304 has empty `content`.
+
+    `warning` reports a non-fatal problem with the body (e.g. labelled gzip but not
+    compressed, so the raw bytes were used).
+    """
+
+    status: int
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    warning: str | None = None
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), else None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def classify_status(status: int, url: str, headers: Mapping[str, str], now: float) -> SourceError:
+    """The one mapping from an HTTP error status to what the pipeline should do."""
+    shown = redact_url(url)
+    if status == 429 or status >= 500:
+        retry_after = parse_retry_after(headers.get("retry-after"), now)
+        wait = f" (server asks to wait {retry_after:.0f}s)" if retry_after is not None else ""
+        return RetryLater(f"HTTP {status} from {shown}{wait}", retry_after=retry_after)
+    hints = {
+        401: "the source needs credentials Vigía does not have",
+        403: "the server refuses access; the URL may need a login or block bots",
+        404: "the URL does not exist; check it in a browser",
+        410: "the source was removed; delete or replace it",
+    }
+    hint = hints.get(status, "check the source's URL and options")
+    return SourceMisconfigured(f"HTTP {status} from {shown} — {hint}")
+
+
+class _BodyDecoder:
+    """Undo Content-Encoding ourselves so that broken compression never crashes a run.
+
+    Servers label plain bodies as gzip, truncate streams, or send raw deflate without the
+    zlib header. Like feedparser, we use the raw bytes when a body is not compressed at all
+    (its first bytes are not a gzip/zlib stream), and keep what decoded when a stream
+    breaks part-way; either way `warning` says so.
+    """
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = self._label = encoding
+        self.warning: str | None = None
+        self._raw = encoding not in ("gzip", "x-gzip", "deflate")
+        self._broken = False
+        self._started = False
+        self._head = b""
+        gzip = encoding in ("gzip", "x-gzip")
+        self._wbits = 16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS
+        self._zlib = zlib.decompressobj(self._wbits)
+        if self._raw and encoding not in ("", "identity"):
+            self.warning = f"unsupported Content-Encoding {encoding!r}; body used as sent"
+
+    def feed(self, chunk: bytes, room: int) -> bytes:
+        """Decoded bytes for `chunk`: at most `room + 1`, so the caller can detect overflow."""
+        if self._raw:
+            return chunk
+        if self._broken:
+            return b""
+        saved = self._zlib.copy()
+        try:
+            out = self._zlib.decompress(chunk, room + 1)
+        except zlib.error as exc:
+            return self._fail(saved, chunk, room, exc)
+        if not self._started:
+            self._started = bool(out)
+            self._head += chunk
+        return out
+
+    def _fail(self, saved: zlib._Decompress, chunk: bytes, room: int, exc: zlib.error) -> bytes:
+        data = chunk if self._started else self._head + chunk
+        if not self._started and self.encoding == "deflate":
+            # Raw deflate without the zlib header is common; retry the stream that way.
+            self.encoding, self._wbits = "raw deflate", -zlib.MAX_WBITS
+            self._zlib = zlib.decompressobj(self._wbits)
+            saved = self._zlib.copy()
+            try:
+                out = self._zlib.decompress(data, room + 1)
+            except zlib.error as again:
+                exc = again
+            else:
+                self._started, self._head = bool(out), data
+                return out
+        if not self._started and data[:2] != b"\x1f\x8b" and data[:1] != b"\x78":
+            self._raw = True
+            self.warning = f"body labelled {self._label} is not compressed; used as sent"
+            return data
+        # A real stream that breaks part-way: salvage what decodes, in small steps.
+        self._broken = True
+        self.warning = f"{self.encoding} body is corrupt ({exc}); kept the part that decoded"
+        if not self._started:
+            chunk, saved = data, zlib.decompressobj(self._wbits)
+        out_parts: list[bytes] = []
+        for start in range(0, len(chunk), 64):
+            try:
+                out_parts.append(saved.decompress(chunk[start : start + 64], room + 1))
+            except zlib.error:
+                break
+        return b"".join(out_parts)[: room + 1]
+
+    def finish(self) -> bytes:
+        if self._raw or self._broken:
+            return b""
+        out = self._zlib.flush()
+        if not self._zlib.eof and self._started:
+            self.warning = f"{self.encoding} body is truncated; kept the part that decoded"
+        return out
+
+
+class HttpClient:
+    """Thread-safe GET client shared by all connectors (use as a context manager)."""
+
+    def __init__(
+        self,
+        settings: HttpSettings | None = None,
+        *,
+        allow_private: bool | None = None,
+        transport: httpx.BaseTransport | None = None,
+        resolver: Resolver = resolve_host,
+        trusted_networks: Iterable[str] = (),
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        max_retry_after: float = MAX_RETRY_AFTER,
+    ) -> None:
+        self.settings = settings or HttpSettings()
+        self.allow_private = (
+            self.settings.allow_private_addresses if allow_private is None else allow_private
+        )
+        self._resolver = resolver
+        self._trusted = parse_networks(trusted_networks)
+        self._sleep = sleep
+        self._clock = clock
+        self.max_retry_after = max_retry_after
+        self._client = httpx.Client(
+            timeout=self.settings.timeout,
+            follow_redirects=False,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+        )
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        self._hosts_lock = threading.Lock()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- public API -------------------------------------------------------------------
+    def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> HttpResponse:
+        """GET `url` with retries; returns 2xx and 304 responses, raises SourceError otherwise."""
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.settings.retries + 1),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception(self._should_retry),
+            sleep=self._sleep,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        return retrying(self._get_once, url, dict(headers or {}))
+
+    def check_url(self, url: str) -> None:
+        """Raise SourceMisconfigured if `url` may not be fetched (scheme or address)."""
+        check_url(
+            url, allow_private=self.allow_private, resolve=self._resolver, trusted=self._trusted
+        )
+
+    # -- retries ----------------------------------------------------------------------
+    def _should_retry(self, exc: BaseException) -> bool:
+        if not isinstance(exc, RetryLater):
+            return False
+        return exc.retry_after is None or exc.retry_after <= self.max_retry_after
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RetryLater) and exc.retry_after is not None:
+            return exc.retry_after
+        return tenacity.wait_exponential_jitter(initial=1, max=30, jitter=1)(state)
+
+    @staticmethod
+    def _log_retry(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0.0
+        log.info("retrying in %.1fs (attempt %d): %s", delay, state.attempt_number, exc)
+
+    # -- one attempt, following redirects by hand ---------------------------------------
+    def _get_once(self, url: str, headers: dict[str, str]) -> HttpResponse:
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            self.check_url(current)
+            with self._host_slot(current), self._send(current, headers) as response:
+                status = response.status_code
+                lower = {k.lower(): v for k, v in response.headers.items()}
+                log.debug("GET %s -> %d", redact_url(current), status)
+                if status in REDIRECT_CODES:
+                    location = lower.get("location")
+                    if not location:
+                        raise SourceMisconfigured(
+                            f"HTTP {status} redirect without a Location from {redact_url(current)}"
+                        )
+                    target = urljoin(current, location.strip())
+                    if _origin(target) != _origin(current):
+                        headers = {
+                            k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS
+                        }
+                    current = target
+                    continue
+                if status == 304:
+                    return HttpResponse(status, current, lower, b"")
+                if not 200 <= status < 300:
+                    raise classify_status(status, current, lower, self._clock())
+                content, warning = self._read_body(response, lower, current)
+                return HttpResponse(status, current, lower, content, warning)
+        raise SourceMisconfigured(
+            f"too many redirects (more than {self.settings.max_redirects}) from {redact_url(url)}"
+            " — use the feed's final URL"
+        )
+
+    @contextmanager
+    def _send(self, url: str, headers: dict[str, str]) -> Iterator[httpx.Response]:
+        shown = redact_url(url)
+        try:
+            request = self._client.build_request("GET", url, headers=headers)
+            response = self._client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            message = f"timed out after {self.settings.timeout:g}s fetching {shown}"
+            raise RetryLater(message) from exc
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise SourceMisconfigured(f"cannot fetch {shown}: {exc}") from exc
+        except httpx.TransportError as exc:
+            raise RetryLater(f"network error fetching {shown}: {type(exc).__name__}") from exc
+        try:
+            yield response
+        except httpx.TimeoutException as exc:
+            raise RetryLater(f"timed out after {self.settings.timeout:g}s reading {shown}") from exc
+        except httpx.TransportError as exc:
+            raise RetryLater(f"network error reading {shown}: {type(exc).__name__}") from exc
+        finally:
+            response.close()
+
+    def _read_body(
+        self, response: httpx.Response, headers: Mapping[str, str], url: str
+    ) -> tuple[bytes, str | None]:
+        """Stream and decode the body, refusing it once it passes max_body_bytes."""
+        limit = self.settings.max_body_bytes
+        too_big = SourceMisconfigured(
+            f"response larger than {limit} bytes from {redact_url(url)} — raise "
+            "[http] max_body_bytes if this source is really that big"
+        )
+        encoding = headers.get("content-encoding", "").strip().lower()
+        declared = headers.get("content-length", "")
+        if not encoding and declared.isdigit() and int(declared) > limit:
+            raise too_big
+        decoder = _BodyDecoder(encoding)
+        parts: list[bytes] = []
+        size = 0
+        for chunk in response.iter_raw():
+            out = decoder.feed(chunk, limit - size)
+            size += len(out)
+            if size > limit:
+                raise too_big
+            parts.append(out)
+        tail = decoder.finish()
+        size += len(tail)
+        if size > limit:
+            raise too_big
+        parts.append(tail)
+        return b"".join(parts), decoder.warning
+
+    # -- politeness -------------------------------------------------------------------
+    @contextmanager
+    def _host_slot(self, url: str) -> Iterator[None]:
+        """At most `per_host_concurrency` requests to one host at a time, across threads."""
+        parts = urlsplit(url)
+        key = f"{(parts.hostname or '').lower()}:{parts.port or ''}"
+        with self._hosts_lock:
+            semaphore = self._hosts.get(key)
+            if semaphore is None:
+                semaphore = threading.BoundedSemaphore(self.settings.per_host_concurrency)
+                self._hosts[key] = semaphore
+        with semaphore:
+            yield
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port

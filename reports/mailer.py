@@ -1,0 +1,193 @@
+"""Mailers hand a finished message to the world: an SMTP server, or `.eml` files on disk.
+
+A mailer only delivers; retries, backoff and "send at most once" live in `reports.outbox`.
+Both mailers raise `DeliveryError` for anything the outbox should retry, with a message that
+never contains the SMTP password (it is scrubbed even from server replies that echo it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+import unicodedata
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from pathlib import Path
+from typing import Protocol
+
+from monitor.config import EmailSettings, Settings
+from monitor.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0
+
+
+class Mailer(Protocol):
+    """Delivers one message; raises DeliveryError when the outbox should try again later."""
+
+    def send(self, message: EmailMessage) -> None: ...
+
+
+def envelope(message: EmailMessage) -> tuple[str, list[str]]:
+    """(MAIL FROM, RCPT TO) from the headers; recipients are To + Cc, without duplicates."""
+    sender = parseaddr(str(message.get("From", "")))[1]
+    fields = [str(value) for name in ("To", "Cc") for value in message.get_all(name, [])]
+    recipients = list(dict.fromkeys(addr for _, addr in getaddresses(fields) if addr))
+    return sender, recipients
+
+
+class SmtpMailer:
+    """smtplib with STARTTLS (port 587) or implicit TLS (465), login when a username is set."""
+
+    def __init__(
+        self,
+        settings: EmailSettings,
+        password: str | None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.settings = settings
+        self._password = password
+        self.timeout = timeout
+        self.ssl_context = ssl_context or ssl.create_default_context()
+
+    def __repr__(self) -> str:  # never show the password, even in a debugger or a log line
+        s = self.settings
+        return f"SmtpMailer({s.smtp_host}:{s.smtp_port}, user={s.username or None!r})"
+
+    def send(self, message: EmailMessage) -> None:
+        sender, recipients = envelope(message)
+        if not recipients:
+            raise DeliveryError(
+                "message has no recipients — add addresses to [email.recipients] in settings"
+            )
+        where = f"{self.settings.smtp_host}:{self.settings.smtp_port}"
+        try:
+            with self._connect() as smtp:
+                refused = smtp.send_message(message, from_addr=sender, to_addrs=recipients)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(
+                f"SMTP {where}: login as {self.settings.username!r} refused "
+                f"({exc.smtp_code}) — check the username and {_password_env()}"
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"SMTP {where}: {self._scrub(_describe(exc))}") from None
+        if refused:
+            # Some recipients were accepted: the message went out and must not be resent.
+            log.warning("SMTP %s refused some recipients: %s", where, self._scrub(str(refused)))
+        log.info("sent %s to %d recipient(s) via %s", message.get("Message-ID"), len(recipients), where)
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        smtp: smtplib.SMTP
+        if s.ssl:
+            smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=self.timeout, context=self.ssl_context)
+        else:
+            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
+        try:
+            smtp.ehlo()
+            if s.starttls and not s.ssl:
+                smtp.starttls(context=self.ssl_context)
+                smtp.ehlo()
+            if s.username:
+                if not self._password:
+                    raise DeliveryError(
+                        f"SMTP username {s.username!r} is set but {_password_env()} is empty"
+                    )
+                smtp.login(s.username, self._password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._password, "***") if self._password else text
+
+
+def _password_env() -> str:
+    from monitor.config import SMTP_PASSWORD_ENV
+
+    return SMTP_PASSWORD_ENV
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return f"{exc.smtp_code} {reply}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return f"all recipients refused: {', '.join(exc.recipients)}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class FileMailer:
+    """Writes `<stamp>-<slug>-<id>.eml` (the message's bytes) and a browsable `.html` twin.
+
+    This is the embedded default when no SMTP host is configured: a user opens the folder
+    and double-clicks. The file name is derived from the Date, Subject and Message-ID only,
+    so a retry of the same message finds its file and writes nothing new; both files are
+    written to a temporary name and renamed, so a reader never sees half a message.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def path_for(self, message: EmailMessage) -> Path:
+        message_id = str(message.get("Message-ID", "")).strip()
+        if not message_id:
+            raise DeliveryError("message has no Message-ID; the outbox always sets one")
+        try:
+            stamp = parsedate_to_datetime(str(message["Date"])).strftime("%Y%m%dT%H%M%S")
+        except (TypeError, ValueError):
+            stamp = "undated"
+        digest = hashlib.sha256(message_id.encode()).hexdigest()[:10]
+        return self.directory / f"{stamp}-{slugify(str(message.get('Subject', '')))}-{digest}.eml"
+
+    def send(self, message: EmailMessage) -> None:
+        path = self.path_for(message)
+        if path.exists():
+            log.info("%s already written to %s", message.get("Message-ID"), path)
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            html = message.get_body(preferencelist=("html",))
+            if html is not None:
+                _atomic_write(path.with_suffix(".html"), html.get_content().encode("utf-8"))
+            _atomic_write(path, message.as_bytes())  # last: its presence means "delivered"
+        except OSError as exc:
+            raise DeliveryError(f"cannot write {path}: {exc.strerror or exc}") from None
+        log.info("wrote %s", path)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def slugify(text: str, length: int = 50) -> str:
+    """'Resumen diario: 3 negativas' → 'resumen-diario-3-negativas' (ASCII, safe as a name)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:length].rstrip("-") or "message"
+
+
+def mailer_for(settings: Settings) -> Mailer:
+    """SMTP when `[email] smtp_host` is set, `.eml` files in the outbox folder otherwise."""
+    if settings.email.smtp_host:
+        secret = settings.secrets.smtp_password
+        return SmtpMailer(settings.email, secret.get_secret_value() if secret else None)
+    return FileMailer(settings.outbox_dir)

@@ -1,0 +1,250 @@
+"""The outbox: an email is written to the database first and delivered afterwards.
+
+`enqueue` builds the whole MIME message (stdlib `email`, never strings) and stores its bytes
+in the caller's transaction, so a report and the record that it was made commit together.
+Its Message-ID is fixed there: every retry sends the very same bytes, and a recipient's
+client can tell a retry from a new email. A `key` names what the email is about
+(`digest:2025-11-21`); the unique constraint on it makes a second enqueue a no-op, even
+from another worker at the same moment (`INSERT … ON CONFLICT DO NOTHING`, no exception).
+
+`deliver_pending` claims one due row at a time with a single UPDATE (`FOR UPDATE SKIP
+LOCKED` inside it on PostgreSQL; SQLite's one writer serialises it), pushing its
+`next_attempt_at` a lease into the future; then it sends outside any transaction, so a slow
+SMTP server never holds a database lock, and finally marks the row sent or failed. Two
+workers therefore never send the same row; a worker that dies mid-send leaves the row to be
+retried when the lease ends (the same Message-ID, so at worst a visible duplicate).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from monitor.errors import DeliveryError
+from monitor.models import OutboxMessage
+from monitor.storage import Database
+from reports.mailer import Mailer
+from reports.render import one_line
+
+log = logging.getLogger(__name__)
+
+PENDING, SENT, DEAD = "pending", "sent", "dead"
+MAX_ATTEMPTS = 20
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=6)
+JITTER = 0.1  # up to +10 %, so a fleet of workers does not retry in lockstep
+CLAIM_LEASE = timedelta(minutes=15)
+MAX_SUBJECT = 250
+MAX_ERROR = 1000
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int
+    failed: int
+    pending: int
+    dead: int = 0
+
+
+def backoff(attempts: int, message_id: str = "") -> timedelta:
+    """Delay after the `attempts`-th failure: 1m, 2m, 4m … capped at 6h, plus ≤10 % jitter.
+
+    The jitter is derived from the Message-ID and the attempt number rather than a random
+    generator, so it spreads messages apart while a test on a fake clock stays exact.
+    """
+    base = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+    seed = hashlib.sha256(f"{message_id}:{attempts}".encode()).digest()
+    fraction = int.from_bytes(seed[:4], "big") / 2**32
+    return base + base * (JITTER * fraction)
+
+
+def build_message(
+    *, sender: str, recipients: Sequence[str], subject: str, html: str, text: str, now: datetime
+) -> EmailMessage:
+    """A multipart/alternative message whose headers cannot be injected into.
+
+    The subject usually quotes fetched content, so every line break (CR, LF and the Unicode
+    ones) is collapsed to a space before it becomes a header; addresses come from settings
+    and are parsed, and one carrying a line break is refused outright.
+    """
+    message = EmailMessage(policy=email.policy.SMTP)
+    from_address = _address(sender)
+    message["From"] = from_address
+    if recipients:
+        message["To"] = [_address(r) for r in recipients]
+    clean_subject = one_line(subject)
+    if len(clean_subject) > MAX_SUBJECT:
+        clean_subject = clean_subject[: MAX_SUBJECT - 1] + "…"
+    message["Subject"] = clean_subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=from_address.domain or "localhost")
+    message["List-Unsubscribe"] = f"<mailto:{from_address.addr_spec}?subject=unsubscribe>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def _address(value: str) -> Address:
+    if any(ch in value for ch in "\r\n\x00"):
+        raise ValueError(f"line break in email address {value!r}")
+    name, addr = parseaddr(value)
+    if "@" not in addr:
+        raise ValueError(f"not an email address: {value!r}")
+    username, domain = addr.rsplit("@", 1)
+    return Address(display_name=name, username=username, domain=domain)
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    sender: str,
+    recipients: Sequence[str],
+    subject: str,
+    html: str,
+    text: str,
+    now: datetime,
+) -> OutboxMessage | None:
+    """Write an email to the outbox in `session`'s transaction; None if `key` already exists.
+
+    A message without recipients is still written (the file outbox needs none) and logged,
+    so that a missing `[email.recipients]` is visible rather than a silently dropped email.
+    """
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
+        return None
+    message = build_message(
+        sender=sender, recipients=recipients, subject=subject, html=html, text=text, now=now
+    )
+    values = {
+        "key": key,
+        "kind": kind,
+        "message_id": str(message["Message-ID"]),
+        "subject": str(message["Subject"]),
+        "recipients": list(recipients),
+        "message": message.as_bytes(),
+        "html": html,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    new_id = _insert_once(session, values)
+    if new_id is None:
+        return None
+    if not recipients:
+        log.warning("outbox %s has no recipients — only a file outbox can deliver it", key)
+    return session.get(OutboxMessage, new_id)
+
+
+def _insert_once(session: Session, values: dict[str, object]) -> int | None:
+    """INSERT unless the key exists: the race between two workers resolved by the database."""
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        module = postgresql if dialect == "postgresql" else sqlite
+        stmt = (
+            module.insert(OutboxMessage)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[OutboxMessage.key])
+            .returning(OutboxMessage.id)
+        )
+        return session.execute(stmt).scalar_one_or_none()
+    try:  # other databases: a savepoint keeps the caller's transaction usable
+        with session.begin_nested():
+            return session.execute(insert(OutboxMessage).values(**values).returning(OutboxMessage.id)).scalar_one()
+    except IntegrityError:
+        return None
+
+
+def deliver_pending(db: Database, mailer: Mailer, now: datetime, *, limit: int = 50) -> DeliveryReport:
+    """Send up to `limit` due messages, each claimed, sent and recorded on its own."""
+    sent = failed = 0
+    for _ in range(limit):
+        claimed = _claim(db, now)
+        if claimed is None:
+            break
+        row_id, message_id, raw, attempts = claimed
+        try:
+            message = email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.SMTP)
+            mailer.send(message)  # type: ignore[arg-type]
+        except DeliveryError as exc:
+            failed += 1
+            _record_failure(db, row_id, message_id, attempts + 1, str(exc), now)
+            continue
+        except Exception as exc:
+            _record_failure(db, row_id, message_id, attempts + 1, f"{type(exc).__name__}: {exc}", now)
+            raise
+        with db.transaction() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)
+                .values(status=SENT, sent_at=now, next_attempt_at=now)
+            )
+        sent += 1
+    with db.transaction() as session:
+        counts = dict(
+            session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            ).all()
+        )
+    return DeliveryReport(sent, failed, counts.get(PENDING, 0), counts.get(DEAD, 0))
+
+
+def _claim(db: Database, now: datetime) -> tuple[int, str, bytes, int] | None:
+    """Take the next due message by moving its next attempt a lease ahead, atomically."""
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claim = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id == due, OutboxMessage.status == PENDING)
+        .values(next_attempt_at=now + CLAIM_LEASE)
+        .returning(
+            OutboxMessage.id, OutboxMessage.message_id, OutboxMessage.message, OutboxMessage.attempts
+        )
+        .execution_options(synchronize_session=False)
+    )
+    with db.transaction() as session:
+        row = session.execute(claim).first()
+    return (row[0], row[1], bytes(row[2]), row[3]) if row else None
+
+
+def _record_failure(
+    db: Database, row_id: int, message_id: str, attempts: int, error: str, now: datetime
+) -> None:
+    dead = attempts >= MAX_ATTEMPTS
+    next_at = now + backoff(attempts, message_id)
+    log.warning(
+        "delivery of %s failed (attempt %d%s): %s",
+        message_id, attempts, ", giving up" if dead else f", next at {next_at:%Y-%m-%d %H:%M:%S}", error,
+    )
+    with db.transaction() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(
+                attempts=attempts,
+                last_error=error[:MAX_ERROR],
+                next_attempt_at=next_at,
+                status=DEAD if dead else PENDING,
+            )
+        )

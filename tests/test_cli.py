@@ -1,0 +1,100 @@
+"""The `monitor` command line, end to end on the bundled demo feeds (what `make demo` runs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from monitor.cli import app, main
+
+REPO = Path(__file__).resolve().parents[1]
+FEEDS = REPO / "examples" / "demo" / "feeds"
+
+
+@pytest.fixture
+def demo_settings(tmp_path: Path) -> Path:
+    """The demo settings.toml, with its storage and outbox moved into tmp_path."""
+    text = (REPO / "settings.toml").read_text(encoding="utf-8")
+    text = text.replace('url = "examples/demo/feeds/', f'url = "{FEEDS}/')
+    path = tmp_path / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def invoke(settings: Path, *args: str):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, ["--settings", str(settings), *args], catch_exceptions=False)
+    return result
+
+
+def outbox_files(settings: Path) -> list[Path]:
+    outbox = settings.parent / "var" / "outbox"
+    return sorted(outbox.iterdir()) if outbox.exists() else []
+
+
+def test_run_once_twice_is_idempotent(demo_settings: Path) -> None:
+    first = invoke(demo_settings, "run", "--once")
+    assert first.exit_code == 0, first.output
+    files = outbox_files(demo_settings)
+    assert {f.suffix for f in files} == {".eml", ".html"}
+    stored = invoke(demo_settings, "mentions", "--json").output.splitlines()
+    assert len(stored) > 30
+
+    second = invoke(demo_settings, "run", "--once")
+    assert second.exit_code == 0, second.output
+    assert "already written" in second.output
+    assert outbox_files(demo_settings) == files
+    assert invoke(demo_settings, "mentions", "--json").output.splitlines() == stored
+
+
+def test_mentions_json_filters(demo_settings: Path) -> None:
+    assert invoke(demo_settings, "fetch").exit_code == 0
+    rows = [json.loads(line) for line in invoke(demo_settings, "mentions", "--json").output.splitlines()]
+    assert rows and all(r["brands"] == ["Calderix"] for r in rows)
+    assert all(any(t["family"] == "sentiment" for t in r["tags"]) for r in rows)
+    limited = invoke(demo_settings, "mentions", "--json", "--limit", "3").output.splitlines()
+    assert len(limited) == 3
+    negative = [json.loads(x) for x in invoke(demo_settings, "mentions", "--json", "--tag", "negative").output.splitlines()]
+    assert negative and len(negative) < len(rows)
+    assert all(any(t["label"] == "negative" for t in r["tags"]) for r in negative)
+    future = invoke(demo_settings, "mentions", "--json", "--since", "2099-01-01").output
+    assert future == ""
+
+
+def test_fetch_one_source_and_sources_table(demo_settings: Path) -> None:
+    result = invoke(demo_settings, "fetch", "Telco Weekly")
+    assert result.exit_code == 0, result.output
+    table = invoke(demo_settings, "sources").output
+    assert "Telco Weekly" in table and "never" in table  # the others were not fetched yet
+
+
+def test_digest_preview_and_force(demo_settings: Path, tmp_path: Path) -> None:
+    invoke(demo_settings, "fetch")
+    preview = tmp_path / "preview.html"
+    assert invoke(demo_settings, "digest", "--preview", str(preview)).exit_code == 0
+    assert "Calderix" in preview.read_text(encoding="utf-8")
+    assert outbox_files(demo_settings) == []  # a preview sends nothing
+    assert invoke(demo_settings, "digest").exit_code == 0
+    sent = outbox_files(demo_settings)
+    assert "already sent" in invoke(demo_settings, "digest").output
+    assert invoke(demo_settings, "digest", "--force").exit_code == 0
+    assert len(outbox_files(demo_settings)) == len(sent) + 2
+
+
+def test_check_validates_and_tries_sources(demo_settings: Path) -> None:
+    result = invoke(demo_settings, "check")
+    assert result.exit_code == 0, result.output
+    assert "settings" in result.output and "Telco Weekly" in result.output
+
+
+def test_bad_settings_exit_with_a_clear_message(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "settings.toml"
+    bad.write_text('[schedule]\ndigest_at = "8am"\n[[brands]]\nname = "X"\n', encoding="utf-8")
+    monkeypatch.setattr("sys.argv", ["monitor", "--settings", str(bad), "sources"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "schedule.digest_at" in err and "HH:MM" in err and "Traceback" not in err
