@@ -25,7 +25,11 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class TagResult:
-    """One verdict: `family` groups labels (sentiment, leak, employee, policy, complaint)."""
+    """One verdict: `family` groups labels (sentiment, leak, employee, policy, complaint).
+
+    `score` is the verdict's strength in [0, 1], except for sentiment, where it is the signed
+    polarity in [-1, 1] (below zero leans negative), which keeps "how negative" comparable.
+    """
 
     family: str
     label: str

@@ -62,7 +62,7 @@ class MatchText:
             folded=folded,
             padded=f" {' '.join(tokens)} ",
             vocab=frozenset(tokens),
-            tags=frozenset(TAG.findall(folded)) if ("@" in folded or "#" in folded) else frozenset(),
+            tags=frozenset(TAG.findall(folded) if ("@" in folded or "#" in folded) else ()),
         )
 
     def masked(self, phrases: tuple[str, ...]) -> MatchText:

@@ -61,7 +61,7 @@ def options(
         format="%(message)s",
         handlers=[RichHandler(console=errors, show_path=False, rich_tracebacks=verbose)],
     )
-    for noisy in ("httpx", "httpcore", "apscheduler.executors", "alembic.runtime.migration"):
+    for noisy in ("httpx", "httpcore", "apscheduler.executors", "alembic"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     ctx.obj = Context(settings_path(settings))
 

@@ -62,7 +62,7 @@ Interval = Annotated[str, AfterValidator(_check_interval)]
 class Strict(BaseModel):
     """Unknown keys are errors: a typo in settings must never be silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 class StorageSettings(Strict):

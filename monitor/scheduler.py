@@ -68,6 +68,8 @@ def build_scheduler(settings: Settings, pipeline: Pipeline, workers: int = 4) ->
             IntervalTrigger(seconds=int(interval.total_seconds()), jitter=jitter_seconds(interval)),
             id=f"source:{source.name}",
             name=f"fetch {source.name}",
+            max_instances=1,
+            coalesce=True,
             next_run_time=None,
         )
     digest_time = settings.schedule.digest_time

@@ -48,11 +48,20 @@ def plan_digest(
     if original is not None:
         if not force:
             return None
-        resends = session.scalar(
-            select(func.count()).select_from(DigestRun).where(DigestRun.day == day, DigestRun.forced.is_(True))
-        ) or 0
+        resends = (
+            session.scalar(
+                select(func.count())
+                .select_from(DigestRun)
+                .where(DigestRun.day == day, DigestRun.forced.is_(True))
+            )
+            or 0
+        )
         return DigestPlan(
-            day, original.period_start, original.period_end, f"digest:{day}:resend-{resends + 1}", True
+            day,
+            original.period_start,
+            original.period_end,
+            f"digest:{day}:resend-{resends + 1}",
+            True,
         )
     previous_end = session.scalar(
         select(func.max(DigestRun.period_end)).where(DigestRun.forced.is_(False))

@@ -7,7 +7,7 @@ right and the list to be short.
 
 Ranking ("most important first") uses `importance()`:
 
-    importance = 4 × negative-sentiment score
+    importance = 4 × |sentiment polarity| of a negative verdict
                + log10(1 + reach)
                + Σ severity(family) × score, over the brand's non-sentiment tags
 
@@ -146,7 +146,8 @@ def importance(reach: int, tags: list[tuple[str, str, float]]) -> float:
     value = math.log10(1 + max(reach, 0))
     for family, label, score in tags:
         if family == "sentiment":
-            value += NEGATIVE_WEIGHT * score if label == "negative" else 0.0
+            # sentiment scores are signed polarities (negative < 0); strength is what ranks
+            value += NEGATIVE_WEIGHT * abs(score) if label == "negative" else 0.0
         else:
             value += SEVERITY.get(family, DEFAULT_SEVERITY) * score
     return value
@@ -177,7 +178,9 @@ def _collect_brand(
     in_period = (
         select(Mention.id, Mention.reach, Mention.first_seen_at)
         .join(BrandMatch, BrandMatch.mention_id == Mention.id)
-        .where(BrandMatch.brand == brand, Mention.first_seen_at >= start, Mention.first_seen_at < end)
+        .where(
+            BrandMatch.brand == brand, Mention.first_seen_at >= start, Mention.first_seen_at < end
+        )
     )
     rows = session.execute(in_period).all()
     tag_rows = session.execute(
@@ -201,19 +204,25 @@ def _collect_brand(
     ranked.sort(key=lambda item: (-item[0], -item[1], -item[2].timestamp(), item[3]))
     top = ranked[:MAX_MENTIONS_PER_BRAND]
 
-    loaded = {
-        mention.id: mention
-        for mention in session.scalars(
-            select(Mention)
-            .where(Mention.id.in_([item[3] for item in top]))
-            .options(
-                selectinload(Mention.sources).selectinload(MentionSource.source),
-                selectinload(Mention.tags),
+    loaded = (
+        {
+            mention.id: mention
+            for mention in session.scalars(
+                select(Mention)
+                .where(Mention.id.in_([item[3] for item in top]))
+                .options(
+                    selectinload(Mention.sources).selectinload(MentionSource.source),
+                    selectinload(Mention.tags),
+                )
             )
-        )
-    } if top else {}
+        }
+        if top
+        else {}
+    )
     mentions = [_mention_item(loaded[item[3]], brand, item[0], zone) for item in top]
-    return BrandDigest(brand, len(rows), counts["negative"], counts["neutral"], counts["positive"], mentions)
+    return BrandDigest(
+        brand, len(rows), counts["negative"], counts["neutral"], counts["positive"], mentions
+    )
 
 
 def _sentiment(tags: list[tuple[str, str, float]]) -> str | None:
@@ -260,7 +269,9 @@ def _analysed_text(mention: Mention) -> tuple[str, int]:
     title, text = mention.title or "", mention.text or ""
     if title and text:
         return f"{title}\n{text}", len(title) + 1
-    return (title or text), 0 if text or not title else len(title)
+    if text:
+        return text, 0
+    return title, len(title)  # title only: no body to excerpt
 
 
 def _valid_spans(full: str, evidence: list[Any]) -> list[tuple[int, int]]:
@@ -270,9 +281,9 @@ def _valid_spans(full: str, evidence: list[Any]) -> list[tuple[int, int]]:
         if not isinstance(item, dict):
             continue
         start, end, text = item.get("start"), item.get("end"), item.get("text")
-        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(full):
-            if not text or full[start:end] == text:
-                spans.append((start, end))
+        in_range = isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(full)
+        if in_range and (not text or full[start:end] == text):
+            spans.append((start, end))
     return spans
 
 
@@ -341,7 +352,9 @@ def _source_problems(session: Session, zone: Any) -> list[SourceProblem]:
             failures=source.consecutive_failures,
             error=source.last_error if source.consecutive_failures > 0 else None,
             warning=source.last_warning,
-            last_success=source.last_success_at.astimezone(zone) if source.last_success_at else None,
+            last_success=source.last_success_at.astimezone(zone)
+            if source.last_success_at
+            else None,
         )
         for source in rows
     ]

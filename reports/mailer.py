@@ -20,7 +20,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
-from monitor.config import EmailSettings, Settings
+from monitor.config import SMTP_PASSWORD_ENV, EmailSettings, Settings
 from monitor.errors import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -75,20 +75,24 @@ class SmtpMailer:
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError(
                 f"SMTP {where}: login as {self.settings.username!r} refused "
-                f"({exc.smtp_code}) — check the username and {_password_env()}"
+                f"({exc.smtp_code}) — check the username and {SMTP_PASSWORD_ENV}"
             ) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"SMTP {where}: {self._scrub(_describe(exc))}") from None
         if refused:
             # Some recipients were accepted: the message went out and must not be resent.
             log.warning("SMTP %s refused some recipients: %s", where, self._scrub(str(refused)))
-        log.info("sent %s to %d recipient(s) via %s", message.get("Message-ID"), len(recipients), where)
+        log.info(
+            "sent %s to %d recipient(s) via %s", message.get("Message-ID"), len(recipients), where
+        )
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         smtp: smtplib.SMTP
         if s.ssl:
-            smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=self.timeout, context=self.ssl_context)
+            smtp = smtplib.SMTP_SSL(
+                s.smtp_host, s.smtp_port, timeout=self.timeout, context=self.ssl_context
+            )
         else:
             smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
         try:
@@ -99,7 +103,7 @@ class SmtpMailer:
             if s.username:
                 if not self._password:
                     raise DeliveryError(
-                        f"SMTP username {s.username!r} is set but {_password_env()} is empty"
+                        f"SMTP username {s.username!r} is set but {SMTP_PASSWORD_ENV} is empty"
                     )
                 smtp.login(s.username, self._password)
         except BaseException:
@@ -111,15 +115,13 @@ class SmtpMailer:
         return text.replace(self._password, "***") if self._password else text
 
 
-def _password_env() -> str:
-    from monitor.config import SMTP_PASSWORD_ENV
-
-    return SMTP_PASSWORD_ENV
-
-
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
-        reply = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        reply = (
+            exc.smtp_error.decode("utf-8", "replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
         return f"{exc.smtp_code} {reply}"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return f"all recipients refused: {', '.join(exc.recipients)}"

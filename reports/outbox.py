@@ -93,8 +93,10 @@ def build_message(
     message["Message-ID"] = make_msgid(domain=from_address.domain or "localhost")
     message["List-Unsubscribe"] = f"<mailto:{from_address.addr_spec}?subject=unsubscribe>"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    # Quoted-printable keeps the body 7-bit with short lines: no reliance on 8BITMIME, and
+    # inlined CSS (very long lines) cannot break the 998-character SMTP line limit.
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
     return message
 
 
@@ -165,12 +167,16 @@ def _insert_once(session: Session, values: dict[str, object]) -> int | None:
         return session.execute(stmt).scalar_one_or_none()
     try:  # other databases: a savepoint keeps the caller's transaction usable
         with session.begin_nested():
-            return session.execute(insert(OutboxMessage).values(**values).returning(OutboxMessage.id)).scalar_one()
+            return session.execute(
+                insert(OutboxMessage).values(**values).returning(OutboxMessage.id)
+            ).scalar_one()
     except IntegrityError:
         return None
 
 
-def deliver_pending(db: Database, mailer: Mailer, now: datetime, *, limit: int = 50) -> DeliveryReport:
+def deliver_pending(
+    db: Database, mailer: Mailer, now: datetime, *, limit: int = 50
+) -> DeliveryReport:
     """Send up to `limit` due messages, each claimed, sent and recorded on its own."""
     sent = failed = 0
     for _ in range(limit):
@@ -186,7 +192,9 @@ def deliver_pending(db: Database, mailer: Mailer, now: datetime, *, limit: int =
             _record_failure(db, row_id, message_id, attempts + 1, str(exc), now)
             continue
         except Exception as exc:
-            _record_failure(db, row_id, message_id, attempts + 1, f"{type(exc).__name__}: {exc}", now)
+            _record_failure(
+                db, row_id, message_id, attempts + 1, f"{type(exc).__name__}: {exc}", now
+            )
             raise
         with db.transaction() as session:
             session.execute(
@@ -219,7 +227,10 @@ def _claim(db: Database, now: datetime) -> tuple[int, str, bytes, int] | None:
         .where(OutboxMessage.id == due, OutboxMessage.status == PENDING)
         .values(next_attempt_at=now + CLAIM_LEASE)
         .returning(
-            OutboxMessage.id, OutboxMessage.message_id, OutboxMessage.message, OutboxMessage.attempts
+            OutboxMessage.id,
+            OutboxMessage.message_id,
+            OutboxMessage.message,
+            OutboxMessage.attempts,
         )
         .execution_options(synchronize_session=False)
     )
@@ -235,7 +246,10 @@ def _record_failure(
     next_at = now + backoff(attempts, message_id)
     log.warning(
         "delivery of %s failed (attempt %d%s): %s",
-        message_id, attempts, ", giving up" if dead else f", next at {next_at:%Y-%m-%d %H:%M:%S}", error,
+        message_id,
+        attempts,
+        ", giving up" if dead else f", next at {next_at:%Y-%m-%d %H:%M:%S}",
+        error,
     )
     with db.transaction() as session:
         session.execute(

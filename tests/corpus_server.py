@@ -1,0 +1,267 @@
+"""A local HTTP server over the recorded corpora in ../shared/corpora.
+
+Connectors must be tested through the real HTTP path (status codes, headers, encodings,
+redirects, conditional GET), never by reading files directly, so this serves the recorded
+bodies unchanged from 127.0.0.1. Serving is generic (`CorpusServer`: a threaded server, a
+request log, extra routes for hand-made cases); what to answer is a `Responder`.
+`FeedCorpus` implements the rules of corpora/README.md for `feeds/`; an `api/` responder can
+be added next to it later.
+
+    with CorpusServer(FeedCorpus(shared / "corpora" / "feeds")) as server:
+        url = server.url("wellformed/rss/item_title.xml")
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request the server saw (header names lower-case)."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+
+
+@dataclass
+class Canned:
+    """A response to send: status, headers in order, body bytes."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+Responder = Callable[[Request, str], Canned]
+"""(request, base_url) → response; base_url is "http://127.0.0.1:PORT" (no slash)."""
+
+
+# -- feeds/ rules ------------------------------------------------------------------------
+_COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)
+_HEADER = re.compile(r"^[ \t]*Header:[ \t]+([^:\s]+):[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+_FIELD = re.compile(r"^[ \t]*(Description|Expect|SkipUnless):[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+FEEDPARSER_HOST = "http://localhost:8097"
+
+
+@dataclass(frozen=True)
+class FeedMeta:
+    """The metadata comment of a feedparser test file."""
+
+    headers: list[tuple[str, str]]
+    description: str | None
+    expect: str | None
+    skip_unless: str | None = None
+
+    @property
+    def status(self) -> int:
+        value = next((v for k, v in self.headers if k.lower() == "status"), "200")
+        return int(value)
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+
+def _text_of(data: bytes) -> str:
+    """The file as text, so the comment can be read (UTF-16/32 files included)."""
+    boms = (
+        (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
+        (b"<\x00\x00\x00", "utf-32-le"), (b"\x00\x00\x00<", "utf-32-be"),
+        (b"<\x00", "utf-16-le"), (b"\x00<", "utf-16-be"),
+    )
+    for bom, codec in boms:
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace").lstrip("\ufeff")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def read_feed_meta(data: bytes) -> FeedMeta:
+    """Header:/Description:/Expect: lines of the first comment (if any) of a corpus file."""
+    text = _text_of(data[:8192])
+    match = _COMMENT.search(text)
+    if not match:
+        return FeedMeta([], None, None)
+    comment = match.group(1)
+    fields = dict(_FIELD.findall(comment))
+    return FeedMeta(
+        _HEADER.findall(comment),
+        fields.get("Description"),
+        fields.get("Expect"),
+        fields.get("SkipUnless"),
+    )
+
+
+def guess_content_type(path: Path, data: bytes) -> str:
+    """What a plain web server would send for a file without a Content-type header line."""
+    suffix = path.suffix.lower()
+    if suffix in (".gz", ".z"):
+        return "application/xml"
+    if suffix == ".json":
+        return "application/feed+json"
+    if suffix in (".html", ".htm"):
+        return "text/html"
+    head = _text_of(data[:4096])
+    if re.search(r"<rss[\s>]", head):
+        return "application/rss+xml"
+    if re.search(r"<feed[\s>]", head):
+        return "application/atom+xml"
+    if "<rdf:RDF" in head:
+        return "application/rdf+xml"
+    return "application/xml"
+
+
+class FeedCorpus:
+    """Answers for `feeds/` exactly as corpora/README.md describes (served under /tests/)."""
+
+    prefix = "/tests/"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def path_for(self, relative: str) -> str:
+        return self.prefix + relative
+
+    def __call__(self, request: Request, base_url: str) -> Canned:
+        if request.path == "/-/return-304.xml":
+            # feedparser's server short-circuits this path for its redirect-to-304 test.
+            return Canned(304, [("Content-Type", "text/xml")])
+        if not request.path.startswith(self.prefix):
+            return Canned(404, [("Content-Type", "text/plain")], b"not found")
+        file = (self.root / unquote(request.path[len(self.prefix):])).resolve()
+        if not file.is_file() or self.root not in file.parents:
+            return Canned(404, [("Content-Type", "text/plain")], b"not found")
+        data = file.read_bytes()
+        meta = read_feed_meta(data)
+        headers: list[tuple[str, str]] = []
+        for name, value in meta.headers:
+            if name.lower() == "status":
+                continue
+            if name.lower() == "location":
+                value = value.replace(FEEDPARSER_HOST, base_url)
+            headers.append((name, value))
+        if meta.header("content-type") is None:
+            headers.insert(0, ("Content-Type", guess_content_type(file, data)))
+        if file.suffix == ".gz":
+            headers.append(("Content-Encoding", "gzip"))
+        elif file.suffix == ".z":
+            headers.append(("Content-Encoding", "deflate"))
+        etag, modified = meta.header("etag"), meta.header("last-modified")
+        if (etag and request.headers.get("if-none-match") == etag) or (
+            modified and request.headers.get("if-modified-since") == modified
+        ):
+            return Canned(304, [(k, v) for k, v in headers if k.lower() != "content-type"])
+        return Canned(meta.status, headers, data)
+
+
+def feed_files(root: Path) -> list[str]:
+    """Every corpus file under `root`, as sorted relative POSIX paths."""
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+# -- serving ------------------------------------------------------------------------------
+class CorpusServer:
+    """ThreadingHTTPServer on 127.0.0.1 (free port) in a daemon thread, with a request log.
+
+    `routes` maps an exact path to a responder that takes precedence over the corpus
+    (for hand-made cases: stalls, 500s, huge bodies); `requests` logs everything received.
+    """
+
+    def __init__(self, responder: Responder | None = None) -> None:
+        self.responder = responder
+        self.routes: dict[str, Responder] = {}
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("server not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a corpus-relative path (or of an absolute "/path")."""
+        if not path.startswith("/"):
+            prefix = getattr(self.responder, "prefix", "/")
+            path = prefix + path
+        return self.base_url + path
+
+    def requests_to(self, path: str) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.path == path]
+
+    def start(self) -> str:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> CorpusServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _answer(self, request: Request) -> Canned:
+        with self._lock:
+            self.requests.append(request)
+        route = self.routes.get(request.path)
+        if route is not None:
+            return route(request, self.base_url)
+        if self.responder is None:
+            return Canned(404, [("Content-Type", "text/plain")], b"not found")
+        return self.responder(request, self.base_url)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                canned = owner._answer(Request("GET", parts.path, parts.query, headers))
+                self.send_response(canned.status)
+                for name, value in canned.headers:
+                    self.send_header(name, value)
+                if canned.status != 304 and not any(
+                    k.lower() == "content-length" for k, _ in canned.headers
+                ):
+                    self.send_header("Content-Length", str(len(canned.body)))
+                self.end_headers()
+                if canned.status != 304 and canned.body:
+                    try:
+                        self.wfile.write(canned.body)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass  # the client stopped reading (size limit, timeout): expected
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # keep test output clean
+
+        return Handler

@@ -1,0 +1,410 @@
+"""The daily digest: golden renders (en/es), escaping, inlined CSS, once per day, periods.
+
+Goldens live in tests/golden/; after an intended change to the templates, regenerate them
+with `VIGIA_UPDATE_GOLDEN=1 pytest tests/test_digest.py` and review the diff.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from monitor.config import Settings
+from monitor.models import BrandMatch, DigestRun, Mention, MentionSource, OutboxMessage, Source, Tag
+from monitor.storage import Database
+from reports import digest_data
+from reports.digest import preview_digest, send_daily_digest
+from reports.digest_data import Segment, collect_digest, excerpt
+from reports.render import is_http_url
+
+GOLDEN = Path(__file__).with_name("golden")
+UPDATE = os.environ.get("VIGIA_UPDATE_GOLDEN") == "1"
+NOW = datetime(2025, 11, 21, 7, 0, tzinfo=UTC)  # 08:00 in Madrid, the digest time
+BRANDS = [{"name": "Calderix", "query": "Calderix"}, {"name": "Fonaris", "query": "Fonaris"}]
+
+
+def settings_for(make_settings: Callable[..., Settings], language: str = "en") -> Settings:
+    return make_settings(
+        brands=BRANDS,
+        email={
+            "from": "Vigía <vigia@example.com>",
+            "language": language,
+            "recipients": {"digest": ["comms@example.com", "ceo@example.com"]},
+        },
+    )
+
+
+def add_mention(
+    session: Session,
+    source: Source,
+    key: str,
+    *,
+    title: str | None,
+    text: str,
+    seen: datetime,
+    reach: int = 0,
+    url: str | None = None,
+    author: str | None = None,
+    brand: str = "Calderix",
+    tags: Sequence[tuple[str, str, float, list[str]]] = (),
+) -> Mention:
+    """A mention with tags; evidence is given as substrings and located in the full text."""
+    full = f"{title}\n{text}" if title and text else (title or text)
+    mention = Mention(
+        fingerprint=key,
+        title=title,
+        text=text,
+        url=url,
+        author=author,
+        reach=reach,
+        published_at=seen - timedelta(minutes=30),
+        first_seen_at=seen,
+        lang="en",
+    )
+    mention.sources.append(
+        MentionSource(source=source, external_id=key, url=url, first_seen_at=seen)
+    )
+    mention.brands.append(BrandMatch(brand=brand, terms=[brand]))
+    for family, label, score, spans in tags:
+        evidence = [
+            {
+                "start": full.index(s),
+                "end": full.index(s) + len(s),
+                "text": s,
+                "reason": f"{label} cue",
+            }
+            for s in spans
+        ]
+        mention.tags.append(
+            Tag(brand=brand, family=family, label=label, score=score, evidence=evidence)
+        )
+    session.add(mention)
+    return mention
+
+
+def seed(db: Database) -> None:
+    """A fixed day: ranked mentions, hostile content, one outside the period, bad sources."""
+    with db.transaction() as session:
+        news = Source(name="El Diario", kind="rss", last_success_at=NOW - timedelta(hours=1))
+        forum = Source(
+            name="Foro Hogar",
+            kind="html",
+            consecutive_failures=3,
+            last_error="HTTP 503 from foro.example (retrying)",
+            last_success_at=NOW - timedelta(days=2),
+        )
+        blog = Source(
+            name="Blog", kind="rss", last_warning="feed moved to https://blog.example/feed"
+        )
+        session.add_all([news, forum, blog])
+        add_mention(
+            session,
+            news,
+            "m1",
+            title="Calderix boiler explodes in Valencia flat",
+            text="Neighbours say the Calderix boiler was faulty and the company ignored complaints "
+            "for months. Firefighters needed two hours to secure the building.",
+            seen=NOW - timedelta(hours=3),
+            reach=48_000,
+            url="https://eldiario.example/calderix",
+            author="Ana Ruiz",
+            tags=[
+                ("sentiment", "negative", 0.92, ["faulty", "ignored complaints"]),
+                ("complaint", "complaint", 0.8, ["ignored complaints"]),
+            ],
+        )
+        add_mention(
+            session,
+            forum,
+            "m2",
+            title=None,
+            text="Just installed my new Calderix heat pump, great service and a quiet unit. "
+            "Recommended!",
+            seen=NOW - timedelta(hours=10),
+            reach=35,
+            url="https://foro.example/t/991",
+            author="@pepe",
+            tags=[("sentiment", "positive", 0.88, ["great service"])],
+        )
+        add_mention(
+            session,
+            forum,
+            "m3",
+            title="Calderix <script>alert('x')</script>",
+            text='Click "><img src=x onerror=alert(1)> now <b>bold</b> & co',
+            seen=NOW - timedelta(hours=5),
+            reach=2,
+            url="javascript:alert(document.cookie)",
+            author='"><img src=x onerror=alert(2)>',
+            tags=[("sentiment", "negative", 0.75, ["<b>bold</b>"])],
+        )
+        add_mention(
+            session,
+            news,
+            "m4",
+            title="Calderix opens a plant in Zaragoza",
+            text="The company will hire 200 people.",
+            seen=NOW - timedelta(hours=20),
+            reach=900,
+            url="https://eldiario.example/zaragoza",
+            tags=[("sentiment", "neutral", 0.7, [])],
+        )
+        add_mention(
+            session,
+            news,
+            "m5",
+            title="Calderix price list",
+            text="No sentiment tag here.",
+            seen=NOW - timedelta(hours=1),
+            reach=10,
+            url="https://eldiario.example/prices",
+        )
+        add_mention(  # before the period: must not appear
+            session,
+            news,
+            "old",
+            title="Old Calderix story",
+            text="From two days ago.",
+            seen=NOW - timedelta(days=2),
+            reach=10_000,
+            url="https://eldiario.example/old",
+            tags=[("sentiment", "negative", 0.99, [])],
+        )
+        add_mention(  # another brand, not configured: must not appear
+            session,
+            news,
+            "other",
+            title="Redalia news",
+            text="Redalia is fine.",
+            seen=NOW - timedelta(hours=2),
+            brand="Redalia",
+        )
+
+
+def parse(raw: bytes) -> EmailMessage:
+    return email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.default)
+
+
+def scrub(raw: bytes) -> str:
+    """The stored message with its per-send values (Message-ID, Date, boundaries) fixed."""
+    text = raw.decode("ascii").replace("\r\n", "\n")
+    boundaries = set(re.findall(r'boundary="([^"]+)"', text))
+    for index, boundary in enumerate(sorted(boundaries)):
+        text = text.replace(boundary, f"BOUNDARY-{index}")
+    text = re.sub(r"(?m)^Message-ID: .*$", "Message-ID: <SCRUBBED@example.com>", text)
+    return re.sub(r"(?m)^Date: .*$", "Date: SCRUBBED", text)
+
+
+def check_golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    actual = actual.replace("\r\n", "\n")
+    if UPDATE or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        if not UPDATE:
+            pytest.fail(f"golden {name} was missing and has been written; review and rerun")
+    assert actual == path.read_text(encoding="utf-8"), (
+        f"{name} changed; if intended, regenerate with VIGIA_UPDATE_GOLDEN=1 and review the diff"
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_digest_matches_golden(db: Database, make_settings: Any, language: str) -> None:
+    seed(db)
+    row = send_daily_digest(db, settings_for(make_settings, language), now=NOW)
+    assert row is not None and row.key == "digest:2025-11-21"
+    message = parse(row.message)
+    check_golden(f"digest_{language}.eml", scrub(row.message))
+    check_golden(f"digest_{language}.html", message.get_body(("html",)).get_content())
+    check_golden(f"digest_{language}.txt", message.get_body(("plain",)).get_content())
+
+
+def test_digest_content_ranking_and_escaping(db: Database, make_settings: Any) -> None:
+    seed(db)
+    row = send_daily_digest(db, settings_for(make_settings), now=NOW)
+    assert row is not None and row.recipients == ["comms@example.com", "ceo@example.com"]
+    message = parse(row.message)
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert message["Subject"] == "Vigía daily digest, 21 Nov 2025 — mentions: 5, negative: 2"
+    # Hostile content is inert: no tags, no handlers, no javascript: links.
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    assert "Calderix &lt;script&gt;alert('x')&lt;/script&gt;" in html
+    assert 'by "&gt;&lt;img src=x onerror=alert(2)&gt;' in html
+    assert all(href.startswith("https://") for href in re.findall(r'href="([^"]*)"', html))
+    # CSS is inlined: clients that drop <style> still see the design.
+    assert "<style" not in html and 'class="badge' in html
+    assert re.search(r'<body style="[^"]+"', html) and re.search(
+        r'<mark style="[^"]+">faulty</mark>', html
+    )
+    # Ranking: negative and high reach first; the unrated and the old/other-brand ones handled.
+    order = [html.index(t) for t in ("boiler explodes", "&lt;script&gt;", "Zaragoza", "heat pump")]
+    assert order == sorted(order)
+    assert "Old Calderix story" not in html and "Redalia news" not in html
+    assert "5</span> mentions" in html and "1 no sentiment" in html
+    assert "No new mentions in this period." in html  # Fonaris
+    assert (
+        "Foro Hogar" in html and "HTTP 503" in html and "moved to https://blog.example/feed" in html
+    )
+    # The plain-text part is real text, not HTML.
+    assert "Calderix boiler explodes in Valencia flat" in text and "[[faulty]]" in text
+    assert "<p" not in text and "&amp;" not in text and "&lt;script&gt;" not in text
+
+
+def test_only_http_urls_become_links() -> None:
+    assert is_http_url("https://example.com/a?b=1&c=2") and is_http_url("HTTP://EXAMPLE.COM")
+    for bad in [
+        "javascript:alert(1)",
+        " javascript:alert(1)",
+        "JaVaScRiPt:x",
+        "data:text/html,x",
+        "vbscript:x",
+        "//example.com",
+        "https://",
+        "https://ex ample.com",
+        'https://e.com/"onmouseover="x',
+        "https://e.com/\nx",
+        "ftp://e.com",
+        None,
+        42,
+    ]:
+        assert not is_http_url(bad), bad
+
+
+def test_a_days_digest_is_written_once(db: Database, make_settings: Any) -> None:
+    settings = settings_for(make_settings)
+    assert send_daily_digest(db, settings, now=NOW) is not None
+    assert send_daily_digest(db, settings, now=NOW + timedelta(hours=3)) is None
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(DigestRun)) == 1
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_force_resends_the_same_period_under_a_new_key(db: Database, make_settings: Any) -> None:
+    seed(db)
+    settings = settings_for(make_settings)
+    first = send_daily_digest(db, settings, now=NOW)
+    later = NOW + timedelta(hours=5)
+    again = send_daily_digest(db, settings, now=later, force=True)
+    third = send_daily_digest(db, settings, now=later, force=True)
+    assert first and again and third
+    assert (again.key, third.key) == ("digest:2025-11-21:resend-1", "digest:2025-11-21:resend-2")
+    assert again.message_id != first.message_id
+    assert parse(again.message)["Subject"] == parse(first.message)["Subject"]
+    with db.transaction() as session:
+        runs = session.scalars(select(DigestRun).order_by(DigestRun.id)).all()
+        assert [(r.forced, r.period_start, r.period_end) for r in runs] == [
+            (False, NOW - timedelta(hours=24), NOW),
+            (True, NOW - timedelta(hours=24), NOW),
+            (True, NOW - timedelta(hours=24), NOW),
+        ]
+    # The next day chains from the original run, not from the re-sends' creation time.
+    tomorrow = send_daily_digest(db, settings, now=NOW + timedelta(days=1))
+    assert tomorrow is not None
+    with db.transaction() as session:
+        last = session.scalars(select(DigestRun).order_by(DigestRun.id.desc())).first()
+        assert last is not None and last.period_start == NOW and last.day == date(2025, 11, 22)
+
+
+def test_periods_chain_so_nothing_is_lost_or_doubled(db: Database, make_settings: Any) -> None:
+    settings = settings_for(make_settings)
+    with db.transaction() as session:
+        source = Source(name="El Diario", kind="rss")
+        add_mention(
+            session, source, "a", title="Calderix A", text="", seen=NOW - timedelta(hours=2)
+        )
+    first = send_daily_digest(db, settings, now=NOW)
+    late = NOW + timedelta(days=1, hours=6)  # the next digest runs late, at 14:00
+    with db.transaction() as session:
+        source = session.scalars(select(Source)).one()
+        add_mention(
+            session, source, "b", title="Calderix B", text="", seen=NOW + timedelta(minutes=1)
+        )
+        add_mention(
+            session, source, "c", title="Calderix C", text="", seen=late - timedelta(hours=1)
+        )
+    second = send_daily_digest(db, settings, now=late)
+    assert first and second
+    first_html, second_html = (
+        parse(m.message).get_body(("html",)).get_content() for m in (first, second)
+    )
+    assert "Calderix A" in first_html and "Calderix B" not in first_html
+    assert (
+        "Calderix A" not in second_html
+        and "Calderix B" in second_html
+        and "Calderix C" in second_html
+    )
+    with db.transaction() as session:
+        run = session.scalars(select(DigestRun).where(DigestRun.day == date(2025, 11, 22))).one()
+        assert (run.period_start, run.period_end) == (NOW, late)
+
+
+def test_preview_writes_nothing(db: Database, make_settings: Any) -> None:
+    seed(db)
+    settings = settings_for(make_settings, "es")
+    rendered = preview_digest(db, settings, now=NOW)
+    assert rendered.subject.startswith("Resumen diario de Vigía, 21 nov 2025")
+    assert (
+        "Menciones más importantes" in rendered.html
+        and "Menciones más importantes" in rendered.text
+    )
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(DigestRun)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    assert send_daily_digest(db, settings, now=NOW) is not None
+
+
+def test_counts_stay_complete_when_the_list_is_capped_without_n_plus_1(
+    db: Database, make_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(make_settings)
+    with db.transaction() as session:
+        source = Source(name="El Diario", kind="rss")
+        for i in range(30):
+            add_mention(
+                session,
+                source,
+                f"n{i}",
+                title=f"Calderix story {i}",
+                text=f"Calderix text {i}",
+                seen=NOW - timedelta(minutes=i + 1),
+                reach=i,
+                tags=[("sentiment", "negative" if i % 3 == 0 else "neutral", 0.8, [f"text {i}"])],
+            )
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    monkeypatch.setattr(digest_data, "MAX_MENTIONS_PER_BRAND", 5)
+    with db.transaction() as session:
+        small = collect_digest(session, settings, NOW - timedelta(days=1), NOW)
+    few = len(statements)
+    monkeypatch.setattr(digest_data, "MAX_MENTIONS_PER_BRAND", 25)
+    with db.transaction() as session:
+        large = collect_digest(session, settings, NOW - timedelta(days=1), NOW)
+    many = len(statements) - few
+    brand = small.brands[0]
+    assert (brand.total, brand.negative, brand.neutral, brand.not_listed) == (30, 10, 20, 25)
+    assert [m.title for m in brand.mentions][:2] == ["Calderix story 27", "Calderix story 24"]
+    assert len(large.brands[0].mentions) == 25
+    assert few == many, "query count must not grow with the number of listed mentions"
+
+
+def test_excerpt_centres_on_far_evidence_and_marks_it() -> None:
+    body = "word " * 200 + "the boiler exploded " + "tail " * 100
+    full = "Title\n" + body
+    start = full.index("exploded")
+    segments = excerpt(full, 6, [(start, start + len("exploded"))])
+    assert segments[0] == Segment("…") and segments[-1] == Segment("…")
+    assert Segment("exploded", mark=True) in segments
+    assert sum(len(s.text) for s in segments) <= digest_data.EXCERPT_CHARS + 2
+    assert excerpt("Title\nshort body", 6, []) == [Segment("short body")]

@@ -1,0 +1,197 @@
+"""Sentiment component: rules on hand-written sentences, and measured floors on labelled data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from classifiers.nlp import pipeline_for
+from classifiers.tags import TagResult
+
+POS, NEU, NEG = "positive", "neutral", "negative"
+
+
+def sentiment(text: str, lang: str) -> TagResult:
+    result = pipeline_for(lang)(text)._.sentiment
+    assert isinstance(result, TagResult)
+    return result
+
+
+SPANISH = [
+    # plain words, accents missing, inflections
+    ("El servicio de atención al cliente es pésimo", NEG),
+    ("el servicio es pesimo", NEG),
+    ("Unos estafadores, me han cobrado de más", NEG),
+    ("La instalación fue rapidísima y el técnico muy amable", POS),
+    ("Estoy encantada con la fibra nueva", POS),
+    ("Os recomiendo esta compañía sin dudarlo", POS),
+    ("Lo recomiendo 100%", POS),
+    ("Calderix sube las tarifas un 3% en julio", NEU),
+    ("¿Alguien sabe a qué hora abre la tienda del centro?", NEU),
+    ("Mañana presentan el nuevo router en Madrid", NEU),
+    # negation
+    ("No está mal, la verdad", POS),
+    ("No es bueno el servicio técnico", NEG),
+    ("No me gusta nada la nueva app", NEG),
+    ("No tengo ninguna queja, todo perfecto", POS),
+    ("En un año nunca me han fallado", POS),
+    ("Ni tan mal la cobertura en el pueblo", POS),
+    ("No lo recomiendo a nadie", NEG),
+    # multi-word expressions
+    ("La app no funciona desde ayer", NEG),
+    ("Tres días sin internet en casa", NEG),
+    ("Me han cobrado dos veces la factura", NEG),
+    ("Sigo esperando que alguien me llame", NEG),
+    ("Merece la pena el cambio", POS),
+    ("Disculpa las molestias, te escribimos por privado", NEU),
+    # intensifiers, diminishers
+    ("Es un poco lento por las noches", NEU),
+    ("Es muy lento por las noches", NEG),
+    ("La velocidad es súper buena", POS),
+    # contrast
+    ("Buen precio, pero el soporte es horrible", NEG),
+    ("El soporte es lento, pero funciona de maravilla", POS),
+    ("Tardaron un poco; sin embargo el técnico fue excelente", POS),
+    # emoji, emoticons, caps, elongation
+    ("Calderix 😡😡", NEG),
+    ("fibra instalada en 20 minutos 😍", POS),
+    ("Ya tengo el router nuevo :)", POS),
+    ("Otra factura más 👎", NEG),
+    ("PÉSIMO servicio", NEG),
+    ("malísimoooo el soporte", NEG),
+    ("Buenísimo el roaming en Brasil", POS),
+    ("bueeeenisimo", POS),
+]
+
+ENGLISH = [
+    ("The customer service is terrible", NEG),
+    ("Worst provider I have ever had", NEG),
+    ("What a rip-off, hidden fees everywhere", NEG),
+    ("They overcharged me again", NEG),
+    ("Great value and really reliable", POS),
+    ("I highly recommend them", POS),
+    ("Installation was quick and painless", POS),
+    ("Calderix will switch off its 3G network in June", NEU),
+    ("Does anyone know if they support eSIM?", NEU),
+    ("The store opens at 9 tomorrow", NEU),
+    # negation
+    ("Not bad at all", POS),
+    ("It is not good", NEG),
+    ("I don't like the new app", NEG),
+    ("I'm not happy with the service", NEG),
+    ("Never had a problem with them", POS),
+    ("I wouldn't recommend them", NEG),
+    ("The app doesn't work since the update", NEG),
+    ("Still waiting for my refund", NEG),
+    ("No signal since 8am", NEG),
+    # intensifiers and diminishers
+    ("It is a bit slow at night", NEU),
+    ("It is extremely slow at night", NEG),
+    ("Barely faster than my old provider", NEG),
+    ("The coverage is really good", POS),
+    # contrast
+    ("The price is great but the support is awful", NEG),
+    ("Support is slow, but honestly the network is excellent", POS),
+    ("It was slow at first. However, now it works perfectly", POS),
+    # emoji, emoticons, caps, elongation
+    ("Third outage this week 😤", NEG),
+    ("New router arrived 🎉", POS),
+    ("thanks for the quick fix :-)", POS),
+    ("This is SO BAD", NEG),
+    ("sooooo good", POS),
+    ("Billing is a mess 💩", NEG),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SPANISH)
+def test_spanish(text: str, expected: str) -> None:
+    assert sentiment(text, "es").label == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), ENGLISH)
+def test_english(text: str, expected: str) -> None:
+    assert sentiment(text, "en").label == expected
+
+
+def test_evidence_spans_slice_the_text_and_say_why() -> None:
+    text = "Buen precio, pero el soporte es PÉSIMO y no funciona nada 😡"
+    result = sentiment(text, "es")
+    assert result.label == NEG and result.score < 0
+    assert result.evidence
+    for item in result.evidence:
+        assert text[item.start : item.end] == item.text
+        assert "negative" in item.reason
+    reasons = {item.text: item.reason for item in result.evidence}
+    assert reasons["PÉSIMO"] == "intensified negative word"
+    assert reasons["😡"] == "negative emoji"
+    assert "Buen" not in reasons  # the losing side is not evidence
+
+
+def test_negated_evidence_is_labelled() -> None:
+    result = sentiment("No está nada mal", "es")
+    assert [(e.text, e.reason) for e in result.evidence] == [("mal", "negated negative word")]
+
+
+def test_stronger_words_score_further_from_zero() -> None:
+    assert sentiment("muy malo", "es").score < sentiment("malo", "es").score < 0
+    assert sentiment("good", "en").score < sentiment("really good!!!", "en").score
+
+
+def test_neutral_without_sentiment_words_has_no_evidence() -> None:
+    result = sentiment("La tienda abre a las nueve", "es")
+    assert result.label == NEU and result.score == 0 and result.evidence == ()
+
+
+# ----------------------------------------------------------------- measured floors
+
+
+def _macro_f1(gold: list[str], pred: list[str]) -> float:
+    scores = []
+    for label in (NEG, NEU, POS):
+        tp = sum(g == p == label for g, p in zip(gold, pred, strict=True))
+        predicted, actual = pred.count(label), gold.count(label)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        scores.append(2 * precision * recall / (precision + recall) if tp else 0.0)
+    return sum(scores) / 3
+
+
+def _labels(texts: list[str], lang: str) -> list[str]:
+    return [doc._.sentiment.label for doc in pipeline_for(lang).pipe(texts, batch_size=256)]
+
+
+def _rows(path: Path, source: str, split: str) -> list[dict[str, str]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [r for r in rows if r["source"] == source and r["split"] == split]
+
+
+def test_floor_on_in_domain_dev_set(shared_dir: Path) -> None:
+    rows = [json.loads(line) for line in (shared_dir / "eval/dev.jsonl").read_text().splitlines()]
+    gold, pred = [], []
+    for lang in ("es", "en"):
+        subset = [r for r in rows if r["lang"] == lang]
+        gold += [r["sentiment"] for r in subset]
+        pred += _labels([r["text"] for r in subset], lang)
+    assert _macro_f1(gold, pred) >= 0.76  # measured 0.801 (lexicon authors had read this set)
+
+
+@pytest.mark.parametrize(
+    ("file", "source", "lang", "floor"),
+    [
+        # XLM-T / UMSAB Spanish test (balanced): measured 0.532; FastText baseline 0.501
+        ("sentiment_es.jsonl", "umsab_es", "es", 0.51),
+        # InterTASS 2017 test, 3-class: measured 0.486; majority class 0.192
+        ("sentiment_es.jsonl", "intertass2017", "es", 0.47),
+        # SemEval-2017 4A English test: measured 0.539; VADER 0.529
+        ("sentiment_en.jsonl", "tweeteval_sentiment_semeval2017", "en", 0.52),
+    ],
+)
+def test_floor_on_public_test_sets(
+    shared_dir: Path, file: str, source: str, lang: str, floor: float
+) -> None:
+    rows = _rows(shared_dir / "corpora/nlp" / file, source, "test")
+    assert rows, f"no {source}/test rows in {file}"
+    score = _macro_f1([r["label"] for r in rows], _labels([r["text"] for r in rows], lang))
+    assert score >= floor, f"{source}/test macro-F1 {score:.3f} fell below {floor}"
