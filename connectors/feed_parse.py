@@ -113,13 +113,16 @@ def _entry_post(
     text = _body(entry)
     link = _http_url(get(entry, "link"), base)
     external_id = (get(entry, "id") or "").strip() or link or _content_id(title, text)
-    author = get(get(entry, "author_detail") or {}, "name") or get(entry, "author")
+    author = plain_text(get(get(entry, "author_detail") or {}, "name") or get(entry, "author"))
+    outlet = plain_text(get(get(entry, "source") or {}, "title"))
+    if outlet:
+        title, text, author = _credit_outlet(title, text, author, outlet)
     detail = title_detail or get(entry, "summary_detail") or {}
     return RawPost(
         source=source,
         external_id=external_id,
         url=link,
-        author=plain_text(author) or None,
+        author=author or None,
         title=title or None,
         text=text,
         published_at=_when(
@@ -132,6 +135,20 @@ def _entry_post(
         else {},
         media=_media(entry, base),
     )
+
+
+def _credit_outlet(title: str, text: str, author: str, outlet: str) -> tuple[str, str, str]:
+    """Aggregators (Google News) cite the original outlet in RSS 2.0's <source> element and
+    append it to the headline ("Headline - Outlet"); their description is only the headline
+    and the outlet again. Give the outlet credit as the author and keep the bare headline, so
+    the story is recognised as the same one the outlet's own feed carries.
+    """
+    suffix = f" - {outlet}"
+    if title.endswith(suffix):
+        title = title[: -len(suffix)].rstrip()
+        if " ".join(text.split()) in (f"{title} {outlet}", title):
+            text = ""
+    return title, text, author or outlet
 
 
 def _text(detail: Mapping[str, Any] | None, value: str | None) -> str:

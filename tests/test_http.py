@@ -248,3 +248,15 @@ def test_corpus_compression(shared_dir: Path, name: str, title: bytes | None, wa
         assert title in response.content
     elif not warned:
         assert response.content.rstrip().endswith(b"</feed>")
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_origin(server: CorpusServer) -> None:
+    with CorpusServer() as other:
+        other.routes["/feed.xml"] = lambda _r, _b: Canned(200, [], FEED)
+        server.routes["/same"] = lambda _r, b: Canned(302, [("Location", f"{b}/feed.xml")])
+        server.routes["/away"] = lambda _r, _b: Canned(302, [("Location", other.url("/feed.xml"))])
+        with local_client() as http:
+            http.get(server.url("/same"), headers={"Authorization": "Bearer T0KEN"})
+            http.get(server.url("/away"), headers={"Authorization": "Bearer T0KEN"})
+        assert server.requests_to("/feed.xml")[0].headers["authorization"] == "Bearer T0KEN"
+        assert "authorization" not in other.requests[0].headers

@@ -82,3 +82,15 @@ def test_times_round_trip_as_aware_utc(db: Database) -> None:
 def test_naive_datetimes_are_refused(db: Database) -> None:
     with pytest.raises(Exception, match="naive"), db.transaction() as session:
         session.add(_mention("naive", datetime(2026, 11, 20, 12)))
+
+
+def test_migrations_match_the_models(db: Database) -> None:
+    """A model change without its Alembic revision fails here, on both databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from monitor.models import Base
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []

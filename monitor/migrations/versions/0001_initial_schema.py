@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.Column("cursor", sa.Text(), nullable=True),
         sa.Column("etag", sa.Text(), nullable=True),
         sa.Column("last_modified", sa.String(length=100), nullable=True),
-        sa.Column("content_hash", sa.String(length=64), nullable=True),
+        sa.Column("content_hash", sa.String(length=100), nullable=True),
         sa.Column("seen_ids", sa.JSON(), nullable=False),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),

@@ -1,0 +1,32 @@
+"""Aggregator items credit the original outlet so syndicated copies become one story."""
+
+from __future__ import annotations
+
+from connectors.feed_parse import parse_feed
+
+GOOGLE_NEWS_ITEM = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>"Calderix" - Google News</title>
+<item>
+  <title>Calderix sube sus tarifas de fibra en enero - Diario Red</title>
+  <link>https://news.google.com/rss/articles/abc?oc=5</link>
+  <guid isPermaLink="false">abc</guid>
+  <description>&lt;a href="https://news.google.com/rss/articles/abc?oc=5"&gt;Calderix sube sus tarifas de fibra en enero&lt;/a&gt;&amp;nbsp;&amp;nbsp;&lt;font color="#6f6f6f"&gt;Diario Red&lt;/font&gt;</description>
+  <source url="https://diariored.example">Diario Red</source>
+</item>
+<item>
+  <title>Otra noticia sin sufijo</title>
+  <guid>def</guid>
+  <description>Texto propio de la noticia.</description>
+  <source url="https://x.example">Agencia X</source>
+</item>
+</channel></rss>"""
+
+
+def test_outlet_suffix_becomes_the_author() -> None:
+    first, second = parse_feed(GOOGLE_NEWS_ITEM, source="gn").posts
+    assert first.title == "Calderix sube sus tarifas de fibra en enero"
+    assert first.author == "Diario Red"
+    assert first.text == ""  # the description only repeated the headline and the outlet
+    assert second.title == "Otra noticia sin sufijo"
+    assert second.text == "Texto propio de la noticia."
+    assert second.author == "Agencia X"
