@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import SourceState
 from monitor.models import Source
+from monitor.storage import insert_if_absent
 
 
 def source_row(session: Session, name: str, kind: str, *, lock: bool = False) -> Source:
@@ -26,11 +27,13 @@ def source_row(session: Session, name: str, kind: str, *, lock: bool = False) ->
         query = query.with_for_update()
     row = session.scalars(query).one_or_none()
     if row is None:
-        row = Source(name=name, kind=kind, seen_ids=[], consecutive_failures=0, items_seen=0,
-                     mentions_stored=0)
-        session.add(row)
-        session.flush()
-    elif row.kind != kind:
+        # Two workers may meet a new source at once: the database decides who creates it.
+        insert_if_absent(session, Source, Source.name, {
+            "name": name, "kind": kind, "seen_ids": [], "consecutive_failures": 0,
+            "items_seen": 0, "mentions_stored": 0,
+        })
+        row = session.scalars(query).one()
+    if row.kind != kind:
         # The kind changed in settings: the old cursor means nothing to the new connector.
         row.kind = kind
         write_state(row, SourceState())

@@ -15,9 +15,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Column, Engine, create_engine, event, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -80,3 +82,25 @@ def open_database(url: str, migrate: bool = True) -> Database:
     if migrate:
         upgrade(engine)
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def insert_if_absent(
+    session: Session, model: type[Any], unique: InstrumentedAttribute[Any] | Column[Any], values: dict[str, Any]
+) -> int | None:
+    """INSERT a row unless `unique` already holds its value; the new id, or None if present.
+
+    Two workers racing to create the same row is resolved by the database (ON CONFLICT DO
+    NOTHING) without an exception, so the caller's transaction stays usable.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        module = postgresql if dialect == "postgresql" else sqlite
+        statement = (
+            module.insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique]).returning(model.id)
+        )
+        return session.execute(statement).scalar_one_or_none()
+    try:  # other databases: a savepoint keeps the caller's transaction usable
+        with session.begin_nested():
+            return session.execute(insert(model).values(**values).returning(model.id)).scalar_one()
+    except IntegrityError:
+        return None

@@ -29,13 +29,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.errors import DeliveryError
 from monitor.models import OutboxMessage
-from monitor.storage import Database
+from monitor.storage import Database, insert_if_absent
 from reports.mailer import Mailer
 from reports.render import one_line
 
@@ -145,33 +144,12 @@ def enqueue(
         "next_attempt_at": now,
         "created_at": now,
     }
-    new_id = _insert_once(session, values)
+    new_id = insert_if_absent(session, OutboxMessage, OutboxMessage.key, values)
     if new_id is None:
         return None
     if not recipients:
         log.warning("outbox %s has no recipients — only a file outbox can deliver it", key)
     return session.get(OutboxMessage, new_id)
-
-
-def _insert_once(session: Session, values: dict[str, object]) -> int | None:
-    """INSERT unless the key exists: the race between two workers resolved by the database."""
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        module = postgresql if dialect == "postgresql" else sqlite
-        stmt = (
-            module.insert(OutboxMessage)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=[OutboxMessage.key])
-            .returning(OutboxMessage.id)
-        )
-        return session.execute(stmt).scalar_one_or_none()
-    try:  # other databases: a savepoint keeps the caller's transaction usable
-        with session.begin_nested():
-            return session.execute(
-                insert(OutboxMessage).values(**values).returning(OutboxMessage.id)
-            ).scalar_one()
-    except IntegrityError:
-        return None
 
 
 def deliver_pending(

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.errors import DeliveryError
+from monitor.storage import insert_if_absent
 from monitor.models import OutboxMessage
 from monitor.storage import Database
 from reports import outbox
@@ -117,7 +118,7 @@ def test_a_lost_race_returns_none_and_keeps_the_transaction_usable(db: Database)
         "created_at": NOW,
     }
     with db.transaction() as session:
-        assert outbox._insert_once(session, values) is None
+        assert insert_if_absent(session, OutboxMessage, OutboxMessage.key, values) is None
         assert put_in(session, "after-race") is not None  # the transaction still works
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
