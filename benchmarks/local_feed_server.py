@@ -1,17 +1,21 @@
-"""A loopback HTTP server for benchmark feeds, with ETag conditional GET like real servers."""
+"""A loopback HTTP server for benchmark feeds, with ETag conditional GET like real servers.
+
+It runs in its own process: a server sharing our interpreter would compete with the code
+under test for the GIL, which a real remote server never does.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections.abc import Iterator
+import multiprocessing
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 
 
-@contextmanager
-def serve_feeds(feeds: dict[str, bytes]) -> Iterator[str]:
-    """Serve `path → body` on 127.0.0.1; yields the base URL. Answers 304 on a matching ETag."""
+def _serve(make_feeds: Callable[[], dict[str, bytes]], ready: Connection) -> None:
+    feeds = make_feeds()
     etags = {path: '"' + hashlib.sha1(body).hexdigest() + '"' for path, body in feeds.items()}
 
     class Handler(BaseHTTPRequestHandler):
@@ -36,14 +40,26 @@ def serve_feeds(feeds: dict[str, bytes]) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    ready.send(server.server_address[1])
+    server.serve_forever()
+
+
+@contextmanager
+def serve_feeds(make_feeds: Callable[[], dict[str, bytes]]) -> Iterator[str]:
+    """Serve `make_feeds()` (path → body) from a child process; yields the base URL."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(make_feeds, send), daemon=True
+    )
+    process.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        if not receive.poll(60):
+            raise RuntimeError("benchmark feed server did not start")
+        yield f"http://127.0.0.1:{receive.recv()}"
     finally:
-        server.shutdown()
-        server.server_close()
+        process.terminate()
+        process.join(10)

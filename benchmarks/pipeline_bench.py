@@ -13,6 +13,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import feedparser
@@ -36,13 +37,22 @@ def _best(repeats: int, action: Callable[[], object]) -> float:
     return min(times)
 
 
-def run(feeds: int = 100, items: int = 50, brand_share: float = 1.0, repeats: int = 3) -> dict[str, float]:
-    bodies = {f"/feed/{i}.xml": make_feed(i, items, brand_share) for i in range(feeds)}
+def make_feeds(feeds: int = 100, items: int = 50, brand_share: float = 1.0) -> dict[str, bytes]:
+    return {f"/feed/{i}.xml": make_feed(i, items, brand_share) for i in range(feeds)}
+
+
+def run(
+    feeds: int = 100, items: int = 50, brand_share: float = 1.0, repeats: int = 3
+) -> dict[str, float]:
+    bodies = make_feeds(feeds, items, brand_share)
     total_bytes = sum(len(b) for b in bodies.values())
     baseline = _best(repeats, lambda: [feedparser.parse(b) for b in bodies.values()])
 
     cold_times, repoll_times, stored = [], [], 0
-    with serve_feeds(bodies) as base_url, tempfile.TemporaryDirectory() as tmp:
+    with (
+        serve_feeds(partial(make_feeds, feeds, items, brand_share)) as base_url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         sources = [{"name": f"feed {p}", "kind": "rss", "url": base_url + p} for p in bodies]
         for attempt in range(repeats):
             settings = parse_settings(
@@ -55,7 +65,9 @@ def run(feeds: int = 100, items: int = 50, brand_share: float = 1.0, repeats: in
                 Path(tmp),
             )
             pipeline = Pipeline(settings, open_database(settings.database_url))
-            pipeline.analyzer.analyse([RawPost(source="warm", external_id="1", text="Calderix va genial")])
+            pipeline.analyzer.analyse(
+                [RawPost(source="warm", external_id="1", text="Calderix va genial")]
+            )
             started = time.perf_counter()
             reports = pipeline.run_sources()
             cold_times.append(time.perf_counter() - started)
@@ -88,8 +100,10 @@ def run(feeds: int = 100, items: int = 50, brand_share: float = 1.0, repeats: in
         f"pipeline: {feeds} feeds x {items} items ({total_bytes / 1e6:.1f} MB, "
         f"{brand_share:.0%} mention the brand), {stored} mentions stored\n"
         f"  feedparser.parse default (baseline) {baseline:.2f} s\n"
-        f"  cold pass (fetch+parse+match+classify+store) {cold:.2f} s  ratio {results['cold_ratio']:.2f} (goal <= 1.0)\n"
-        f"  re-poll, unchanged feeds (304)       {repoll:.3f} s  ratio {results['repoll_ratio']:.3f} (goal < 0.10)"
+        f"  cold pass (fetch+parse+match+classify+store) {cold:.2f} s  "
+        f"ratio {results['cold_ratio']:.2f} (goal <= 1.0)\n"
+        f"  re-poll, unchanged feeds (304)       {repoll:.3f} s  "
+        f"ratio {results['repoll_ratio']:.3f} (goal < 0.10)"
     )
     return results
 

@@ -11,17 +11,35 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
-SUBJECTS_ES = ["Calderix", "La operadora Calderix", "Calderix Móvil", "El servicio de fibra de Calderix"]
-SUBJECTS_EN = ["Calderix", "Spanish operator Calderix", "Calderix Mobile", "Calderix's fibre network"]
+SUBJECTS_ES = [
+    "Calderix",
+    "La operadora Calderix",
+    "Calderix Móvil",
+    "El servicio de fibra de Calderix",
+]
+SUBJECTS_EN = [
+    "Calderix",
+    "Spanish operator Calderix",
+    "Calderix Mobile",
+    "Calderix's fibre network",
+]
 OTHER = ["Fonaris", "Redalia", "El ayuntamiento", "The regulator", "A startup", "La CNMC"]
 VERBS_ES = [
-    "anuncia una subida de tarifas", "sufre una caída de servicio en Madrid",
-    "lanza una oferta excelente de fibra", "recibe cientos de quejas por la factura",
-    "mejora su cobertura 5G", "cierra tiendas en Andalucía", "presenta resultados récord",
+    "anuncia una subida de tarifas",
+    "sufre una caída de servicio en Madrid",
+    "lanza una oferta excelente de fibra",
+    "recibe cientos de quejas por la factura",
+    "mejora su cobertura 5G",
+    "cierra tiendas en Andalucía",
+    "presenta resultados récord",
 ]
 VERBS_EN = [
-    "raises prices again", "suffers a major outage", "launches a great new fibre deal",
-    "faces angry complaints over billing", "expands its 5G coverage", "closes stores",
+    "raises prices again",
+    "suffers a major outage",
+    "launches a great new fibre deal",
+    "faces angry complaints over billing",
+    "expands its 5G coverage",
+    "closes stores",
     "reports record results",
 ]
 FILLER_ES = (
@@ -65,7 +83,8 @@ def make_feed(feed: int, items: int = 50, brand_share: float = 1.0, seed: int = 
     rng = random.Random(seed * 10_007 + feed)
     start = datetime(2026, 11, 20, 12, tzinfo=UTC)
     body = "".join(
-        _item(rng, feed, i, start - timedelta(minutes=17 * i + feed), brand_share) for i in range(items)
+        _item(rng, feed, i, start - timedelta(minutes=17 * i + feed), brand_share)
+        for i in range(items)
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?>'

@@ -23,14 +23,21 @@ stripping (es: plural -s/-es, gender -a/-as/-os → -o, -ísimo, -mente; en: -s/
 The total is squashed to a polarity in (−1, 1) with total/√(total² + 15) (VADER's
 normalisation); |polarity| < NEUTRAL_BAND is neutral. `doc._.sentiment` is a `TagResult` whose
 score is that signed polarity and whose evidence lists the terms behind the label.
+
+Speed: the scorer runs on every matching post, so it works from the Doc's ORTH ids, never from
+spaCy Token objects. What a word type contributes (folded form, role, valence, emphasis,
+capitals, "!") depends on its text alone, so it is computed once per distinct word and cached
+by orth id (`_Word`); phrases are matched on those folded forms. Results are identical to the
+token-by-token formulation, which the equivalence check in the change notes compared.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -47,8 +54,12 @@ CAPS, ELONGATED, SUPERLATIVE = 1.25, 1.2, 1.3
 BEFORE_CONTRAST, AFTER_CONTRAST = 0.5, 1.5
 EXCLAMATION, MAX_EXCLAMATIONS = 0.25, 3
 MAX_EVIDENCE = 8
+# Word types remembered per scorer; past this the cache is emptied and refilled (a long-running
+# process meets an unbounded stream of names, numbers and URLs).
+MAX_CACHED_WORDS = 200_000
 _SENTENCE_END = frozenset({".", "!", "?", ";", "...", "…", "¡", "¿", "\n"})
 _SCOPE_END = _SENTENCE_END | {",", ":", "—", "(", ")"}
+_BREAKS = frozenset({"end", "scope", "contrast"})
 _ELONGATION = re.compile(r"(\w)\1{2,}")
 _SUPERLATIVE = re.compile(r"isim([oa])s?$")
 
@@ -56,16 +67,34 @@ if not Doc.has_extension("sentiment"):
     Doc.set_extension("sentiment", default=None)
 
 
-@dataclass(slots=True)
-class _Unit:
-    """A word, phrase or emoji with its role in the sentence (one pass builds these)."""
+class _Phrase(NamedTuple):
+    """A multi-word term as the folded forms of its tokens, with its role and value."""
 
-    start: int
-    end: int
-    kind: str  # "sent", "neg", "int", "contrast", "end", "scope", "other"
+    norms: tuple[str, ...]
+    kind: str
+    value: float
+
+
+class _Word(NamedTuple):
+    """What one word type (or a matched phrase, as one unit) brings to the rules.
+
+    Everything here depends only on the token's text, so it is cached per orth id. `kind` is
+    "end", "scope", "contrast", "neg", "int", "sent" or "other"; `caps` marks a word that gets
+    the CAPS boost unless the whole text shouts; `loud` one that counts towards shouting.
+    """
+
+    norm: str
+    kind: str
     value: float = 0.0
     emphasis: float = 1.0
+    caps: bool = False
     emoji: bool = False
+    loud: bool = False
+    bangs: int = 0
+    # Phrases starting with this word, by their second word (None: one-token phrases),
+    # longest first; None when no phrase starts here.
+    follow: dict[str | None, tuple[_Phrase, ...]] | None = None
+    size: int = 1  # tokens covered (phrases)
 
 
 class SentimentScorer:
@@ -73,10 +102,24 @@ class SentimentScorer:
 
     def __init__(self, nlp: Language, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
+        self.vocab = nlp.vocab
         self._cache: dict[str, tuple[float, float] | None] = {}
-        # One match key per term, so a match maps straight back to its role and value.
-        self._keys: dict[int, tuple[str, float]] = {}
+        self._words: dict[int, _Word] = {}
+        self._phrases = self._compile_phrases(nlp, lexicon)
+
+    @staticmethod
+    def _compile_phrases(
+        nlp: Language, lexicon: Lexicon
+    ) -> dict[str, dict[str | None, tuple[_Phrase, ...]]]:
+        """Multi-word terms by first and second folded token, longest first.
+
+        A spaCy PhraseMatcher over the same patterns decides which term wins when two terms
+        tokenise to the same forms ("kind of" is both a phrase and an intensifier): the one it
+        reports first, as the original matcher-based scorer did.
+        """
+        matcher = PhraseMatcher(nlp.vocab, attr="NORM")
+        patterns: dict[tuple[str, ...], Doc] = {}
+        roles: dict[int, tuple[str, float]] = {}
         for kind, terms in (
             ("sent", lexicon.phrases),
             ("int", {t: v for t, v in lexicon.intensifiers.items() if " " in t}),
@@ -88,8 +131,25 @@ class SentimentScorer:
                 for token in pattern:
                     token.norm_ = fold(token.text)
                 key = f"{kind}\t{term}"
-                self.matcher.add(key, [pattern])
-                self._keys[nlp.vocab.strings[key]] = (kind, value)
+                matcher.add(key, [pattern])
+                roles[nlp.vocab.strings[key]] = (kind, value)
+                patterns.setdefault(tuple(token.norm_ for token in pattern), pattern)
+        grouped: dict[str, dict[str | None, list[_Phrase]]] = {}
+        for norms, pattern in patterns.items():
+            if not norms:
+                continue
+            key = next(k for k, s, e in matcher(pattern) if s == 0 and e == len(pattern))
+            second = norms[1] if len(norms) > 1 else None
+            grouped.setdefault(norms[0], {}).setdefault(second, []).append(
+                _Phrase(norms, *roles[key])
+            )
+        return {
+            first: {
+                second: tuple(sorted(found, key=lambda p: -len(p.norms)))
+                for second, found in by_second.items()
+            }
+            for first, by_second in grouped.items()
+        }
 
     # ------------------------------------------------------------------ look-ups
 
@@ -152,77 +212,108 @@ class SentimentScorer:
                         forms.append((base[:-1], 1.0))
         return forms
 
+    # ------------------------------------------------------------------ word types
+
+    def _word(self, orth: int) -> _Word:
+        """The cached facts about a word type, computed on first sight."""
+        lexeme = self.vocab[orth]
+        text = lexeme.orth_
+        word = fold(text).replace("\ufe0f", "")
+        lexicon = self.lexicon
+        loud = lexeme.is_upper and len(text) > 1
+        facts = {"loud": loud, "bangs": text.count("!"), "follow": self._phrases.get(word)}
+        if word in _SENTENCE_END or "\n" in text:
+            info = _Word(word, "end", **facts)
+        elif word in _SCOPE_END:
+            info = _Word(word, "scope", **facts)
+        elif word in lexicon.contrast:
+            info = _Word(word, "contrast", **facts)
+        elif word in lexicon.negators:
+            info = _Word(word, "neg", **facts)
+        elif word in lexicon.intensifiers:
+            info = _Word(word, "int", lexicon.intensifiers[word], **facts)
+        else:
+            found = self.lookup(word) if not lexeme.is_space else None
+            if found is None or found[0] == 0:
+                info = _Word(word, "other", **facts)
+            else:
+                info = _Word(word, "sent", found[0], found[1], loud and lexeme.is_alpha,
+                             not lexeme.is_alpha, **facts)
+        if len(self._words) >= MAX_CACHED_WORDS:
+            self._words.clear()
+        self._words[orth] = info
+        return info
+
+    def _units(self, words: list[_Word]) -> tuple[list[_Word], list[int]]:
+        """Units (words, with matched phrases as one unit) and each unit's first token.
+
+        Phrases are matched leftmost-longest, never overlapping, as the rules require. Most
+        candidates are common first words ("de", "no", "a"), rejected by their next word.
+        """
+        spans: list[tuple[int, _Word]] = []
+        n = len(words)
+        done = 0
+        for i in [j for j, w in enumerate(words) if w.follow is not None]:
+            if i < done:
+                continue
+            follow = words[i].follow
+            assert follow is not None
+            found = None
+            for phrase in follow.get(words[i + 1].norm, ()) if i + 1 < n else ():
+                size = len(phrase.norms)
+                if i + size <= n and all(
+                    words[i + k].norm == phrase.norms[k] for k in range(2, size)
+                ):
+                    found = phrase
+                    break
+            else:
+                found = follow.get(None, (None,))[0]
+            if found is not None:
+                size = len(found.norms)
+                spans.append((i, _Word("", found.kind, found.value, size=size)))
+                done = i + size
+        if not spans:
+            return words, list(range(n))
+        units: list[_Word] = []
+        starts: list[int] = []
+        done = 0
+        for start, unit in spans:
+            units += words[done:start]
+            starts += range(done, start)
+            units.append(unit)
+            starts.append(start)
+            done = start + unit.size
+        units += words[done:]
+        starts += range(done, n)
+        return units, starts
+
     # ------------------------------------------------------------------ scoring
 
-    def _units(self, doc: Doc) -> list[_Unit]:
-        lexicon = self.lexicon
-        folded = [fold(token.text).replace("\ufe0f", "") for token in doc]
-        for token, norm in zip(doc, folded, strict=True):
-            token.norm_ = norm
-        phrase_at: dict[int, tuple[int, str, float]] = {}
-        for match_id, start, end in sorted(
-            self.matcher(doc), key=lambda m: (m[1], -(m[2] - m[1]))
-        ):
-            if start not in phrase_at and not any(
-                s < start < e for s, (e, _, _) in phrase_at.items()
-            ):
-                label, value = self._keys[match_id]
-                phrase_at[start] = (end, label, value)
-        shouting = sum(1 for t in doc if t.is_upper and len(t) > 1) > 0.5 * max(1, len(doc))
-        units: list[_Unit] = []
-        i = 0
-        while i < len(doc):
-            if i in phrase_at:
-                end, label, value = phrase_at[i]
-                units.append(_Unit(i, end, label, value))
-                i = end
-                continue
-            word, token = folded[i], doc[i]
-            if word in _SENTENCE_END or "\n" in token.text:
-                units.append(_Unit(i, i + 1, "end"))
-            elif word in _SCOPE_END:
-                units.append(_Unit(i, i + 1, "scope"))
-            elif word in lexicon.contrast:
-                units.append(_Unit(i, i + 1, "contrast"))
-            elif word in lexicon.negators:
-                units.append(_Unit(i, i + 1, "neg"))
-            elif word in lexicon.intensifiers:
-                units.append(_Unit(i, i + 1, "int", lexicon.intensifiers[word]))
-            else:
-                found = self.lookup(word) if not token.is_space else None
-                if found is None or found[0] == 0:
-                    units.append(_Unit(i, i + 1, "other"))
-                else:
-                    emphasis = found[1]
-                    if not shouting and token.is_upper and len(token) > 1 and token.is_alpha:
-                        emphasis *= CAPS
-                    units.append(_Unit(i, i + 1, "sent", found[0], emphasis, not token.is_alpha))
-            i += 1
-        return units
-
     def __call__(self, doc: Doc) -> Doc:
-        units = self._units(doc)
-        contributions: list[tuple[_Unit, float, bool, bool]] = []
-        sentence_start = 0
-        contrast_at: int | None = None
-        weights = [1.0] * len(units)
-        for index, unit in enumerate([*units, _Unit(len(doc), len(doc), "end")]):
-            if unit.kind == "contrast":
-                contrast_at = index
-            if unit.kind == "end" and contrast_at is not None:
-                for j in range(sentence_start, min(index, len(units))):
-                    weights[j] = BEFORE_CONTRAST if j < contrast_at else AFTER_CONTRAST
-                contrast_at = None
-            if unit.kind == "end":
-                sentence_start = index + 1
-        for index, unit in enumerate(units):
-            if unit.kind != "sent" or unit.value == 0:
+        orths = doc.to_array(ORTH).tolist()
+        words: list[_Word] = list(map(self._words.get, orths))  # type: ignore[arg-type]
+        if None in words:
+            words = [w or self._word(orth) for w, orth in zip(words, orths, strict=True)]
+        units, starts = self._units(words)
+        kinds = [unit.kind for unit in units]
+        weights = self._contrast_weights(kinds) if "contrast" in kinds else None
+        shouting: bool | None = None  # computed only if a word in capitals needs it
+        # (first token, unit, contribution, negated, intensified)
+        contributions: list[tuple[int, _Word, float, bool, bool]] = []
+        for index in [i for i, kind in enumerate(kinds) if kind == "sent"]:
+            unit = units[index]
+            if unit.value == 0:
                 continue
-            value = unit.value * unit.emphasis
+            emphasis = unit.emphasis
+            if unit.caps and shouting is None:
+                shouting = sum(1 for w in words if w.loud) > 0.5 * max(1, len(words))
+            if unit.caps and not shouting:
+                emphasis *= CAPS
+            value = unit.value * emphasis
             negated = intensified = False
             context = [] if unit.emoji else units[max(0, index - NEGATION_WINDOW) : index]
             for back, prev in enumerate(reversed(context)):
-                if prev.kind in ("end", "scope", "contrast"):
+                if prev.kind in _BREAKS:
                     break
                 if prev.kind == "neg" and not negated:
                     value *= NEGATION_FACTOR
@@ -233,11 +324,13 @@ class SentimentScorer:
                         negated = True
                     else:
                         intensified = intensified or prev.value > 1
-            intensified = intensified or unit.emphasis > 1
-            contributions.append((unit, value * weights[index], negated, intensified))
-        total = sum(c[1] for c in contributions)
+            intensified = intensified or emphasis > 1
+            if weights is not None:
+                value *= weights[index]
+            contributions.append((starts[index], unit, value, negated, intensified))
+        total = sum(c[2] for c in contributions)
         if total:
-            bangs = min(MAX_EXCLAMATIONS, doc.text.count("!"))
+            bangs = min(MAX_EXCLAMATIONS, sum(w.bangs for w in words))
             total += math.copysign(EXCLAMATION * bangs, total)
         polarity = total / math.sqrt(total * total + 15) if total else 0.0
         label = "neutral"
@@ -253,17 +346,34 @@ class SentimentScorer:
         )
         return doc
 
+    @staticmethod
+    def _contrast_weights(kinds: list[str]) -> list[float]:
+        """Per-unit weights: ×0.5 before and ×1.5 after the last contrast of a sentence."""
+        weights = [1.0] * len(kinds)
+        sentence_start = 0
+        contrast_at: int | None = None
+        for index, kind in enumerate([*kinds, "end"]):
+            if kind == "contrast":
+                contrast_at = index
+            elif kind == "end":
+                if contrast_at is not None:
+                    for j in range(sentence_start, min(index, len(kinds))):
+                        weights[j] = BEFORE_CONTRAST if j < contrast_at else AFTER_CONTRAST
+                    contrast_at = None
+                sentence_start = index + 1
+        return weights
+
     def _evidence(
-        self, doc: Doc, contributions: list[tuple[_Unit, float, bool, bool]], label: str
+        self, doc: Doc, contributions: list[tuple[int, _Word, float, bool, bool]], label: str
     ) -> tuple[Evidence, ...]:
         sign = {"positive": 1, "negative": -1}.get(label, 0)
-        chosen = [c for c in contributions if sign == 0 or c[1] * sign > 0]
-        chosen = sorted(chosen, key=lambda c: -abs(c[1]))[:MAX_EVIDENCE]
+        chosen = [c for c in contributions if sign == 0 or c[2] * sign > 0]
+        chosen = sorted(chosen, key=lambda c: -abs(c[2]))[:MAX_EVIDENCE]
         evidence = []
-        for unit, _, negated, intensified in sorted(chosen, key=lambda c: c[0].start):
-            span = doc[unit.start : unit.end]
+        for start, unit, _, negated, intensified in sorted(chosen, key=lambda c: c[0]):
+            span = doc[start : start + unit.size]
             base = "positive" if unit.value > 0 else "negative"
-            kind = "emoji" if unit.emoji else "phrase" if unit.end - unit.start > 1 else "word"
+            kind = "emoji" if unit.emoji else "phrase" if unit.size > 1 else "word"
             reason = f"{base} {kind}"
             if negated:
                 reason = f"negated {reason}"

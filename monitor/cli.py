@@ -52,7 +52,9 @@ def options(
     ctx: typer.Context,
     settings: Annotated[
         Path | None,
-        typer.Option("--settings", "-s", help="Settings file (default ./settings.toml or $VIGIA_SETTINGS)."),
+        typer.Option(
+            "--settings", "-s", help="Settings file (default ./settings.toml or $VIGIA_SETTINGS)."
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
@@ -80,15 +82,21 @@ def _pipeline(settings: Settings):  # type: ignore[no-untyped-def]
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=errors, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
     )
 
 
 def _print_runs(reports) -> None:  # type: ignore[no-untyped-def]
     table = Table(title="Sources")
     for column in ("source", "items", "matched", "new", "status"):
-        table.add_column(column, justify="right" if column in ("items", "matched", "new") else "left")
+        table.add_column(
+            column, justify="right" if column in ("items", "matched", "new") else "left"
+        )
     for r in reports:
         status = f"[red]{r.error}" if r.error else ("not modified" if r.not_modified else "ok")
         if r.warning and not r.error:
@@ -107,7 +115,9 @@ def _run_with_progress(pipeline, sources):  # type: ignore[no-untyped-def]
 @app.command()
 def run(
     ctx: typer.Context,
-    once: Annotated[bool, typer.Option("--once", help="One pass of every source, the digest, then exit.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass of every source, the digest, then exit.")
+    ] = False,
 ) -> None:
     """Run the monitor: as a service (default) or one pass (--once)."""
     settings = _ctx(ctx).settings()
@@ -127,11 +137,16 @@ def run(
         _print_runs(result.runs)
         digest = result.digest
         if digest is None:
-            console.print("Today's digest was already written (use [bold]monitor digest --force[/] to resend).")
+            console.print(
+                "Today's digest was already written "
+                "(use [bold]monitor digest --force[/] to resend)."
+            )
         else:
             console.print(f"Digest written: [bold]{digest.subject}[/]")
         if not settings.email.smtp_host:
-            console.print(f"Emails are in [bold]{settings.outbox_dir}[/] (.eml and browsable .html).")
+            console.print(
+                f"Emails are in [bold]{settings.outbox_dir}[/] (.eml and browsable .html)."
+            )
     finally:
         pipeline.close()
 
@@ -139,7 +154,9 @@ def run(
 @app.command()
 def fetch(
     ctx: typer.Context,
-    source: Annotated[str | None, typer.Argument(help="Source name (default: every source).")] = None,
+    source: Annotated[
+        str | None, typer.Argument(help="Source name (default: every source).")
+    ] = None,
 ) -> None:
     """Fetch sources now and store new mentions (no digest)."""
     settings = _ctx(ctx).settings()
@@ -163,7 +180,9 @@ def _parse_since(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise VigiaError(f"--since {value!r}: use a date like 2026-11-20 or 2026-11-20T08:00") from None
+        raise VigiaError(
+            f"--since {value!r}: use a date like 2026-11-20 or 2026-11-20T08:00"
+        ) from None
     if isinstance(parsed, datetime) and parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
@@ -173,8 +192,12 @@ def _parse_since(value: str | None) -> datetime | None:
 def mentions(
     ctx: typer.Context,
     brand: Annotated[str | None, typer.Option(help="Only this brand.")] = None,
-    since: Annotated[str | None, typer.Option(help="First seen at or after (ISO date/time, UTC).")] = None,
-    tag: Annotated[str | None, typer.Option(help="Only mentions with this tag label, e.g. negative.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="First seen at or after (ISO date/time, UTC).")
+    ] = None,
+    tag: Annotated[
+        str | None, typer.Option(help="Only mentions with this tag label, e.g. negative.")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="At most N (default: all).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
@@ -207,9 +230,15 @@ def mentions(
 @app.command()
 def digest(
     ctx: typer.Context,
-    day: Annotated[str | None, typer.Option("--date", help="Day (YYYY-MM-DD); default today.")] = None,
-    preview: Annotated[Path | None, typer.Option(help="Write the HTML here instead of sending.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Send again even if already sent.")] = False,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Day (YYYY-MM-DD); default today.")
+    ] = None,
+    preview: Annotated[
+        Path | None, typer.Option(help="Write the HTML here instead of sending.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Send again even if already sent.")
+    ] = False,
 ) -> None:
     """Write (and deliver) the daily digest, or preview it as an HTML file."""
     from monitor.pipeline import utcnow
@@ -254,16 +283,20 @@ def check(ctx: typer.Context) -> None:
 
     context = _ctx(ctx)
     settings = context.settings()
-    console.print(f"[green]✓[/] settings: {context.settings_file} is valid "
-                  f"({len(settings.brands)} brands, {len(settings.sources)} sources)")
+    console.print(
+        f"[green]✓[/] settings: {context.settings_file} is valid "
+        f"({len(settings.brands)} brands, {len(settings.sources)} sources)"
+    )
     failures = 0
     with HttpClient(settings.http) as http:
         for source in settings.sources:
             try:
                 connector = build_connector(settings, source, http, utcnow())
                 result = connector.fetch(SourceState())
-                console.print(f"[green]✓[/] {source.name}: {len(result.posts)} items"
-                              + (f" [yellow](warning: {result.warning})" if result.warning else ""))
+                console.print(
+                    f"[green]✓[/] {source.name}: {len(result.posts)} items"
+                    + (f" [yellow](warning: {result.warning})" if result.warning else "")
+                )
             except VigiaError as exc:
                 failures += 1
                 console.print(f"[red]✗[/] {source.name}: {exc}")
@@ -289,9 +322,12 @@ def sources(ctx: typer.Context) -> None:
             table.add_row(source.name, source.kind, "never", "0", "0", "0", "")
             continue
         table.add_row(
-            source.name, source.kind,
+            source.name,
+            source.kind,
             row.last_success_at.strftime("%Y-%m-%d %H:%M") if row.last_success_at else "never",
-            str(row.items_seen), str(row.mentions_stored), str(row.consecutive_failures),
+            str(row.items_seen),
+            str(row.mentions_stored),
+            str(row.consecutive_failures),
             row.last_error or row.last_warning or "",
         )
     console.print(table)

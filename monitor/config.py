@@ -273,7 +273,11 @@ def _key(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
     node: Any = data
     for item in loc:
         if isinstance(item, int):
-            name = node[item].get("name") if isinstance(node, list) and item < len(node) and isinstance(node[item], dict) else None
+            name = (
+                node[item].get("name")
+                if isinstance(node, list) and item < len(node) and isinstance(node[item], dict)
+                else None
+            )
             parts[-1] += f"[{item}]" + (f" ({name!r})" if name else "")
         elif item in ("function-after", "function-before"):
             continue
@@ -318,14 +322,20 @@ def _reject_inline_secrets(data: dict[str, Any]) -> list[tuple[str, str]]:
     problems = []
     for key in _SECRET_KEYS & set(data.get("email", {})):
         problems.append(
-            (f"email.{key}", f"secrets do not belong in the settings file — remove it and set "
-             f"the environment variable {SMTP_PASSWORD_ENV} instead")
+            (
+                f"email.{key}",
+                f"secrets do not belong in the settings file — remove it and set "
+                f"the environment variable {SMTP_PASSWORD_ENV} instead",
+            )
         )
     for index, source in enumerate(data.get("sources", []) or []):
         for key in _SECRET_KEYS & set(source if isinstance(source, dict) else {}):
             problems.append(
-                (f"sources[{index}].{key}", "secrets do not belong in the settings file — "
-                 "remove it and name an environment variable with the connector's *_env option")
+                (
+                    f"sources[{index}].{key}",
+                    "secrets do not belong in the settings file — "
+                    "remove it and name an environment variable with the connector's *_env option",
+                )
             )
     return problems
 
@@ -341,10 +351,14 @@ def _validate_sources(settings: Settings) -> list[tuple[str, str]]:
         connector = kinds.get(source.kind)
         if connector is None:
             known = ", ".join(sorted(kinds)) or "none installed"
-            problems.append((f"{key}.kind", f"unknown source kind {source.kind!r} — use one of: {known}"))
+            problems.append(
+                (f"{key}.kind", f"unknown source kind {source.kind!r} — use one of: {known}")
+            )
             continue
         try:
-            connector.Options.model_validate(source.options, context={"base_dir": settings.base_dir})
+            connector.Options.model_validate(
+                source.options, context={"base_dir": settings.base_dir}
+            )
         except ValidationError as exc:
             for sub_key, message in _problems(exc, source.options):
                 problems.append((f"{key}.{sub_key}" if sub_key else key, message))
@@ -373,14 +387,21 @@ def load_settings(path: str | Path | None = None) -> Settings:
     file = settings_path(path)
     if not file.is_file():
         raise SettingsError(
-            [("", "settings file not found — copy examples/settings.example.toml to "
-              "settings.toml or pass --settings PATH")],
+            [
+                (
+                    "",
+                    "settings file not found — copy examples/settings.example.toml to "
+                    "settings.toml or pass --settings PATH",
+                )
+            ],
             str(file),
         )
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError([("", f"not valid TOML: {exc} — check quotes and brackets there")], str(file)) from None
+        raise SettingsError(
+            [("", f"not valid TOML: {exc} — check quotes and brackets there")], str(file)
+        ) from None
     except UnicodeDecodeError:
         raise SettingsError([("", "not UTF-8 text — save the file as UTF-8")], str(file)) from None
     return parse_settings(data, file.resolve().parent, str(file))

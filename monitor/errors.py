@@ -21,7 +21,9 @@ class SettingsError(VigiaError):
         self.problems = problems
         self.path = path
         where = f"{path}: " if path else ""
-        lines = [f"{where}{key}: {message}" if key else f"{where}{message}" for key, message in problems]
+        lines = [
+            f"{where}{key}: {message}" if key else f"{where}{message}" for key, message in problems
+        ]
         super().__init__("\n".join(lines))
 
 

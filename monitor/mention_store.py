@@ -45,7 +45,9 @@ def reach_of(metrics: dict[str, int]) -> int:
     return max(0, audience + engagement)
 
 
-def _mention_row(post: RawPost, digest: str, analyses: Sequence[BrandAnalysis], now: datetime) -> dict[str, Any]:
+def _mention_row(
+    post: RawPost, digest: str, analyses: Sequence[BrandAnalysis], now: datetime
+) -> dict[str, Any]:
     return {
         "fingerprint": digest,
         "url": post.url,
@@ -62,7 +64,9 @@ def _mention_row(post: RawPost, digest: str, analyses: Sequence[BrandAnalysis], 
     }
 
 
-def _new_posts(session: Session, source: Source, matched: Matched) -> tuple[list[tuple[RawPost, Sequence[BrandAnalysis]]], int]:
+def _new_posts(
+    session: Session, source: Source, matched: Matched
+) -> tuple[list[tuple[RawPost, Sequence[BrandAnalysis]]], int]:
     """Drop posts this source already stored (earlier runs, or repeated within the batch)."""
     known = set(
         session.scalars(
@@ -101,23 +105,38 @@ def store_matches(session: Session, source: Source, matched: Matched, now: datet
             new_rows[digest] = _mention_row(post, digest, analyses, now)
     if new_rows:
         inserted = session.execute(
-            insert(Mention).returning(Mention.fingerprint, Mention.id, sort_by_parameter_order=True),
+            insert(Mention).returning(
+                Mention.fingerprint, Mention.id, sort_by_parameter_order=True
+            ),
             list(new_rows.values()),
         )
         mention_ids.update(inserted.all())
     counts.new_mentions = len(new_rows)
     counts.new_sightings = len(fresh) - len(new_rows)
 
-    branded: set[tuple[int, str]] = set(
-        session.execute(
-            select(BrandMatch.mention_id, BrandMatch.brand).where(BrandMatch.mention_id.in_(known_mentions))
-        ).all()
-    ) if known_mentions else set()
+    branded: set[tuple[int, str]] = (
+        set(
+            session.execute(
+                select(BrandMatch.mention_id, BrandMatch.brand).where(
+                    BrandMatch.mention_id.in_(known_mentions)
+                )
+            ).all()
+        )
+        if known_mentions
+        else set()
+    )
     sightings, brand_rows, tag_rows = [], [], []
     for (post, analyses), digest in zip(fresh, digests, strict=True):
         mention_id = mention_ids[digest]
-        sightings.append({"mention_id": mention_id, "source_id": source.id,
-                          "external_id": post.external_id, "url": post.url, "first_seen_at": now})
+        sightings.append(
+            {
+                "mention_id": mention_id,
+                "source_id": source.id,
+                "external_id": post.external_id,
+                "url": post.url,
+                "first_seen_at": now,
+            }
+        )
         if mention_id in known_mentions and post.metrics:
             session.execute(
                 update(Mention)
@@ -128,7 +147,9 @@ def store_matches(session: Session, source: Source, matched: Matched, now: datet
             if (mention_id, analysis.brand) in branded:
                 continue
             branded.add((mention_id, analysis.brand))
-            brand_rows.append({"mention_id": mention_id, "brand": analysis.brand, "terms": list(analysis.terms)})
+            brand_rows.append(
+                {"mention_id": mention_id, "brand": analysis.brand, "terms": list(analysis.terms)}
+            )
             tag_rows.extend(
                 {
                     "mention_id": mention_id,

@@ -27,8 +27,8 @@ from monitor.errors import SourceError
 from monitor.http import HttpClient
 from monitor.mention_store import store_matches
 from monitor.rawpost import RawPost
-from monitor.sources import build_connector
 from monitor.source_state import read_state, record_failure, record_success, source_row, write_state
+from monitor.sources import build_connector
 from monitor.storage import Database
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,9 @@ class Pipeline:
         on_done: Callable[[RunReport], None] | None = None,
     ) -> list[RunReport]:
         """Run several sources in parallel threads; per-host limits live in the HTTP client."""
-        chosen = [s for s in (sources if sources is not None else self.settings.sources) if s.enabled]
+        chosen = [
+            s for s in (sources if sources is not None else self.settings.sources) if s.enabled
+        ]
         reports: list[RunReport] = []
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen) or 1))) as pool:
             futures = [pool.submit(self.run_source, source) for source in chosen]
@@ -127,7 +129,9 @@ class Pipeline:
         if result.posts:
             with self._analysis_lock:
                 analyses = self.analyzer.analyse(result.posts)
-        matched = [(post, found) for post, found in zip(result.posts, analyses, strict=True) if found]
+        matched = [
+            (post, found) for post, found in zip(result.posts, analyses, strict=True) if found
+        ]
         report.matched = len(matched)
         for attempt in (1, 2):
             try:
@@ -157,6 +161,8 @@ class Pipeline:
     def _record_failure(self, source: SourceSettings, message: str) -> None:
         try:
             with self.db.transaction() as session:
-                record_failure(source_row(session, source.name, source.kind, lock=True), message, self.clock())
+                record_failure(
+                    source_row(session, source.name, source.kind, lock=True), message, self.clock()
+                )
         except Exception:
             log.exception("could not record the failure of source %s", source.name)

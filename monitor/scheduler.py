@@ -48,12 +48,17 @@ def _log_report(report: RunReport) -> None:
     else:
         log.info(
             "source %s: %d items, %d matched, %d new mentions%s",
-            report.source, report.fetched, report.matched, report.new_mentions,
+            report.source,
+            report.fetched,
+            report.matched,
+            report.new_mentions,
             " (not modified)" if report.not_modified else "",
         )
 
 
-def build_scheduler(settings: Settings, pipeline: Pipeline, workers: int = 4) -> BackgroundScheduler:
+def build_scheduler(
+    settings: Settings, pipeline: Pipeline, workers: int = 4
+) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=workers)},
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
@@ -75,7 +80,9 @@ def build_scheduler(settings: Settings, pipeline: Pipeline, workers: int = 4) ->
     digest_time = settings.schedule.digest_time
     scheduler.add_job(
         lambda: send_digest(settings, pipeline.db, now=pipeline.clock()),
-        CronTrigger(hour=digest_time.hour, minute=digest_time.minute, timezone=settings.schedule.zone),
+        CronTrigger(
+            hour=digest_time.hour, minute=digest_time.minute, timezone=settings.schedule.zone
+        ),
         id="digest",
         name="daily digest",
     )
@@ -110,8 +117,12 @@ def serve(
     for job in scheduler.get_jobs():
         if job.id.startswith("source:"):
             job.modify(next_run_time=pipeline.clock())
-    log.info("Vigía running: %d sources, digest at %s %s", len(settings.sources),
-             settings.schedule.digest_at, settings.schedule.timezone)
+    log.info(
+        "Vigía running: %d sources, digest at %s %s",
+        len(settings.sources),
+        settings.schedule.digest_at,
+        settings.schedule.timezone,
+    )
     if on_started:
         on_started(scheduler)
     stop.wait()

@@ -28,10 +28,19 @@ def source_row(session: Session, name: str, kind: str, *, lock: bool = False) ->
     row = session.scalars(query).one_or_none()
     if row is None:
         # Two workers may meet a new source at once: the database decides who creates it.
-        insert_if_absent(session, Source, Source.name, {
-            "name": name, "kind": kind, "seen_ids": [], "consecutive_failures": 0,
-            "items_seen": 0, "mentions_stored": 0,
-        })
+        insert_if_absent(
+            session,
+            Source,
+            Source.name,
+            {
+                "name": name,
+                "kind": kind,
+                "seen_ids": [],
+                "consecutive_failures": 0,
+                "items_seen": 0,
+                "mentions_stored": 0,
+            },
+        )
         row = session.scalars(query).one()
     if row.kind != kind:
         # The kind changed in settings: the old cursor means nothing to the new connector.
@@ -64,7 +73,9 @@ def record_failure(row: Source, message: str, now: datetime) -> None:
     row.last_attempt_at = now
 
 
-def record_success(row: Source, now: datetime, warning: str | None, items: int, stored: int) -> None:
+def record_success(
+    row: Source, now: datetime, warning: str | None, items: int, stored: int
+) -> None:
     row.consecutive_failures = 0
     row.last_error = None
     row.last_warning = warning

@@ -11,9 +11,13 @@ from monitor.errors import SourceMisconfigured
 from monitor.http import HttpClient
 
 
-def build_connector(settings: Settings, source: SourceSettings, http: HttpClient, now: datetime) -> Connector:
+def build_connector(
+    settings: Settings, source: SourceSettings, http: HttpClient, now: datetime
+) -> Connector:
     cls = get_connector(source.kind)
     if cls is None:
         raise SourceMisconfigured(f"unknown source kind {source.kind!r}")
     options = cls.Options.model_validate(source.options, context={"base_dir": settings.base_dir})
-    return cls(source.name, options, ConnectorContext(http=http, base_dir=settings.base_dir, now=now))
+    return cls(
+        source.name, options, ConnectorContext(http=http, base_dir=settings.base_dir, now=now)
+    )

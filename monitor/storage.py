@@ -45,7 +45,9 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(
+            engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE")
+        )
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -85,7 +87,10 @@ def open_database(url: str, migrate: bool = True) -> Database:
 
 
 def insert_if_absent(
-    session: Session, model: type[Any], unique: InstrumentedAttribute[Any] | Column[Any], values: dict[str, Any]
+    session: Session,
+    model: type[Any],
+    unique: InstrumentedAttribute[Any] | Column[Any],
+    values: dict[str, Any],
 ) -> int | None:
     """INSERT a row unless `unique` already holds its value; the new id, or None if present.
 
@@ -96,7 +101,10 @@ def insert_if_absent(
     if dialect in ("postgresql", "sqlite"):
         module = postgresql if dialect == "postgresql" else sqlite
         statement = (
-            module.insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique]).returning(model.id)
+            module.insert(model)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[unique])
+            .returning(model.id)
         )
         return session.execute(statement).scalar_one_or_none()
     try:  # other databases: a savepoint keeps the caller's transaction usable

@@ -83,5 +83,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 def shared_dir() -> Path:
     """../shared (recorded corpora, eval sets); skipped with a reason in a user's clone."""
     if not SHARED.is_dir():
-        pytest.skip(f"shared corpora not found at {SHARED} (set VIGIA_SHARED_DIR); CI always has them")
+        pytest.skip(
+            f"shared corpora not found at {SHARED} (set VIGIA_SHARED_DIR); CI always has them"
+        )
     return SHARED

@@ -51,12 +51,19 @@ def test_run_once_twice_is_idempotent(demo_settings: Path) -> None:
 
 def test_mentions_json_filters(demo_settings: Path) -> None:
     assert invoke(demo_settings, "fetch").exit_code == 0
-    rows = [json.loads(line) for line in invoke(demo_settings, "mentions", "--json").output.splitlines()]
+    rows = [
+        json.loads(line) for line in invoke(demo_settings, "mentions", "--json").output.splitlines()
+    ]
     assert rows and all(r["brands"] == ["Calderix"] for r in rows)
     assert all(any(t["family"] == "sentiment" for t in r["tags"]) for r in rows)
     limited = invoke(demo_settings, "mentions", "--json", "--limit", "3").output.splitlines()
     assert len(limited) == 3
-    negative = [json.loads(x) for x in invoke(demo_settings, "mentions", "--json", "--tag", "negative").output.splitlines()]
+    negative = [
+        json.loads(x)
+        for x in invoke(
+            demo_settings, "mentions", "--json", "--tag", "negative"
+        ).output.splitlines()
+    ]
     assert negative and len(negative) < len(rows)
     assert all(any(t["label"] == "negative" for t in r["tags"]) for r in negative)
     future = invoke(demo_settings, "mentions", "--json", "--since", "2099-01-01").output

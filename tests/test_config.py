@@ -49,20 +49,42 @@ def test_bundled_settings_files_are_valid() -> None:
 @pytest.mark.parametrize(
     ("snippet", "key", "hint"),
     [
-        ('[[sources]]\nname = "a"\nkind = "rss"\nurl = "x.xml"\nevery = "soon"\n', "sources[0] ('a').every", '"15m"'),
+        (
+            '[[sources]]\nname = "a"\nkind = "rss"\nurl = "x.xml"\nevery = "soon"\n',
+            "sources[0] ('a').every",
+            '"15m"',
+        ),
         ('[schedule]\ndigest_at = "8am"\n', "schedule.digest_at", '"HH:MM"'),
         ('[schedule]\ntimezone = "Madrid"\n', "schedule.timezone", "Europe/Madrid"),
-        ('[http]\nallow_private_addresses = "yes"\n', "http.allow_private_addresses", "true or false"),
+        (
+            '[http]\nallow_private_addresses = "yes"\n',
+            "http.allow_private_addresses",
+            "true or false",
+        ),
         ('[email]\nsmtp_port = "587x"\n', "email.smtp_port", "whole number"),
         ('[email]\npassword = "hunter2"\n', "email.password", "VIGIA_SMTP_PASSWORD"),
-        ('[email.recipients]\ndigest = ["not an address"]\n', "email.recipients.digest", "comms@example.com"),
+        (
+            '[email.recipients]\ndigest = ["not an address"]\n',
+            "email.recipients.digest",
+            "comms@example.com",
+        ),
         ('[storage]\nurl = "mysql://x"\n', "storage.url", "postgresql+psycopg"),
         ('[schedul]\ntimezone = "UTC"\n', "schedul", "spelling"),
-        ('[[sources]]\nname = "a"\nkind = "carrier-pigeon"\nurl = "x"\n', "sources[0] ('a').kind", "rss"),
-        ('[[sources]]\nname = "a"\nkind = "rss"\nurll = "x"\n', "sources[0] ('a').urll", "spelling"),
+        (
+            '[[sources]]\nname = "a"\nkind = "carrier-pigeon"\nurl = "x"\n',
+            "sources[0] ('a').kind",
+            "rss",
+        ),
+        (
+            '[[sources]]\nname = "a"\nkind = "rss"\nurll = "x"\n',
+            "sources[0] ('a').urll",
+            "spelling",
+        ),
     ],
 )
-def test_malformed_setting_names_key_and_fix(tmp_path: Path, snippet: str, key: str, hint: str) -> None:
+def test_malformed_setting_names_key_and_fix(
+    tmp_path: Path, snippet: str, key: str, hint: str
+) -> None:
     message = problems_of(tmp_path, snippet + MINIMAL)
     assert f"{key}:" in message
     assert hint in message
@@ -71,13 +93,15 @@ def test_malformed_setting_names_key_and_fix(tmp_path: Path, snippet: str, key: 
 
 
 def test_bad_query_is_reported_on_the_brand(tmp_path: Path) -> None:
-    message = problems_of(tmp_path, '[[brands]]\nname = "X"\nquery = \'(Calderix OR\'\n')
+    message = problems_of(tmp_path, "[[brands]]\nname = \"X\"\nquery = '(Calderix OR'\n")
     assert "brands[0] ('X').query" in message or "brands[0] ('X')" in message
     assert "Lucene" in message
 
 
 def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
-    message = problems_of(tmp_path, '[schedule]\ndigest_at = "25:00"\ntimezone = "Nowhere"\n' + MINIMAL)
+    message = problems_of(
+        tmp_path, '[schedule]\ndigest_at = "25:00"\ntimezone = "Nowhere"\n' + MINIMAL
+    )
     assert "schedule.digest_at" in message and "schedule.timezone" in message
 
 
@@ -104,7 +128,9 @@ def test_settings_path_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings_path("mine.toml") == Path("mine.toml")
 
 
-def test_password_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_password_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("VIGIA_SMTP_PASSWORD", "s3cret")
     settings = load_settings(write(tmp_path, MINIMAL))
     password = settings.secrets.smtp_password
@@ -112,7 +138,9 @@ def test_password_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest
     assert "s3cret" not in repr(settings.secrets)
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("15m", 900), ("2h", 7200), ("1d", 86400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30), ("15m", 900), ("2h", 7200), ("1d", 86400)]
+)
 def test_intervals(text: str, seconds: int) -> None:
     assert parse_interval(text).total_seconds() == seconds
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+# ruff: noqa: E501
 from connectors.feed_parse import parse_feed
 
+# A Google News item as the service writes it (long lines are the real shape).
 GOOGLE_NEWS_ITEM = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>"Calderix" - Google News</title>
 <item>

@@ -17,9 +17,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.errors import DeliveryError
-from monitor.storage import insert_if_absent
 from monitor.models import OutboxMessage
-from monitor.storage import Database
+from monitor.storage import Database, insert_if_absent
 from reports import outbox
 from reports.mailer import FileMailer, SmtpMailer, mailer_for
 from reports.outbox import DeliveryReport, backoff, deliver_pending, enqueue

@@ -25,21 +25,33 @@ Item = tuple[str, str, str]  # guid, title, description
 def rss(items: list[Item], link: str = "https://news.example") -> str:
     body = "".join(
         f"<item><guid>{guid}</guid><title>{title}</title><link>{link}/{guid}</link>"
-        f"<pubDate>Fri, 20 Nov 2026 10:00:00 +0100</pubDate><description>{text}</description></item>"
+        f"<pubDate>Fri, 20 Nov 2026 10:00:00 +0100</pubDate>"
+        f"<description>{text}</description></item>"
         for guid, title, text in items
     )
-    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{body}</channel></rss>'
+    head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+    return f"{head}{body}</channel></rss>"
 
 
 ITEMS: list[Item] = [
-    ("a1", "Calderix sube sus tarifas de fibra un diez por ciento", "Los clientes de Calderix están indignados."),
-    ("a2", "Calderix mejora su cobertura 5G en Sevilla y Málaga", "Una noticia excelente para los usuarios."),
+    (
+        "a1",
+        "Calderix sube sus tarifas de fibra un diez por ciento",
+        "Los clientes de Calderix están indignados.",
+    ),
+    (
+        "a2",
+        "Calderix mejora su cobertura 5G en Sevilla y Málaga",
+        "Una noticia excelente para los usuarios.",
+    ),
     ("a3", "El tiempo mañana en Madrid", "Sol y nubes, nada que ver con operadoras."),
     ("a4", "Obras en la Calle Calderix hasta el lunes", "Cortes de tráfico en el centro."),
 ]
 
 
-def feed_file(tmp_path: Path, name: str, items: list[Item], link: str = "https://news.example") -> str:
+def feed_file(
+    tmp_path: Path, name: str, items: list[Item], link: str = "https://news.example"
+) -> str:
     path = tmp_path / name
     path.write_text(rss(items, link), encoding="utf-8")
     return name
@@ -51,7 +63,9 @@ def count(db: Database, model: type, *where: object) -> int:
 
 
 @pytest.fixture
-def settings_for(make_settings: Callable[..., Settings], database_url: str) -> Callable[..., Settings]:
+def settings_for(
+    make_settings: Callable[..., Settings], database_url: str
+) -> Callable[..., Settings]:
     def build(*sources: dict[str, str]) -> Settings:
         return make_settings(database_url, sources=[{"kind": "rss", **s} for s in sources])
 
@@ -92,11 +106,16 @@ def test_new_items_are_picked_up_incrementally(tmp_path: Path, db: Database, set
     assert count(db, Mention) == 2
 
 
-def test_syndicated_copy_is_one_mention_with_both_urls(tmp_path: Path, db: Database, settings_for) -> None:
+def test_syndicated_copy_is_one_mention_with_both_urls(
+    tmp_path: Path, db: Database, settings_for
+) -> None:
     copy = [("x9", ITEMS[0][1], "Resumen distinto de otra agencia sobre Calderix.")]
     settings = settings_for(
         {"name": "news", "url": feed_file(tmp_path, "news.xml", ITEMS)},
-        {"name": "aggregator", "url": feed_file(tmp_path, "agg.xml", copy, link="https://agg.example")},
+        {
+            "name": "aggregator",
+            "url": feed_file(tmp_path, "agg.xml", copy, link="https://agg.example"),
+        },
     )
     reports = make_pipeline(settings, db).run_sources()
     assert all(r.ok for r in reports), [r.error for r in reports]
@@ -106,7 +125,9 @@ def test_syndicated_copy_is_one_mention_with_both_urls(tmp_path: Path, db: Datab
     assert {"https://news.example/a1", "https://agg.example/x9"} <= urls
 
 
-def test_a_failing_source_never_stops_the_others(tmp_path: Path, db: Database, settings_for) -> None:
+def test_a_failing_source_never_stops_the_others(
+    tmp_path: Path, db: Database, settings_for
+) -> None:
     settings = settings_for(
         {"name": "broken", "url": "missing.xml"},
         {"name": "news", "url": feed_file(tmp_path, "news.xml", ITEMS)},
@@ -130,7 +151,9 @@ class ExplodingConnector(Connector):
         raise RuntimeError("bug in a third-party connector")
 
 
-def test_an_unexpected_error_is_recorded_not_raised(tmp_path: Path, db: Database, make_settings, database_url) -> None:
+def test_an_unexpected_error_is_recorded_not_raised(
+    tmp_path: Path, db: Database, make_settings, database_url
+) -> None:
     registry.register("exploding", ExplodingConnector)
     try:
         settings = make_settings(database_url, sources=[{"name": "boom", "kind": "exploding"}])
@@ -161,7 +184,9 @@ def test_crash_while_storing_keeps_old_state_and_no_mentions(
     assert count(db, Mention) == 2
 
 
-def test_concurrent_runs_of_one_source_never_duplicate(tmp_path: Path, db: Database, settings_for) -> None:
+def test_concurrent_runs_of_one_source_never_duplicate(
+    tmp_path: Path, db: Database, settings_for
+) -> None:
     settings = settings_for({"name": "news", "url": feed_file(tmp_path, "news.xml", ITEMS)})
     barrier = threading.Barrier(3)
     reports = []

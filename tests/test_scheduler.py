@@ -72,7 +72,10 @@ def test_service_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor", "--settings", str(settings), "run"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
         env={**os.environ, "COLUMNS": "200"},
     )
     try:

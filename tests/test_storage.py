@@ -18,8 +18,16 @@ def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> 
     first = open_database(database_url)
     second = open_database(database_url)  # a second start must not fail or change anything
     tables = set(inspect(second.engine).get_table_names())
-    assert {"sources", "mentions", "mention_sources", "brand_matches", "tags", "outbox",
-            "digest_runs", "alembic_version"} <= tables
+    assert {
+        "sources",
+        "mentions",
+        "mention_sources",
+        "brand_matches",
+        "tags",
+        "outbox",
+        "digest_runs",
+        "alembic_version",
+    } <= tables
     with second.sessions() as session:
         assert session.execute(text("select version_num from alembic_version")).scalar() == "0001"
     first.dispose()
@@ -60,8 +68,17 @@ def test_fingerprints_are_unique(db: Database) -> None:
 
 def test_outbox_keys_are_unique(db: Database) -> None:
     def message(mid: str) -> OutboxMessage:
-        return OutboxMessage(key="digest:2026-11-20", kind="digest", message_id=mid, subject="s",
-                             recipients=[], message=b"x", html="", next_attempt_at=NOW, created_at=NOW)
+        return OutboxMessage(
+            key="digest:2026-11-20",
+            kind="digest",
+            message_id=mid,
+            subject="s",
+            recipients=[],
+            message=b"x",
+            html="",
+            next_attempt_at=NOW,
+            created_at=NOW,
+        )
 
     with db.transaction() as session:
         session.add(message("<1@x>"))
