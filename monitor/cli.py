@@ -23,7 +23,7 @@ from rich.table import Table
 from monitor.config import Settings, load_settings, settings_path
 from monitor.errors import VigiaError
 
-console = Console()
+console = Console(soft_wrap=True)
 errors = Console(stderr=True)
 app = typer.Typer(
     help="Vigía: brand-mention monitor for communications teams.",
@@ -129,6 +129,8 @@ def run(
             serve(settings, pipeline)
             return
         from monitor.service import run_once
+        from reports.mailer import FileMailer
+        from reports.outbox import parse_stored
 
         enabled = [s for s in settings.sources if s.enabled]
         with _progress() as progress:
@@ -144,6 +146,9 @@ def run(
         else:
             console.print(f"Digest written: [bold]{digest.subject}[/]")
         if not settings.email.smtp_host:
+            if digest is not None:
+                eml = FileMailer(settings.outbox_dir).path_for(parse_stored(digest.message))
+                console.print(f"Open it in a browser: [bold]{eml.with_suffix('.html')}[/]")
             console.print(
                 f"Emails are in [bold]{settings.outbox_dir}[/] (.eml and browsable .html)."
             )

@@ -151,6 +151,11 @@ def enqueue(
     return session.get(OutboxMessage, new_id)
 
 
+def parse_stored(raw: bytes) -> EmailMessage:
+    """The stored bytes back as a message: exactly what was written, for every retry."""
+    return email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.SMTP)  # type: ignore[return-value]
+
+
 def deliver_pending(
     db: Database, mailer: Mailer, now: datetime, *, limit: int = 50
 ) -> DeliveryReport:
@@ -162,8 +167,7 @@ def deliver_pending(
             break
         row_id, message_id, raw, attempts = claimed
         try:
-            message = email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.SMTP)
-            mailer.send(message)  # type: ignore[arg-type]
+            mailer.send(parse_stored(raw))
         except DeliveryError as exc:
             failed += 1
             _record_failure(db, row_id, message_id, attempts + 1, str(exc), now)
