@@ -54,8 +54,9 @@ FILLER_EN = (
 )
 
 
-def _item(rng: random.Random, feed: int, index: int, when: datetime, brand_share: float) -> str:
-    spanish = rng.random() < 0.6
+def _item(
+    rng: random.Random, feed: int, index: int, when: datetime, brand_share: float, spanish: bool
+) -> str:
     mentions_brand = rng.random() < brand_share
     subjects = (SUBJECTS_ES if spanish else SUBJECTS_EN) if mentions_brand else OTHER
     verb = rng.choice(VERBS_ES if spanish else VERBS_EN)
@@ -81,15 +82,17 @@ def _item(rng: random.Random, feed: int, index: int, when: datetime, brand_share
 def make_feed(feed: int, items: int = 50, brand_share: float = 1.0, seed: int = 7) -> bytes:
     """One RSS 2.0 document; `brand_share` of its items mention the brand."""
     rng = random.Random(seed * 10_007 + feed)
+    spanish = rng.random() < 0.6  # a feed is in one language, as real feeds declare
     start = datetime(2026, 11, 20, 12, tzinfo=UTC)
     body = "".join(
-        _item(rng, feed, i, start - timedelta(minutes=17 * i + feed), brand_share)
+        _item(rng, feed, i, start - timedelta(minutes=17 * i + feed), brand_share, spanish)
         for i in range(items)
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
         '<rss version="2.0"><channel>'
         f"<title>News {feed}</title><link>https://news{feed}.example/</link>"
-        f"<description>Feed {feed}</description><language>es-ES</language>"
+        f"<description>Feed {feed}</description>"
+        f"<language>{'es-ES' if spanish else 'en-GB'}</language>"
         f"{body}</channel></rss>"
     ).encode()

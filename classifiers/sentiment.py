@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import compress
+from operator import itemgetter
 from typing import NamedTuple
 
 from spacy.attrs import ORTH
@@ -95,6 +97,12 @@ class _Word(NamedTuple):
     # longest first; None when no phrase starts here.
     follow: dict[str | None, tuple[_Phrase, ...]] | None = None
     size: int = 1  # tokens covered (phrases)
+
+
+# C-level field getters, so per-token passes run in map()/compress() rather than Python loops.
+_KIND, _LOUD, _BANGS, _FOLLOW = (
+    itemgetter(_Word._fields.index(name)) for name in ("kind", "loud", "bangs", "follow")
+)
 
 
 class SentimentScorer:
@@ -244,20 +252,20 @@ class SentimentScorer:
         self._words[orth] = info
         return info
 
-    def _units(self, words: list[_Word]) -> tuple[list[_Word], list[int]]:
+    def _units(self, words: list[_Word]) -> tuple[list[_Word], list[int] | None]:
         """Units (words, with matched phrases as one unit) and each unit's first token.
 
+        Without phrases the units are the words themselves and the starts None (identity).
         Phrases are matched leftmost-longest, never overlapping, as the rules require. Most
         candidates are common first words ("de", "no", "a"), rejected by their next word.
         """
         spans: list[tuple[int, _Word]] = []
         n = len(words)
         done = 0
-        for i in [j for j, w in enumerate(words) if w.follow is not None]:
+        for i in compress(range(n), map(_FOLLOW, words)):
             if i < done:
                 continue
-            follow = words[i].follow
-            assert follow is not None
+            follow: dict[str | None, tuple[_Phrase, ...]] = words[i].follow or {}
             found = None
             for phrase in follow.get(words[i + 1].norm, ()) if i + 1 < n else ():
                 size = len(phrase.norms)
@@ -273,7 +281,7 @@ class SentimentScorer:
                 spans.append((i, _Word("", found.kind, found.value, size=size)))
                 done = i + size
         if not spans:
-            return words, list(range(n))
+            return words, None
         units: list[_Word] = []
         starts: list[int] = []
         done = 0
@@ -291,22 +299,23 @@ class SentimentScorer:
 
     def __call__(self, doc: Doc) -> Doc:
         orths = doc.to_array(ORTH).tolist()
-        words: list[_Word] = list(map(self._words.get, orths))  # type: ignore[arg-type]
-        if None in words:
-            words = [w or self._word(orth) for w, orth in zip(words, orths, strict=True)]
+        try:
+            words = list(map(self._words.__getitem__, orths))
+        except KeyError:  # a word type not seen yet (or the cache was just emptied)
+            words = [self._words.get(orth) or self._word(orth) for orth in orths]
         units, starts = self._units(words)
-        kinds = [unit.kind for unit in units]
+        kinds = list(map(_KIND, units))
         weights = self._contrast_weights(kinds) if "contrast" in kinds else None
         shouting: bool | None = None  # computed only if a word in capitals needs it
         # (first token, unit, contribution, negated, intensified)
         contributions: list[tuple[int, _Word, float, bool, bool]] = []
-        for index in [i for i, kind in enumerate(kinds) if kind == "sent"]:
+        for index in compress(range(len(kinds)), map("sent".__eq__, kinds)):
             unit = units[index]
             if unit.value == 0:
                 continue
             emphasis = unit.emphasis
             if unit.caps and shouting is None:
-                shouting = sum(1 for w in words if w.loud) > 0.5 * max(1, len(words))
+                shouting = sum(map(_LOUD, words)) > 0.5 * max(1, len(words))
             if unit.caps and not shouting:
                 emphasis *= CAPS
             value = unit.value * emphasis
@@ -327,10 +336,11 @@ class SentimentScorer:
             intensified = intensified or emphasis > 1
             if weights is not None:
                 value *= weights[index]
-            contributions.append((starts[index], unit, value, negated, intensified))
+            start = index if starts is None else starts[index]
+            contributions.append((start, unit, value, negated, intensified))
         total = sum(c[2] for c in contributions)
         if total:
-            bangs = min(MAX_EXCLAMATIONS, sum(w.bangs for w in words))
+            bangs = min(MAX_EXCLAMATIONS, sum(map(_BANGS, words)))
             total += math.copysign(EXCLAMATION * bangs, total)
         polarity = total / math.sqrt(total * total + 15) if total else 0.0
         label = "neutral"
@@ -371,7 +381,13 @@ class SentimentScorer:
         chosen = sorted(chosen, key=lambda c: -abs(c[2]))[:MAX_EVIDENCE]
         evidence = []
         for start, unit, _, negated, intensified in sorted(chosen, key=lambda c: c[0]):
-            span = doc[start : start + unit.size]
+            if unit.size == 1:  # a Token gives the same offsets and text as a Span, cheaper
+                token = doc[start]
+                start_char, text = token.idx, token.text
+                end_char = start_char + len(text)
+            else:
+                span = doc[start : start + unit.size]
+                start_char, end_char, text = span.start_char, span.end_char, span.text
             base = "positive" if unit.value > 0 else "negative"
             kind = "emoji" if unit.emoji else "phrase" if unit.size > 1 else "word"
             reason = f"{base} {kind}"
@@ -379,7 +395,7 @@ class SentimentScorer:
                 reason = f"negated {reason}"
             if intensified:
                 reason = f"intensified {reason}"
-            evidence.append(Evidence(span.start_char, span.end_char, span.text, reason))
+            evidence.append(Evidence(start_char, end_char, text, reason))
         return tuple(evidence)
 
 

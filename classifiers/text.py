@@ -23,6 +23,9 @@ WORD = re.compile(r"\w+")
 TAG = re.compile(r"(?<!\w)[@#]\w+")
 # Masked tokens are replaced by this placeholder, which can never equal a folded word.
 MASK = "\x00"
+# For ASCII text (most folded posts), word tokens are the runs left after mapping every
+# ASCII non-word character to a space: the same tokens as WORD.findall, about twice as fast.
+_ASCII_NON_WORD = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
 
 
 def fold(text: str) -> str:
@@ -34,7 +37,14 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Folded word tokens for matching: '@Calderix's Móvil!' → ['calderix', 's', 'movil']."""
-    return WORD.findall(fold(text))
+    return _word_tokens(fold(text))
+
+
+def _word_tokens(folded: str) -> list[str]:
+    """WORD.findall(folded), with a faster path for ASCII text."""
+    if folded.isascii():
+        return folded.translate(_ASCII_NON_WORD).split()
+    return WORD.findall(folded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +67,7 @@ class MatchText:
     @classmethod
     def of(cls, text: str) -> MatchText:
         folded = fold(text)
-        tokens = WORD.findall(folded)
+        tokens = _word_tokens(folded)
         return cls(
             folded=folded,
             padded=f" {' '.join(tokens)} ",

@@ -27,7 +27,14 @@ from monitor.errors import SourceError
 from monitor.http import HttpClient
 from monitor.mention_store import store_matches
 from monitor.rawpost import RawPost
-from monitor.source_state import read_state, record_failure, record_success, source_row, write_state
+from monitor.source_state import (
+    read_state,
+    record_failure,
+    record_success,
+    record_unchanged,
+    source_row,
+    write_state,
+)
 from monitor.sources import build_connector
 from monitor.storage import Database
 
@@ -125,6 +132,12 @@ class Pipeline:
         report.fetched = len(result.posts)
         report.not_modified = result.not_modified
         report.warning = result.warning
+        if result.not_modified and not result.posts and result.new_state == state:
+            # The common case of a poll: nothing new. One UPDATE instead of a full store keeps
+            # a re-poll of hundreds of unchanged feeds cheap.
+            with self.db.transaction() as session:
+                record_unchanged(session, source.name, self.clock(), result.warning)
+            return
         analyses = []
         if result.posts:
             with self._analysis_lock:

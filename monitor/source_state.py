@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connectors.base import SourceState
@@ -85,3 +85,18 @@ def record_success(
     row.mentions_stored = (row.mentions_stored or 0) + stored
     if stored:
         row.last_new_at = now
+
+
+def record_unchanged(session: Session, name: str, now: datetime, warning: str | None) -> None:
+    """A successful poll that found nothing new (304, or an identical body): health only."""
+    session.execute(
+        update(Source)
+        .where(Source.name == name)
+        .values(
+            consecutive_failures=0,
+            last_error=None,
+            last_warning=warning,
+            last_attempt_at=now,
+            last_success_at=now,
+        )
+    )

@@ -83,7 +83,7 @@ def test_two_runs_store_each_mention_once(tmp_path: Path, db: Database, settings
     assert first.ok, first.error
     assert (first.fetched, first.matched, first.new_mentions) == (4, 2, 2)
     second = pipeline.run_source(settings.sources[0])
-    assert second.ok and second.new_mentions == 0
+    assert second.ok and second.new_mentions == 0 and second.not_modified
     assert count(db, Mention) == 2
     assert count(db, MentionSource) == 2
     assert count(db, BrandMatch, BrandMatch.brand == "Calderix") == 2
