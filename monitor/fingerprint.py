@@ -10,20 +10,16 @@ text: two people writing "Calderix is down again" are two mentions, not one.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 
+from classifiers.text import words
 from monitor.rawpost import RawPost
 
 MIN_TITLE_WORDS = 6
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
 def fold_words(text: str) -> str:
-    """Case- and accent-insensitive words separated by single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", stripped).strip()
+    """Case- and accent-insensitive words separated by single spaces (the matcher's folding)."""
+    return " ".join(words(text))
 
 
 def fingerprint(post: RawPost) -> str:

@@ -27,7 +27,6 @@ class PassReport:
 
     runs: list[RunReport] = field(default_factory=list)
     digest: OutboxMessage | None = None
-    delivery: DeliveryReport | None = None
 
 
 def send_digest(
@@ -36,7 +35,7 @@ def send_digest(
     """Write the day's digest to the outbox (once per day unless forced), then deliver."""
     message = send_daily_digest(db, settings, now=now, day=day, force=force)
     if message is None:
-        log.info("digest for %s already written; use --force to send it again", day or "today")
+        log.debug("digest for %s already written; use --force to send it again", day or "today")
     deliver_outbox(settings, db, now=now)
     return message
 
@@ -55,6 +54,5 @@ def run_once(
     report = PassReport()
     report.runs = pipeline.run_sources(on_done=on_done)
     now = pipeline.clock()
-    report.digest = send_daily_digest(pipeline.db, settings, now=now)
-    report.delivery = deliver_outbox(settings, pipeline.db, now=now)
+    report.digest = send_digest(settings, pipeline.db, now=now)
     return report
