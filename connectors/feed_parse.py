@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -113,7 +114,7 @@ def _entry_post(
     text = _body(entry)
     link = _http_url(get(entry, "link"), base)
     external_id = (get(entry, "id") or "").strip() or link or _content_id(title, text)
-    author = plain_text(get(get(entry, "author_detail") or {}, "name") or get(entry, "author"))
+    author = _author(entry)
     outlet = plain_text(get(get(entry, "source") or {}, "title"))
     if outlet:
         title, text, author = _credit_outlet(title, text, author, outlet)
@@ -135,6 +136,21 @@ def _entry_post(
         else {},
         media=_media(entry, base),
     )
+
+
+def _author(entry: dict[str, Any]) -> str:
+    """The entry's author as people would write it.
+
+    feedparser splits RSS authors of the form "jo@example.com (Jo Doe)" or "Jo <jo@…>" into a
+    name and an email, but it applies the same split to fediverse handles in `dc:creator`
+    ("@ana@mastodon.social" became the name "@ple"). Its name is trusted only when the raw
+    value really had that shape; otherwise the raw value is kept whole.
+    """
+    raw = plain_text(dict.get(entry, "author"))
+    name = plain_text(dict.get(dict.get(entry, "author_detail") or {}, "name"))
+    if name and (not raw or "(" in raw or "<" in raw or "@" not in raw):
+        return name
+    return raw or name
 
 
 def _credit_outlet(title: str, text: str, author: str, outlet: str) -> tuple[str, str, str]:
@@ -317,7 +333,11 @@ def _iso_date(value: Any) -> datetime | None:
     try:
         when = datetime.fromisoformat(value.strip().replace("z", "Z"))
     except ValueError:
-        return None
+        # JSON Feed asks for RFC 3339, but real feeds (WordPress plugins) write RFC 822.
+        try:
+            when = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     when = when.astimezone(UTC)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 
 from connectors.base import Connector, ConnectorOptions, FetchResult, SourceState
 from connectors.feed_parse import ParsedFeed, parse_feed
@@ -38,33 +38,67 @@ _FEED_ACCEPT = (
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
-class RssOptions(ConnectorOptions):
-    """`url`: an http(s) feed URL, a file:// URL, or a path relative to the settings folder."""
+def check_feed_url(value: str) -> str:
+    """A feed address as settings may give it: http(s) URL, file:// URL or local path.
 
-    url: str
+    Raises ValueError saying how to write it; shared by every feed-based connector.
+    """
+    value = value.strip()
+    if not value:
+        raise ValueError(
+            'the feed url is empty — write the feed address, like "https://example.com/feed.xml"'
+        )
+    if _WINDOWS_DRIVE.match(value):
+        return value
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https"):
+        if not parts.hostname:
+            raise ValueError(f"{value!r} has no host — write it as https://host/path/feed.xml")
+    elif parts.scheme not in ("", "file"):
+        raise ValueError(
+            f"unsupported scheme {parts.scheme!r} in {value!r} — use an http:// or https:// "
+            "URL, a file:// URL or a local path"
+        )
+    return value
+
+
+class RssOptions(ConnectorOptions):
+    """`url`: an http(s) feed URL, a file:// URL, or a path relative to the settings folder.
+
+    `opml` instead names an OPML file (relative to the settings folder) whose outlines become
+    one rss source each when settings load (connectors/opml.py); the file is read and
+    checked here so its problems are reported under this source's `opml` key.
+    """
+
+    url: str | None = None
+    opml: str | None = None
 
     @field_validator("url")
     @classmethod
-    def _valid_url(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError(
-                'the feed url is empty — write the feed address, like "https://example.com/feed.xml"'
-            )
-        if _WINDOWS_DRIVE.match(value):
-            return value
-        parts = urlsplit(value)
-        if parts.scheme in ("http", "https"):
-            if not parts.hostname:
-                raise ValueError(
-                    f"{value!r} has no host — write it as https://host/path/feed.xml"
-                )
-        elif parts.scheme not in ("", "file"):
-            raise ValueError(
-                f"unsupported scheme {parts.scheme!r} in {value!r} — use an http:// or https:// "
-                "URL, a file:// URL or a local path"
-            )
+    def _valid_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_feed_url(value)
+
+    @field_validator("opml")
+    @classmethod
+    def _readable_opml(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        from connectors.opml import read_opml
+
+        base_dir = Path((info.context or {}).get("base_dir", "."))
+        read_opml(value, base_dir)
         return value
+
+    @model_validator(mode="after")
+    def _url_or_opml(self) -> RssOptions:
+        if self.url is None and self.opml is None:
+            raise ValueError(
+                'url is missing — add url = "https://example.com/feed.xml" '
+                '(or opml = "feeds.opml" to import a list of feeds)'
+            )
+        if self.url is not None and self.opml is not None:
+            raise ValueError("both url and opml are set — keep one of them in this source")
+        return self
 
 
 class RssConnector(Connector):
@@ -77,10 +111,19 @@ class RssConnector(Connector):
     options: RssOptions
 
     def fetch(self, state: SourceState) -> FetchResult:
-        url = self.options.url
+        url = self.feed_url()
         if urlsplit(url).scheme in ("http", "https"):
             return self._fetch_http(url, state)
         return self._fetch_file(self._local_path(url), state)
+
+    def feed_url(self) -> str:
+        """Where the feed is; connectors that build it from their options override this."""
+        if self.options.url is None:
+            raise SourceMisconfigured(
+                f"source {self.name!r} has no url — an opml entry is expanded into its feeds "
+                "when settings load; load the settings with monitor.config.load_settings"
+            )
+        return self.options.url
 
     # -- transports -------------------------------------------------------------------
     def _fetch_http(self, url: str, state: SourceState) -> FetchResult:

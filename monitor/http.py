@@ -8,6 +8,12 @@ politeness when sources run in parallel threads, and error classification in exa
 place: `RetryLater` (timeouts, network errors, 429, 5xx) or `SourceMisconfigured`
 (other 4xx, refused addresses, oversized bodies). Retries use tenacity on an injectable
 sleep, so tests run on a fake clock.
+
+Rate limits are honoured per host: when a response says the budget is spent
+(`x-ratelimit-remaining: 0` as Mastodon and Reddit send it, `RateLimit-Remaining: 0` as
+Bluesky does) or a 429/503 asks for a wait longer than a run may take, the host is marked
+busy until the reset, and every later request to it (from any source) waits, or raises
+`RetryLater` with the wait when it is longer than `max_retry_after`, instead of hammering.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -36,6 +43,8 @@ USER_AGENT = f"Vigia/{__version__} (+https://github.com/vigia-monitor/vigia)"
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 #: A Retry-After longer than this is not waited for inside a run: the scheduler waits instead.
 MAX_RETRY_AFTER = 60.0
+#: How long a host that says its rate limit is spent, without saying until when, is left alone.
+DEFAULT_RATE_LIMIT_WAIT = 60.0
 #: Headers that must not follow a redirect to another origin.
 _CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 
@@ -71,13 +80,65 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+def parse_rate_limit_reset(value: str | None, now: float) -> float | None:
+    """Seconds until a rate-limit window resets, from the forms the APIs we poll send.
+
+    Reddit and the IETF draft send delta-seconds ("15"), Bluesky an epoch ("1747676784"),
+    Mastodon an ISO 8601 time ("2026-11-21T06:30:00.000Z"); anything else is None.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        if number != number or number < 0:  # NaN or negative: meaningless
+            return None
+        # A plain number that large can only be an epoch (delta of 30+ years otherwise).
+        return max(0.0, number - now) if number > 1e9 else number
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return parse_retry_after(value, now)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds to wait before the next request when the response says no budget is left.
+
+    None while requests remain (or the host sends no rate-limit headers). A spent budget
+    without a usable reset time waits `DEFAULT_RATE_LIMIT_WAIT`.
+    """
+    for prefix in ("x-ratelimit-", "ratelimit-"):
+        remaining = headers.get(prefix + "remaining")
+        if remaining is None:
+            continue
+        try:
+            left = float(remaining.strip())
+        except ValueError:
+            return None
+        if left >= 1:
+            return None
+        reset = parse_rate_limit_reset(headers.get(prefix + "reset"), now)
+        return DEFAULT_RATE_LIMIT_WAIT if reset is None else reset
+    return None
+
+
 def classify_status(status: int, url: str, headers: Mapping[str, str], now: float) -> SourceError:
     """The one mapping from an HTTP error status to what the pipeline should do."""
     shown = redact_url(url)
     if status == 429 or status >= 500:
         retry_after = parse_retry_after(headers.get("retry-after"), now)
+        if retry_after is None and status in (429, 503):
+            retry_after = rate_limit_wait(headers, now)
         wait = f" (server asks to wait {retry_after:.0f}s)" if retry_after is not None else ""
-        return RetryLater(f"HTTP {status} from {shown}{wait}", retry_after=retry_after)
+        return _with_status(
+            RetryLater(f"HTTP {status} from {shown}{wait}", retry_after=retry_after), status
+        )
     hints = {
         401: "the source needs credentials Vigía does not have",
         403: "the server refuses access; the URL may need a login or block bots",
@@ -85,7 +146,22 @@ def classify_status(status: int, url: str, headers: Mapping[str, str], now: floa
         410: "the source was removed; delete or replace it",
     }
     hint = hints.get(status, "check the source's URL and options")
-    return SourceMisconfigured(f"HTTP {status} from {shown} — {hint}")
+    return _with_status(SourceMisconfigured(f"HTTP {status} from {shown} — {hint}"), status)
+
+
+def _with_status(error: SourceError, status: int) -> SourceError:
+    error.http_status = status  # type: ignore[attr-defined]
+    return error
+
+
+def http_status_of(error: BaseException) -> int | None:
+    """The HTTP status behind a SourceError raised for an error response (else None).
+
+    For connectors that react to one refusal in particular (Reddit's 403 to anonymous
+    JSON clients), without parsing messages.
+    """
+    status = getattr(error, "http_status", None)
+    return status if isinstance(status, int) else None
 
 
 class _BodyDecoder:
@@ -198,6 +274,8 @@ class HttpClient:
         )
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
+        #: host key → clock time before which the host must not be asked again.
+        self._busy_until: dict[str, float] = {}
 
     def __enter__(self) -> HttpClient:
         return self
@@ -250,10 +328,12 @@ class HttpClient:
         current = url
         for _hop in range(self.settings.max_redirects + 1):
             self.check_url(current)
+            self._wait_for_host(current)
             with self._host_slot(current), self._send(current, headers) as response:
                 status = response.status_code
                 lower = {k.lower(): v for k, v in response.headers.items()}
                 log.debug("GET %s -> %d", redact_url(current), status)
+                self._note_rate_limit(current, status, lower)
                 if status in REDIRECT_CODES:
                     location = lower.get("location")
                     if not location:
@@ -330,11 +410,47 @@ class HttpClient:
         return b"".join(parts), decoder.warning
 
     # -- politeness -------------------------------------------------------------------
+    def _note_rate_limit(self, url: str, status: int, headers: Mapping[str, str]) -> None:
+        """Mark the host busy when it says its budget is spent or asks for a long wait."""
+        now = self._clock()
+        wait = rate_limit_wait(headers, now)
+        if status in (429, 503):
+            asked = parse_retry_after(headers.get("retry-after"), now)
+            # A short Retry-After is waited for by the retry loop itself; a long one is left
+            # to the scheduler, and meanwhile no other source may knock on the same door.
+            if asked is not None and asked > self.max_retry_after:
+                wait = max(wait or 0.0, asked)
+        if wait is None:
+            return
+        key = _host_key(url)
+        with self._hosts_lock:
+            self._busy_until[key] = max(self._busy_until.get(key, 0.0), now + wait)
+        log.info("%s: rate limit reached, pausing it for %.0fs", key, wait)
+
+    def _wait_for_host(self, url: str) -> None:
+        """Wait out a host's rate-limit pause, or raise RetryLater when it is too long."""
+        key = _host_key(url)
+        with self._hosts_lock:
+            until = self._busy_until.get(key)
+        if until is None:
+            return
+        wait = until - self._clock()
+        if wait <= 0:
+            with self._hosts_lock:
+                if self._busy_until.get(key) == until:
+                    del self._busy_until[key]
+            return
+        if wait > self.max_retry_after:
+            raise RetryLater(
+                f"{key} rate limit is spent; it resets in {wait:.0f}s — not asking before then",
+                retry_after=wait,
+            )
+        self._sleep(wait)
+
     @contextmanager
     def _host_slot(self, url: str) -> Iterator[None]:
         """At most `per_host_concurrency` requests to one host at a time, across threads."""
-        parts = urlsplit(url)
-        key = f"{(parts.hostname or '').lower()}:{parts.port or ''}"
+        key = _host_key(url)
         with self._hosts_lock:
             semaphore = self._hosts.get(key)
             if semaphore is None:
@@ -342,6 +458,11 @@ class HttpClient:
                 self._hosts[key] = semaphore
         with semaphore:
             yield
+
+
+def _host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{(parts.hostname or '').lower()}:{parts.port or ''}"
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -4,23 +4,26 @@ Connectors must be tested through the real HTTP path (status codes, headers, enc
 redirects, conditional GET), never by reading files directly, so this serves the recorded
 bodies unchanged from 127.0.0.1. Serving is generic (`CorpusServer`: a threaded server, a
 request log, extra routes for hand-made cases); what to answer is a `Responder`.
-`FeedCorpus` implements the rules of corpora/README.md for `feeds/`; an `api/` responder can
-be added next to it later.
+`FeedCorpus` implements the rules of corpora/README.md for `feeds/`, `ApiCorpus` those for
+`api/` (recorded JSON API answers, routed on path + query).
 
     with CorpusServer(FeedCorpus(shared / "corpora" / "feeds")) as server:
         url = server.url("wellformed/rss/item_title.xml")
+    with CorpusServer(ApiCorpus(shared / "corpora" / "api")) as server:
+        instance = server.base_url   # e.g. a Mastodon instance, a Bluesky AppView
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,133 @@ class FeedCorpus:
         ):
             return Canned(304, [(k, v) for k, v in headers if k.lower() != "content-type"])
         return Canned(meta.status, headers, data)
+
+
+# -- api/ rules -------------------------------------------------------------------------
+#: Recorded headers never forwarded (corpora/README.md): bodies are stored decoded.
+_HOP_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length", "connection"})
+_YEAR = re.compile(r"(19|20)\d\d")
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One recorded API exchange (`X.meta.json` + its body file)."""
+
+    name: str  # "service/body_file"
+    path: str
+    query: tuple[tuple[str, str], ...]
+    origin: str  # scheme://host[:port] of the recorded request
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body_file: Path
+    year: int
+
+    @property
+    def etag(self) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == "etag"), None)
+
+
+def _route_path(path: str) -> str:
+    """Paths compared without a trailing slash or `.json`: Reddit answers the same listing
+    at `/r/x/new` (oauth.reddit.com, where the recordings were made) and `/r/x/new.json`
+    (www.reddit.com, where anonymous clients ask)."""
+    path = unquote(path).rstrip("/") or "/"
+    return path.removesuffix(".json")
+
+
+def load_recordings(root: Path) -> list[Recording]:
+    """Every GET recording under `root` (`<service>/*.meta.json`), sorted by name."""
+    found = []
+    for meta_file in sorted(root.glob("*/*.meta.json")):
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        request, response = meta["request"], meta["response"]
+        if request.get("method", "GET").upper() != "GET":
+            continue
+        url = urlsplit(request["url"])
+        year = _YEAR.search(str(meta.get("recorded_at") or ""))
+        found.append(
+            Recording(
+                name=f"{meta_file.parent.name}/{response['body_file']}",
+                path=_route_path(url.path),
+                query=tuple(parse_qsl(url.query, keep_blank_values=True)),
+                origin=f"{url.scheme}://{url.netloc}",
+                status=int(response["status"]),
+                headers=tuple((k, str(v)) for k, v in (response.get("headers") or {}).items()),
+                body_file=meta_file.parent / response["body_file"],
+                year=int(year.group(0)) if year else 0,
+            )
+        )
+    return found
+
+
+class ApiCorpus:
+    """Answers for `api/` as corpora/README.md describes: recorded status, headers and body.
+
+    A request is answered by a recording of the same path whose query agrees with it on
+    every parameter both name (parameters only one side names are ignored, as an API
+    ignores the options a client leaves at their default); the recording that agrees on
+    the most parameters wins, then the one with the fewest unmatched, then the newest.
+    So `?limit=10&max_id=X` gets the page recorded for that `max_id`, and a cursor the
+    corpus never saw gets the closest page, which a client must survive as a replay.
+    Recorded hosts in `Link`/`Location` are rewritten to this server; an `If-None-Match`
+    equal to the recorded ETag gets a 304.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.recordings = load_recordings(self.root)
+        self._by_path: dict[str, list[Recording]] = {}
+        for recording in self.recordings:
+            self._by_path.setdefault(recording.path, []).append(recording)
+
+    def match(self, path: str, query: str) -> Recording | None:
+        asked = parse_qsl(query, keep_blank_values=True)
+        asked_map: dict[str, list[str]] = {}
+        for key, value in asked:
+            asked_map.setdefault(key, []).append(value)
+        best: tuple[tuple[int, int, int], Recording] | None = None
+        for recording in self._by_path.get(_route_path(path), []):
+            shared, extra, conflict = 0, 0, False
+            for key, value in recording.query:
+                if key not in asked_map:
+                    extra += 1
+                elif value in asked_map[key]:
+                    shared += 1
+                else:
+                    conflict = True
+                    break
+            if conflict:
+                continue
+            rank = (shared, -extra, recording.year)
+            if best is None or rank > best[0]:
+                best = (rank, recording)
+        return best[1] if best else None
+
+    def __call__(self, request: Request, base_url: str) -> Canned:
+        recording = self.match(request.path, request.query)
+        if recording is None:
+            return Canned(
+                404,
+                [("Content-Type", "application/json")],
+                b'{"error":"no recording for this request"}',
+            )
+        return self.respond(recording, request, base_url)
+
+    def recording(self, name: str) -> Recording:
+        """The recording whose body is `name` ("service/file.json")."""
+        return next(r for r in self.recordings if r.name == name)
+
+    def respond(self, recording: Recording, request: Request, base_url: str) -> Canned:
+        """The recorded answer, with recorded hosts rewritten to `base_url`."""
+        headers = [
+            (name, value.replace(recording.origin, base_url))
+            for name, value in recording.headers
+            if name.lower() not in _HOP_HEADERS
+        ]
+        etag = recording.etag
+        if etag and request.headers.get("if-none-match") == etag:
+            return Canned(304, [(k, v) for k, v in headers if k.lower() != "content-type"])
+        return Canned(recording.status, headers, recording.body_file.read_bytes())
 
 
 def feed_files(root: Path) -> list[str]:

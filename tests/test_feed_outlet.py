@@ -32,3 +32,18 @@ def test_outlet_suffix_becomes_the_author() -> None:
     assert second.title == "Otra noticia sin sufijo"
     assert second.text == "Texto propio de la noticia."
     assert second.author == "Agencia X"
+
+
+AUTHORS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>
+<item><guid>1</guid><title>a</title><dc:creator>@apombo_dev@mastodon.example</dc:creator></item>
+<item><guid>2</guid><title>b</title><author>jo@example.com (Jo Doe)</author></item>
+<item><guid>3</guid><title>c</title><dc:creator>Ana Ruiz</dc:creator></item>
+</channel></rss>"""
+
+
+def test_fediverse_handles_stay_whole_and_rss_emails_give_the_name() -> None:
+    handle, emailed, plain = parse_feed(AUTHORS, source="m").posts
+    assert handle.author == "@apombo_dev@mastodon.example"  # feedparser alone says "@ple"
+    assert emailed.author == "Jo Doe"
+    assert plain.author == "Ana Ruiz"
