@@ -1,9 +1,17 @@
 """`make bench`: run every benchmark; each prints ratios against its in-run baseline."""
 
-from benchmarks import pipeline_bench
+from benchmarks import alerts_bench, classify_bench, pipeline_bench, render_bench, sources_bench
 
 if __name__ == "__main__":
     # Worst case: brand-search feeds, where every item is a mention to classify and store.
     pipeline_bench.run(brand_share=1.0)
     # General news feeds, where one item in five mentions the brand.
     pipeline_bench.run(brand_share=0.2)
+    # Classification alone: every component on, against spaCy's bare tokenizer.
+    classify_bench.run()
+    # 500 sources of every feed-based kind, one pass, then all unchanged (304).
+    sources_bench.run()
+    # A digest of 1,000 mentions and a weekly report over 100,000, against a plain query.
+    render_bench.run()
+    # Alert rules after a run of 200 new mentions over 100,000 of history, against a plain query.
+    alerts_bench.run()

@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -33,6 +34,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+report_app = typer.Typer(help="Reports beyond the daily digest.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 
 @dataclass
@@ -137,6 +140,12 @@ def run(
             task = progress.add_task("Fetching", total=len(enabled))
             result = run_once(settings, pipeline, on_done=lambda _r: progress.advance(task))
         _print_runs(result.runs)
+        for alert in result.alerts:
+            console.print(
+                f"Alert written: [bold]{alert.subject}[/] → {', '.join(alert.recipients)}",
+                markup=True,
+                highlight=False,
+            )
         digest = result.digest
         if digest is None:
             console.print(
@@ -196,7 +205,9 @@ def _parse_since(value: str | None) -> datetime | None:
 @app.command()
 def mentions(
     ctx: typer.Context,
-    brand: Annotated[str | None, typer.Option(help="Only this brand.")] = None,
+    brand: Annotated[
+        str | None, typer.Option(help="Only this brand (or a configured competitor).")
+    ] = None,
     since: Annotated[
         str | None, typer.Option(help="First seen at or after (ISO date/time, UTC).")
     ] = None,
@@ -211,8 +222,15 @@ def mentions(
 
     settings = _ctx(ctx).settings()
     db = _open(settings)
-    with db.sessions() as session:
-        found = find_mentions(session, brand=brand, since=_parse_since(since), tag=tag, limit=limit)
+    with db.reading() as session:
+        found = find_mentions(
+            session,
+            brand=brand,
+            brands=[b.name for b in settings.brands],
+            since=_parse_since(since),
+            tag=tag,
+            limit=limit,
+        )
         if as_json:
             for mention in found:
                 sys.stdout.write(json.dumps(mention_as_dict(mention), ensure_ascii=False) + "\n")
@@ -269,6 +287,64 @@ def digest(
         console.print(f"Digest written: [bold]{message.subject}[/]")
 
 
+@report_app.command("weekly")
+def report_weekly(
+    ctx: typer.Context,
+    week: Annotated[
+        str | None,
+        typer.Option(help="ISO week (2025-W47) or a day in it; default the last complete week."),
+    ] = None,
+    preview: Annotated[
+        Path | None,
+        typer.Option(help="Write the report as one HTML file (charts embedded); nothing sent."),
+    ] = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Write it to the outbox for [email.recipients] weekly.")
+    ] = False,
+    brand: Annotated[str | None, typer.Option(help="Only this brand (default: all).")] = None,
+) -> None:
+    """The weekly reputation report: preview it as HTML and/or send it (once per week)."""
+    from monitor.pipeline import utcnow
+    from monitor.service import deliver_outbox
+    from reports.weekly import (
+        last_complete_week,
+        parse_week,
+        preview_weekly,
+        report_path,
+        save_standalone,
+        send_weekly_reports,
+    )
+
+    settings = _ctx(ctx).settings()
+    now = utcnow()
+    if send and brand is not None:
+        raise VigiaError("--send sends every brand's report; leave out --brand")
+    try:
+        chosen = parse_week(week, settings) if week else last_complete_week(settings, now)
+        reports = (
+            preview_weekly(_open(settings), settings, week=chosen, brand=brand)
+            if preview or not send
+            else []
+        )
+    except ValueError as exc:
+        raise VigiaError(str(exc)) from None
+    for index, report in enumerate(reports):
+        # --preview FILE names the first brand's page; the others get their own beside it
+        path = report_path(settings, report)
+        if preview is not None:
+            path = preview if index == 0 else preview.with_name(f"{preview.stem}-{path.name}")
+        save_standalone(report, path)
+        console.print(f"{report.brand} {chosen.label}: preview written to [bold]{path}[/]")
+    if send:
+        db = _open(settings)
+        written = send_weekly_reports(db, settings, now=now, week=chosen)
+        deliver_outbox(settings, db, now=now)
+        if not written:
+            console.print(f"The {chosen.label} reports were already sent.")
+        for message in written:
+            console.print(f"Weekly report written: [bold]{message.subject}[/]")
+
+
 def _parse_day(value: str | None) -> date | None:
     if not value:
         return None
@@ -279,12 +355,17 @@ def _parse_day(value: str | None) -> date | None:
 
 
 @app.command()
-def check(ctx: typer.Context) -> None:
-    """Validate the settings and try each source once (nothing is stored)."""
-    from connectors.base import SourceState
+def check(
+    ctx: typer.Context,
+    source: Annotated[
+        str | None, typer.Argument(help="Source name (default: every enabled source).")
+    ] = None,
+) -> None:
+    """Validate the settings and try each source live once (nothing is stored); exit 1 if any
+    source fails."""
     from monitor.http import HttpClient
     from monitor.pipeline import utcnow
-    from monitor.sources import build_connector
+    from monitor.source_check import check_sources
 
     context = _ctx(ctx)
     settings = context.settings()
@@ -292,50 +373,183 @@ def check(ctx: typer.Context) -> None:
         f"[green]✓[/] settings: {context.settings_file} is valid "
         f"({len(settings.brands)} brands, {len(settings.sources)} sources)"
     )
-    failures = 0
-    with HttpClient(settings.http) as http:
-        for source in settings.sources:
-            try:
-                connector = build_connector(settings, source, http, utcnow())
-                result = connector.fetch(SourceState())
-                console.print(
-                    f"[green]✓[/] {source.name}: {len(result.posts)} items"
-                    + (f" [yellow](warning: {result.warning})" if result.warning else "")
-                )
-            except VigiaError as exc:
-                failures += 1
-                console.print(f"[red]✗[/] {source.name}: {exc}")
-    if failures:
+    chosen = [_named_source(settings, source)] if source else settings.sources
+    for skipped in (s for s in chosen if not s.enabled and not source):
+        console.print(f"[dim]- {skipped.name}: disabled, not checked[/]")
+    with HttpClient(settings.http) as http, _progress() as progress:
+        task = progress.add_task("Checking", total=len(chosen))
+        results = check_sources(
+            settings,
+            [s for s in chosen if s.enabled or source],
+            http,
+            utcnow(),
+            on_done=lambda _r: progress.advance(task),
+        )
+    for result in results:
+        if result.ok:
+            console.print(
+                f"[green]✓[/] {escape(result.name)} ({result.kind}): {result.items} items in "
+                f"{result.seconds:.1f}s"
+                + (f" [yellow](warning: {escape(result.warning)})[/]" if result.warning else "")
+            )
+        else:
+            console.print(f"[red]✗[/] {escape(result.name)} ({result.kind}): "
+                          f"{escape(result.error or '')}")
+    failed = sum(not r.ok for r in results)
+    if failed:
+        console.print(f"[red]{failed} of {len(results)} sources failed[/]")
         raise typer.Exit(1)
 
 
+def _named_source(settings: Settings, name: str):  # type: ignore[no-untyped-def]
+    found = settings.source(name)
+    if found is None:
+        names = ", ".join(s.name for s in settings.sources) or "none configured"
+        raise VigiaError(f"no source named {name!r} — configured sources: {names}")
+    return found
+
+
 @app.command()
-def sources(ctx: typer.Context) -> None:
-    """Each source's health: last success, items seen, failures and last error."""
-    from monitor.queries import list_sources
+def sources(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Each source's health (ok, failing, silent, never run, disabled): last success, items
+    seen, mentions stored, failures and last error."""
+    from monitor.pipeline import utcnow
+    from monitor.source_health import source_health
 
     settings = _ctx(ctx).settings()
     db = _open(settings)
-    with db.sessions() as session:
-        rows = {row.name: row for row in list_sources(session)}
-    table = Table()
-    for column in ("source", "kind", "last success", "items", "mentions", "failures", "last error"):
-        table.add_column(column)
-    for source in settings.sources:
-        row = rows.get(source.name)
-        if row is None:
-            table.add_row(source.name, source.kind, "never", "0", "0", "0", "")
-            continue
+    now = utcnow()
+    with db.reading() as session:
+        healths = source_health(session, settings, now)
+    if as_json:
+        for health in healths:
+            sys.stdout.write(json.dumps(health.as_dict(), ensure_ascii=False) + "\n")
+        return
+    zone = settings.schedule.zone
+    colours = {"ok": "green", "failing": "red", "silent": "yellow"}
+    table = Table(title=f"Sources ({settings.health.max_failures} failures in a row = failing)")
+    for column in ("source", "kind", "status", "last success", "items", "mentions", "failures",
+                   "last error"):
+        table.add_column(
+            column,
+            justify="right" if column in ("items", "mentions", "failures") else "left",
+            no_wrap=column in ("source", "status"),  # in a narrow terminal the rest wraps
+            ratio=1 if column == "last error" else None,
+        )
+    for h in healths:
+        # Why silent, or how close to failing, when there is no error to show.
+        note = h.last_error or h.last_warning or (h.reason if h.status in ("ok", "silent") else "")
         table.add_row(
-            source.name,
-            source.kind,
-            row.last_success_at.strftime("%Y-%m-%d %H:%M") if row.last_success_at else "never",
-            str(row.items_seen),
-            str(row.mentions_stored),
-            str(row.consecutive_failures),
-            row.last_error or row.last_warning or "",
+            escape(h.name),
+            h.kind,
+            f"[{colours.get(h.status, 'dim')}]{h.status}[/]",
+            h.last_success_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            if h.last_success_at
+            else "never",
+            str(h.items_seen),
+            str(h.mentions_stored),
+            str(h.failures),
+            escape(note),
         )
     console.print(table)
+
+
+@app.command("eval")
+def evaluate(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Labelled posts, one JSON object per line.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    brand: Annotated[
+        str | None, typer.Option("--brand", help="Brand the labels refer to (default: the first).")
+    ] = None,
+) -> None:
+    """Score the classifiers on labelled posts: P/R/F1 per label, sentiment, docs/s."""
+    from classifiers.evaluation import evaluate as run_evaluation
+    from classifiers.evaluation import report_rows
+
+    settings = _ctx(ctx).settings()
+    chosen = next((b for b in settings.brands if brand in (None, b.name)), None)
+    if chosen is None:
+        names = ", ".join(b.name for b in settings.brands)
+        raise VigiaError(f"--brand {brand!r} is not in the settings — use one of: {names}")
+    report = run_evaluation(file, chosen)
+    if as_json:
+        print(json.dumps(report))
+        return
+    table = Table(title=f"{file} — {report['n']} items, brand {chosen.name}")
+    for column in ("label", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for row in report_rows(report):
+        table.add_row(*row)
+    console.print(table)
+    if report["sentiment"] is not None:
+        console.print(
+            f"sentiment: accuracy {report['sentiment']['accuracy']:.3f}, "
+            f"macro-F1 {report['sentiment']['macro_f1']:.3f}"
+        )
+    console.print(f"{report['docs_per_second']} documents per second")
+
+
+@app.command()
+def outbox(
+    ctx: typer.Context,
+    retry: Annotated[
+        bool, typer.Option("--retry", help="Make unsent and failed emails due now, and deliver.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="Show at most N emails, newest first.")] = 30,
+    unsent: Annotated[bool, typer.Option("--unsent", help="Only emails not sent yet.")] = False,
+) -> None:
+    """Emails waiting, retrying, failed or sent: attempts and last error; --retry sends now."""
+    from classifiers.masking import mask_text
+    from monitor.alerts.engine import pending_findings
+    from monitor.pipeline import utcnow
+    from monitor.service import deliver_outbox
+    from reports.outbox import list_outbox, make_due
+
+    settings = _ctx(ctx).settings()
+    db = _open(settings)
+    if retry:
+        now = utcnow()
+        due = make_due(db, now)
+        report = deliver_outbox(settings, db, now=now)
+        console.print(
+            f"{due} email(s) made due: {report.sent} sent, {report.failed} failed "
+            f"({report.pending} still pending, {report.dead} given up)"
+        )
+    zone = settings.schedule.zone
+    table = Table(title=f"Outbox ({settings.email.smtp_host or settings.outbox_dir})")
+    for column in ("id", "kind", "state", "tries", "created", "next/sent", "to", "subject"):
+        table.add_column(
+            column,
+            justify="right" if column in ("id", "tries") else "left",
+            no_wrap=column != "subject",
+        )
+    colours = {"sent": "green", "pending": "yellow", "retrying": "yellow", "failed": "red"}
+    for entry in list_outbox(db, limit=limit, unsent_only=unsent):
+        when = entry.sent_at if entry.state == "sent" else entry.next_attempt_at
+        subject = mask_text(entry.subject)
+        if entry.last_error and entry.state != "sent":
+            subject += f"\n[red]last error: {mask_text(entry.last_error)}[/]"
+        table.add_row(
+            str(entry.id),
+            entry.kind,
+            f"[{colours.get(entry.state, 'white')}]{entry.state}[/]",
+            str(entry.attempts),
+            entry.created_at.astimezone(zone).strftime("%m-%d %H:%M"),
+            when.astimezone(zone).strftime("%m-%d %H:%M") if when else "",
+            ", ".join(entry.recipients) or "[red](no recipients)[/]",
+            subject,
+        )
+    console.print(table)
+    with db.reading() as session:
+        for held in pending_findings(session):
+            console.print(
+                f"{held['held']} {held['rule']} finding(s) for {held['brand']} held for the "
+                f"next update (at most one per {settings.alerts.update_every})"
+            )
 
 
 @db_app.command("upgrade")

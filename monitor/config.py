@@ -37,6 +37,7 @@ SMTP_PASSWORD_ENV = "VIGIA_SMTP_PASSWORD"
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_WEEKLY_SLOT = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]\d|2[0-3]):[0-5]\d$")
 _SECRET_KEYS = {"password", "smtp_password", "token", "api_key", "secret"}
 
 
@@ -88,9 +89,23 @@ class HttpSettings(Strict):
     retries: int = Field(2, ge=0, le=10)
 
 
+class HealthSettings(Strict):
+    """`[health]`: when `monitor sources` and the digest call a source failing or silent.
+
+    `max_failures` consecutive failed runs make a source failing. A source is silent when it
+    has produced no new item for longer than its own `silent_after`, else this section's
+    `silent_after`, else a default derived from its interval (monitor/source_health.py).
+    """
+
+    max_failures: int = Field(3, ge=1, le=1000)
+    silent_after: Interval | None = None
+
+
 class ScheduleSettings(Strict):
     timezone: str = "UTC"
     digest_at: str = "08:00"
+    # The weekly report's day and time, like "mon 08:30"; empty (the default) sends none.
+    weekly: str = ""
 
     @field_validator("timezone")
     @classmethod
@@ -111,9 +126,28 @@ class ScheduleSettings(Strict):
             raise ValueError(f'invalid time {value!r} — use 24-hour "HH:MM", like "08:00"')
         return value
 
+    @field_validator("weekly")
+    @classmethod
+    def _weekly_slot(cls, value: str) -> str:
+        if value.strip() and not _WEEKLY_SLOT.match(value.strip().lower()):
+            raise ValueError(
+                f'invalid weekly slot {value!r} — use a day and a 24-hour time, like "mon 08:30" '
+                '(mon, tue, wed, thu, fri, sat, sun), or "" for no weekly report'
+            )
+        return value
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def weekly_slot(self) -> tuple[str, time] | None:
+        """("mon", 08:30) for weekly = "mon 08:30"; None when no weekly report is scheduled."""
+        if not self.weekly.strip():
+            return None
+        day, clock = self.weekly.strip().lower().split()
+        hours, minutes = clock.split(":")
+        return day, time(int(hours), int(minutes))
 
     @property
     def digest_time(self) -> time:
@@ -122,10 +156,21 @@ class ScheduleSettings(Strict):
 
 
 class Recipients(Strict):
+    """Who gets what: each list receives only the emails it is for (README "Alerts and routing").
+
+    `alerts` gets every crisis alert; `leaks` (security/legal) gets leak alerts too; `employees`
+    (HR) the daily employee-post and policy-issue email; `complaints` (customer care) the daily
+    complaints to answer; `weekly` the weekly report.
+    """
+
     digest: list[str] = []
     alerts: list[str] = []
+    leaks: list[str] = []
+    employees: list[str] = []
+    complaints: list[str] = []
+    weekly: list[str] = []
 
-    @field_validator("digest", "alerts")
+    @field_validator("digest", "alerts", "leaks", "employees", "complaints", "weekly")
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
         for address in value:
@@ -163,6 +208,31 @@ class EmailSettings(Strict):
                 "starttls = true (port 587), not both"
             )
         return self
+
+
+class AlertSettings(Strict):
+    """`[alerts]`: when a crisis alert fires and how often a storm may send updates.
+
+    A spike fires when an hour's count reaches `spike_min_count` and exceeds the baseline's
+    median by more than `spike_sensitivity` robust deviations (lower = more alerts).
+    """
+
+    enabled: bool = True
+    spike_min_count: int = Field(5, ge=1)
+    spike_sensitivity: float = Field(3.0, gt=0, le=50)
+    spike_history_weeks: int = Field(4, ge=1, le=52)
+    spike_recent_hours: int = Field(72, ge=6, le=24 * 28)
+    reach_threshold: int = Field(10_000, ge=1)
+    cooldown: Interval = "6h"
+    update_every: Interval = "1h"
+
+    @property
+    def cooldown_delta(self) -> timedelta:
+        return parse_interval(self.cooldown)
+
+    @property
+    def update_delta(self) -> timedelta:
+        return parse_interval(self.update_every)
 
 
 class Employee(Strict):
@@ -207,6 +277,7 @@ class SourceSettings(BaseModel):
     kind: str = Field(min_length=1)
     every: Interval | None = None
     enabled: bool = True
+    silent_after: Interval | None = None
 
     @property
     def options(self) -> dict[str, Any]:
@@ -224,8 +295,10 @@ class Secrets(BaseSettings):
 class Settings(Strict):
     storage: StorageSettings = StorageSettings()
     http: HttpSettings = HttpSettings()
+    health: HealthSettings = HealthSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     email: EmailSettings = EmailSettings()
+    alerts: AlertSettings = AlertSettings()
     brands: list[BrandSettings] = Field(min_length=1)
     sources: list[SourceSettings] = []
     base_dir: Path = Path(".")
@@ -301,6 +374,9 @@ _FIXES = {
     "list_type": 'use a list, like ["a", "b"]',
     "string_type": 'use a quoted string, like "text"',
     "too_short": "it must not be empty",
+    "greater_than": "use a larger number",
+    "greater_than_equal": "use a larger number",
+    "less_than_equal": "use a smaller number",
 }
 
 
@@ -375,7 +451,12 @@ def parse_settings(data: dict[str, Any], base_dir: Path, path: str | None = None
     problems += _validate_sources(settings)
     if problems:
         raise SettingsError(problems, path)
-    return settings
+    from connectors.opml import expand_opml_sources
+
+    try:
+        return expand_opml_sources(settings)
+    except ValueError as exc:  # an OPML file changed between validation and expansion
+        raise SettingsError([("sources.opml", str(exc))], path) from None
 
 
 def settings_path(explicit: str | Path | None = None) -> Path:

@@ -199,3 +199,45 @@ class DigestRun(Base):
     forced: Mapped[bool] = mapped_column(default=False)
     outbox_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime]
+
+
+class AlertState(Base):
+    """Where one alert rule stands for one brand: the storm (episode) and what it already said.
+
+    One row per (rule, brand), locked while an alert is decided, so two workers cannot both
+    start a storm. `pending` holds findings held back by `[alerts] update_every`; `sent_keys`
+    the recent findings already emailed, so a finding is never announced twice.
+    """
+
+    __tablename__ = "alert_states"
+    __table_args__ = (UniqueConstraint("rule", "brand", name="uq_alert_state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(30))
+    brand: Mapped[str] = mapped_column(String(200))
+    episode: Mapped[int] = mapped_column(Integer, default=0)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    episode_started_at: Mapped[datetime | None]
+    last_fired_at: Mapped[datetime | None]
+    last_sent_at: Mapped[datetime | None]
+    pending: Mapped[list[Any]] = mapped_column(default=list)
+    sent_keys: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class ReportRun(Base):
+    """A periodic routed report (e.g. the daily complaints email) and the period it covered.
+
+    `run_key` (`complaints:2026-11-21`) is unique, so a day's report is decided once even when
+    it had nothing to say (then `outbox_key` is empty and no email was written).
+    """
+
+    __tablename__ = "report_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    run_key: Mapped[str] = mapped_column(String(200), unique=True)
+    outbox_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,11 +16,17 @@ def find_mentions(
     session: Session,
     *,
     brand: str | None = None,
+    brands: Sequence[str] = (),
     since: datetime | None = None,
     tag: str | None = None,
     limit: int | None = None,
 ) -> Iterator[Mention]:
-    """Newest first; `tag` matches a tag label (e.g. "negative") for the brand if given."""
+    """Newest first; `tag` matches a tag label (e.g. "negative") for the brand if given.
+
+    `brands` limits the listing to posts about any of those names: the command line passes the
+    configured brands, so posts stored only because they name a competitor (kept for share of
+    voice) do not crowd the brand's own listing unless asked for with `brand=`.
+    """
     query = (
         select(Mention)
         .options(
@@ -32,6 +38,8 @@ def find_mentions(
     )
     if brand:
         query = query.where(Mention.brands.any(BrandMatch.brand == brand))
+    elif brands:
+        query = query.where(Mention.brands.any(BrandMatch.brand.in_(list(brands))))
     if since:
         query = query.where(Mention.first_seen_at >= since)
     if tag:

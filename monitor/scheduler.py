@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from connectors.registry import get as get_connector
 from monitor.config import Settings, SourceSettings, parse_interval
 from monitor.pipeline import Pipeline, RunReport
-from monitor.service import deliver_outbox, send_digest
+from monitor.service import deliver_outbox, run_source_job, send_alerts, send_digest
 
 log = logging.getLogger(__name__)
 OUTBOX_EVERY = timedelta(minutes=1)
@@ -56,6 +56,23 @@ def _log_report(report: RunReport) -> None:
         )
 
 
+def _flush_and_deliver(settings: Settings, pipeline: Pipeline) -> None:
+    """Every minute: alert updates a storm held back whose slot has come, then the outbox."""
+    now = pipeline.clock()
+    send_alerts(settings, pipeline.db, since=now, now=now)
+    deliver_outbox(settings, pipeline.db, now=now)
+
+
+def _send_weekly(settings: Settings, pipeline: Pipeline) -> None:
+    """The last complete week's reports, once per brand and week, then delivery."""
+    from reports.weekly import send_weekly_reports
+
+    now = pipeline.clock()
+    written = send_weekly_reports(pipeline.db, settings, now=now)
+    log.info("weekly report: %d written", len(written))
+    deliver_outbox(settings, pipeline.db, now=now)
+
+
 def build_scheduler(
     settings: Settings, pipeline: Pipeline, workers: int = 4
 ) -> BackgroundScheduler:
@@ -69,7 +86,7 @@ def build_scheduler(
             continue
         interval = source_interval(source)
         scheduler.add_job(
-            lambda s=source: _log_report(pipeline.run_source(s)),
+            lambda s=source: _log_report(run_source_job(settings, pipeline, s)),
             IntervalTrigger(seconds=int(interval.total_seconds()), jitter=jitter_seconds(interval)),
             id=f"source:{source.name}",
             name=f"fetch {source.name}",
@@ -86,8 +103,31 @@ def build_scheduler(
         id="digest",
         name="daily digest",
     )
+    weekly_slot = settings.schedule.weekly_slot
+    if weekly_slot is not None:
+        weekday, at = weekly_slot
+        scheduler.add_job(
+            lambda: _send_weekly(settings, pipeline),
+            CronTrigger(
+                day_of_week=weekday,
+                hour=at.hour,
+                minute=at.minute,
+                timezone=settings.schedule.zone,
+            ),
+            id="weekly",
+            name="weekly report",
+        )
+        from reports.weekly import slot_passed_this_week  # loads matplotlib: only when needed
+
+        if slot_passed_this_week(settings, pipeline.clock()):
+            scheduler.add_job(
+                lambda: _send_weekly(settings, pipeline),
+                id="weekly-catch-up",
+                name="weekly report (catch-up after a restart)",
+                next_run_time=pipeline.clock(),
+            )
     scheduler.add_job(
-        lambda: deliver_outbox(settings, pipeline.db, now=pipeline.clock()),
+        lambda: _flush_and_deliver(settings, pipeline),
         IntervalTrigger(seconds=int(OUTBOX_EVERY.total_seconds())),
         id="outbox",
         name="deliver outbox",

@@ -10,13 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from monitor.config import Settings
+from monitor.alerts import AlertReport, evaluate_alerts
+from monitor.config import Settings, SourceSettings
 from monitor.models import OutboxMessage
 from monitor.pipeline import Pipeline, RunReport
 from monitor.storage import Database
 from reports.digest import send_daily_digest
 from reports.mailer import mailer_for
 from reports.outbox import DeliveryReport, deliver_pending
+from reports.routed import send_routed_reports
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ class PassReport:
 
     runs: list[RunReport] = field(default_factory=list)
     digest: OutboxMessage | None = None
+    alerts: list[OutboxMessage] = field(default_factory=list)
 
 
 def send_digest(
@@ -36,8 +39,31 @@ def send_digest(
     message = send_daily_digest(db, settings, now=now, day=day, force=force)
     if message is None:
         log.debug("digest for %s already written; use --force to send it again", day or "today")
+    if day is None:
+        send_routed_reports(db, settings, now=now)  # complaints and HR lists, once a day
     deliver_outbox(settings, db, now=now)
     return message
+
+
+def send_alerts(settings: Settings, db: Database, *, since: datetime, now: datetime) -> AlertReport:
+    """Alert on the mentions first seen since `since` (the run's start) and deliver at once.
+
+    Called only after the run's store transaction has committed, so an alert never points
+    at a mention that a rollback took away. With `since=now` it only flushes held updates.
+    """
+    report = evaluate_alerts(settings, db, since=since, now=now)
+    if report.written:
+        deliver_outbox(settings, db, now=now)
+    return report
+
+
+def run_source_job(settings: Settings, pipeline: Pipeline, source: SourceSettings) -> RunReport:
+    """The scheduler's job for one source: run it, then alert on what it brought."""
+    started = pipeline.clock()
+    report = pipeline.run_source(source)
+    if report.new_mentions:
+        send_alerts(settings, pipeline.db, since=started, now=pipeline.clock())
+    return report
 
 
 def deliver_outbox(settings: Settings, db: Database, *, now: datetime) -> DeliveryReport:
@@ -50,9 +76,11 @@ def deliver_outbox(settings: Settings, db: Database, *, now: datetime) -> Delive
 def run_once(
     settings: Settings, pipeline: Pipeline, on_done: Callable[[RunReport], None] | None = None
 ) -> PassReport:
-    """One pass of every enabled source, then the digest, then delivery."""
+    """One pass of every enabled source, then alerts, then the digest, then delivery."""
     report = PassReport()
+    started = pipeline.clock()
     report.runs = pipeline.run_sources(on_done=on_done)
     now = pipeline.clock()
+    report.alerts = send_alerts(settings, pipeline.db, since=started, now=now).written
     report.digest = send_digest(settings, pipeline.db, now=now)
     return report

@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Column, Engine, create_engine, event, insert
+from sqlalchemy import Column, Connection, Engine, create_engine, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +37,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "vigia_read_only"
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A reader (`Database.reading`) starts a deferred transaction: under WAL it reads a
+    # snapshot without taking the write lock, so a long weekly report never stalls the
+    # sources' runs. Everything else takes the write lock up front (see _sqlite_pragmas).
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; creates the SQLite file's folder when needed."""
     parsed = make_url(url)
@@ -45,9 +58,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(
-            engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE")
-        )
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -68,6 +79,20 @@ def upgrade(engine: Engine) -> None:
 class Database:
     engine: Engine
     sessions: sessionmaker[Session]
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reports and listings that only read; rolled back at the end.
+
+        On SQLite it does not take the write lock (see `_sqlite_begin`); writing through it
+        is a bug, and SQLite may refuse it with "database is locked".
+        """
+        with Session(self.engine.execution_options(**{READ_ONLY: True}),
+                     expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -135,9 +135,7 @@ def preview_digest(
 
     Nothing is written: the session is only read from and then rolled back.
     """
-    with db.sessions() as session:
+    with db.reading() as session:
         plan = plan_digest(session, settings, now=now, day=day, force=True)
         assert plan is not None  # force=True always plans
-        rendered = _render(session, settings, plan)
-        session.rollback()
-    return rendered
+        return _render(session, settings, plan)

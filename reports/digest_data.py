@@ -5,6 +5,14 @@ query, or a session that has already closed) can leak into rendering. Per brand,
 are complete while the listed mentions are capped, because a reader wants the numbers to be
 right and the list to be short.
 
+A brand's digest has, in order: its volume and negative count against the previous day and
+the 7-day average (both measured on the days just before the period, so a late digest still
+compares like with like); one section per incident family (leaks, employee posts, policy
+issues, complaints), each listing the tagged mentions with their evidence; then the top
+stories. A story is a group of mentions: the pipeline already merges syndicated copies with
+the same headline into one Mention with several sources, and here headlines that differ only
+in case, accents, punctuation or an appended " - Outlet" are grouped too ("12 outlets").
+
 Ranking ("most important first") uses `importance()`:
 
     importance = 4 × |sentiment polarity| of a negative verdict
@@ -20,23 +28,33 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from classifiers.text import fold
 from monitor.config import Settings
 from monitor.models import BrandMatch, Mention, MentionSource, Source, Tag
+from monitor.rawpost import RawPost
 
 MAX_MENTIONS_PER_BRAND = 25
+MAX_SECTION_ITEMS = 10
 EXCERPT_CHARS = 280
 NEGATIVE_WEIGHT = 4.0
 SEVERITY = {"leak": 5.0, "employee": 2.0, "policy": 2.0, "complaint": 1.5}
 DEFAULT_SEVERITY = 1.0
 SENTIMENTS = ("negative", "neutral", "positive")
+# Incident families, in the order their sections appear (most urgent first).
+SECTION_FAMILIES = ("leak", "employee", "policy", "complaint")
 _SPACES = re.compile(r"\s+")
+# " - El País", " | Europa Press", " — Reuters": the outlet an aggregator appends to a headline.
+_OUTLET_SUFFIX = re.compile(r"\s+[-|–—]\s+[^-|–—]{2,60}$")
+_NON_WORD = re.compile(r"[\W_]+")
+MIN_STORY_KEY_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -82,6 +100,9 @@ class MentionItem:
     sentiment: str | None
     tags: list[TagItem]
     importance: float
+    # Every outlet that carried the story (this mention's sources and its grouped copies').
+    outlets: list[str] = field(default_factory=list)
+    copies: int = 1
 
     @property
     def sources(self) -> list[str]:
@@ -94,6 +115,39 @@ class MentionItem:
 
 
 @dataclass(frozen=True)
+class Trend:
+    """A count in the period against the day before it and the daily average of the 7 before.
+
+    `change_vs_*` are percentages, None when the baseline is zero (no meaningful ratio).
+    """
+
+    current: int
+    previous_day: int
+    week_average: float
+
+    @property
+    def change_vs_previous_day(self) -> float | None:
+        return _percent_change(self.current, self.previous_day)
+
+    @property
+    def change_vs_week_average(self) -> float | None:
+        return _percent_change(self.current, self.week_average)
+
+
+@dataclass(frozen=True)
+class Section:
+    """Mentions tagged with one incident family; `total` counts them all, `items` is capped."""
+
+    family: str
+    total: int
+    items: list[MentionItem]
+
+    @property
+    def not_listed(self) -> int:
+        return self.total - len(self.items)
+
+
+@dataclass(frozen=True)
 class BrandDigest:
     name: str
     total: int
@@ -101,6 +155,10 @@ class BrandDigest:
     neutral: int
     positive: int
     mentions: list[MentionItem]
+    volume: Trend | None = None
+    negatives: Trend | None = None
+    sections: list[Section] = field(default_factory=list)
+    stories: int = 0
 
     @property
     def unrated(self) -> int:
@@ -109,7 +167,12 @@ class BrandDigest:
 
     @property
     def not_listed(self) -> int:
-        return self.total - len(self.mentions)
+        """Stories that are neither in a section nor in the top list."""
+        return max(self.stories - len(self.mentions) - self.in_sections, 0)
+
+    @property
+    def in_sections(self) -> int:
+        return len({item.id for section in self.sections for item in section.items})
 
 
 @dataclass(frozen=True)
@@ -120,6 +183,10 @@ class SourceProblem:
     error: str | None
     warning: str | None
     last_success: datetime | None
+    #: monitor/source_health.py's verdict ("failing", "silent", or "ok" with a warning) and why;
+    #: a silent source's reason is also put in `warning` so that every template shows it.
+    status: str = "failing"
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +208,12 @@ class DigestData:
         return sum(brand.negative for brand in self.brands)
 
 
+def _percent_change(current: float, baseline: float) -> float | None:
+    if baseline <= 0:
+        return None
+    return round((current - baseline) * 100 / baseline, 1)
+
+
 def importance(reach: int, tags: list[tuple[str, str, float]]) -> float:
     """The ranking score described in the module docstring; tags are (family, label, score)."""
     value = math.log10(1 + max(reach, 0))
@@ -151,6 +224,20 @@ def importance(reach: int, tags: list[tuple[str, str, float]]) -> float:
         else:
             value += SEVERITY.get(family, DEFAULT_SEVERITY) * score
     return value
+
+
+def story_key(title: str | None) -> str | None:
+    """The grouping key of a headline, or None when it is too short to tell stories apart.
+
+    Folded (case and accents), the outlet suffix an aggregator appends removed, punctuation
+    dropped: "Calderix cierra su planta - El País" and "CALDERIX cierra su planta" group.
+    Short titles ("Hola", "Calderix") are not distinctive, so they never group.
+    """
+    if not title:
+        return None
+    stripped = _OUTLET_SUFFIX.sub("", title.strip())
+    key = " ".join(_NON_WORD.sub(" ", fold(stripped)).split())
+    return key if key.count(" ") + 1 >= MIN_STORY_KEY_WORDS else None
 
 
 def collect_digest(
@@ -167,22 +254,37 @@ def collect_digest(
         period_end=period_end.astimezone(zone),
         timezone=settings.schedule.timezone,
         brands=brands,
-        source_problems=_source_problems(session, zone),
+        source_problems=_source_problems(session, settings, period_end),
     )
+
+
+@dataclass
+class _Ranked:
+    """One in-period mention as the light queries see it (before anything is loaded)."""
+
+    id: int
+    reach: int
+    first_seen: datetime
+    title: str | None
+    tags: list[tuple[str, str, float]]
+    score: float = 0.0
+
+    @property
+    def sort_key(self) -> tuple[float, int, float, int]:
+        return (-self.score, -self.reach, -self.first_seen.timestamp(), self.id)
 
 
 def _collect_brand(
     session: Session, brand: str, start: datetime, end: datetime, zone: Any
 ) -> BrandDigest:
-    """Three light queries rank every mention; only the listed ones are loaded in full."""
-    in_period = (
-        select(Mention.id, Mention.reach, Mention.first_seen_at)
+    """A fixed number of light queries rank every mention; only listed ones load in full."""
+    rows = session.execute(
+        select(Mention.id, Mention.reach, Mention.first_seen_at, Mention.title)
         .join(BrandMatch, BrandMatch.mention_id == Mention.id)
         .where(
             BrandMatch.brand == brand, Mention.first_seen_at >= start, Mention.first_seen_at < end
         )
-    )
-    rows = session.execute(in_period).all()
+    ).all()
     tag_rows = session.execute(
         select(Tag.mention_id, Tag.family, Tag.label, Tag.score)
         .join(Mention, Mention.id == Tag.mention_id)
@@ -194,44 +296,161 @@ def _collect_brand(
         tags_by_mention.setdefault(mention_id, []).append((family, label, score))
 
     counts = dict.fromkeys(SENTIMENTS, 0)
-    ranked: list[tuple[float, int, datetime, int]] = []
-    for mention_id, reach, first_seen in rows:
+    ranked: list[_Ranked] = []
+    for mention_id, reach, first_seen, title in rows:
         tags = tags_by_mention.get(mention_id, [])
         sentiment = _sentiment(tags)
         if sentiment in counts:
             counts[sentiment] += 1
-        ranked.append((importance(reach or 0, tags), reach or 0, first_seen, mention_id))
-    ranked.sort(key=lambda item: (-item[0], -item[1], -item[2].timestamp(), item[3]))
-    top = ranked[:MAX_MENTIONS_PER_BRAND]
+        item = _Ranked(mention_id, reach or 0, first_seen, title, tags)
+        item.score = importance(item.reach, tags)
+        ranked.append(item)
+    ranked.sort(key=lambda item: item.sort_key)
 
-    loaded = (
-        {
-            mention.id: mention
-            for mention in session.scalars(
-                select(Mention)
-                .where(Mention.id.in_([item[3] for item in top]))
-                .options(
-                    selectinload(Mention.sources).selectinload(MentionSource.source),
-                    selectinload(Mention.tags),
-                )
-            )
-        }
-        if top
-        else {}
-    )
-    mentions = [_mention_item(loaded[item[3]], brand, item[0], zone) for item in top]
+    section_ids = {
+        family: [item.id for item in ranked if any(t[0] == family for t in item.tags)]
+        for family in SECTION_FAMILIES
+    }
+    shown_in_sections = {i for ids in section_ids.values() for i in ids[:MAX_SECTION_ITEMS]}
+    stories = _group_stories(ranked)
+    top = [story for story in stories if story[0].id not in shown_in_sections]
+    top = top[:MAX_MENTIONS_PER_BRAND]
+
+    to_load = shown_in_sections | {story[0].id for story in top}
+    loaded = load_mentions(session, to_load)
+    copies = {story[0].id: story for story in top}
+    outlets = _outlets(session, [m.id for story in top for m in story[1:]])
+    scores = {item.id: item.score for item in ranked}
+
+    def item_for(mention_id: int) -> MentionItem:
+        group = copies.get(mention_id, [])
+        mention = loaded[mention_id]
+        names = [link.source.name for link in mention.sources]
+        for copy in group[1:]:
+            names.extend(outlets.get(copy.id, []))
+        return mention_item(
+            mention,
+            brand,
+            scores[mention_id],
+            zone,
+            outlets=list(dict.fromkeys(names)),
+            copies=max(len(group), 1),
+        )
+
+    sections = [
+        Section(family, len(ids), [item_for(i) for i in ids[:MAX_SECTION_ITEMS]])
+        for family, ids in section_ids.items()
+        if ids
+    ]
+    volume, negatives = _trends(session, brand, start, len(rows), counts["negative"])
     return BrandDigest(
-        brand, len(rows), counts["negative"], counts["neutral"], counts["positive"], mentions
+        name=brand,
+        total=len(rows),
+        negative=counts["negative"],
+        neutral=counts["neutral"],
+        positive=counts["positive"],
+        mentions=[item_for(story[0].id) for story in top],
+        volume=volume,
+        negatives=negatives,
+        sections=sections,
+        stories=len(stories),
+    )
+
+
+def _group_stories(ranked: list[_Ranked]) -> list[list[_Ranked]]:
+    """Mentions grouped by `story_key`, each group led by its most important mention.
+
+    `ranked` is already sorted, so the first mention of a group is its lead and the groups
+    come out in the order of their leads.
+    """
+    groups: dict[str | int, list[_Ranked]] = {}
+    for item in ranked:
+        key = story_key(item.title)
+        groups.setdefault(key if key is not None else item.id, []).append(item)
+    return list(groups.values())
+
+
+def load_mentions(session: Session, ids: Iterable[int]) -> dict[int, Mention]:
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    return {
+        mention.id: mention
+        for mention in session.scalars(
+            select(Mention)
+            .where(Mention.id.in_(wanted))
+            .options(
+                selectinload(Mention.sources).selectinload(MentionSource.source),
+                selectinload(Mention.tags),
+            )
+        )
+    }
+
+
+def _outlets(session: Session, mention_ids: list[int]) -> dict[int, list[str]]:
+    """Source names per mention, for grouped copies that are counted but not shown."""
+    if not mention_ids:
+        return {}
+    found: dict[int, list[str]] = {}
+    rows = session.execute(
+        select(MentionSource.mention_id, Source.name)
+        .join(Source, Source.id == MentionSource.source_id)
+        .where(MentionSource.mention_id.in_(mention_ids))
+        .order_by(MentionSource.id)
+    )
+    for mention_id, name in rows:
+        found.setdefault(mention_id, []).append(name)
+    return found
+
+
+def _trends(
+    session: Session, brand: str, start: datetime, total: int, negatives: int
+) -> tuple[Trend, Trend]:
+    """The period's volume and negatives vs the 24 h and the 7 days before it (one query)."""
+    day_before, week_before = start - timedelta(days=1), start - timedelta(days=7)
+    negative = (
+        select(Tag.id)
+        .where(Tag.mention_id == Mention.id, Tag.brand == brand, Tag.label == "negative")
+        .exists()
+    )
+    last_day = Mention.first_seen_at >= day_before
+    row = session.execute(
+        select(
+            func.count(case((last_day, 1))),
+            func.count(),
+            func.count(case((last_day & negative, 1))),
+            func.count(case((negative, 1))),
+        )
+        .select_from(BrandMatch)
+        .join(Mention, Mention.id == BrandMatch.mention_id)
+        .where(
+            BrandMatch.brand == brand,
+            Mention.first_seen_at >= week_before,
+            Mention.first_seen_at < start,
+        )
+    ).one()
+    day_total, week_total, day_negative, week_negative = (int(value or 0) for value in row)
+    return (
+        Trend(total, day_total, round(week_total / 7, 1)),
+        Trend(negatives, day_negative, round(week_negative / 7, 1)),
     )
 
 
 def _sentiment(tags: list[tuple[str, str, float]]) -> str | None:
     """The brand's sentiment label; if a classifier left two, the more confident one wins."""
-    best = max((t for t in tags if t[0] == "sentiment"), key=lambda t: t[2], default=None)
+    best = max((t for t in tags if t[0] == "sentiment"), key=lambda t: abs(t[2]), default=None)
     return best[1] if best else None
 
 
-def _mention_item(mention: Mention, brand: str, score: float, zone: Any) -> MentionItem:
+def mention_item(
+    mention: Mention,
+    brand: str,
+    score: float,
+    zone: Any,
+    *,
+    outlets: list[str] | None = None,
+    copies: int = 1,
+) -> MentionItem:
     tags = [tag for tag in mention.tags if tag.brand == brand]
     full, body_offset = _analysed_text(mention)
     spans = [span for tag in tags for span in _valid_spans(full, tag.evidence)]
@@ -261,17 +480,18 @@ def _mention_item(mention: Mention, brand: str, score: float, zone: Any) -> Ment
             for tag in tags
         ],
         importance=round(score, 3),
+        outlets=list(dict.fromkeys(link.source for link in links)) if outlets is None else outlets,
+        copies=copies,
     )
 
 
 def _analysed_text(mention: Mention) -> tuple[str, int]:
-    """The text the classifiers saw (title + "\\n" + text) and where the body starts in it."""
+    """The text the classifiers saw (`RawPost.full_text`) and where the body starts in it."""
     title, text = mention.title or "", mention.text or ""
-    if title and text:
-        return f"{title}\n{text}", len(title) + 1
-    if text:
-        return text, 0
-    return title, len(title)  # title only: no body to excerpt
+    full = RawPost(source="", external_id="", title=title or None, text=text).full_text()
+    if not text:
+        return full, len(full)  # title only: no body to excerpt
+    return full, len(full) - len(text)
 
 
 def _valid_spans(full: str, evidence: list[Any]) -> list[tuple[int, int]]:
@@ -334,27 +554,33 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _source_problems(session: Session, zone: Any) -> list[SourceProblem]:
-    rows = session.scalars(
-        select(Source)
-        .where(
-            or_(
-                (Source.consecutive_failures > 0) & Source.last_error.is_not(None),
-                Source.last_warning.is_not(None),
-            )
-        )
-        .order_by(Source.consecutive_failures.desc(), Source.name)
-    )
+def _source_problems(session: Session, settings: Settings, now: datetime) -> list[SourceProblem]:
+    """Failing and silent sources (and any with a warning), judged by monitor/source_health.py.
+
+    Stored sources no longer in the settings are judged too (with default thresholds): a
+    source removed while failing is still worth one last mention.
+    """
+    from monitor.source_health import SILENT, problems, source_health
+
+    zone = settings.schedule.zone
+    found = problems(source_health(session, settings, now, include_unconfigured=True))
     return [
         SourceProblem(
-            name=source.name,
-            kind=source.kind,
-            failures=source.consecutive_failures,
-            error=source.last_error if source.consecutive_failures > 0 else None,
-            warning=source.last_warning,
-            last_success=source.last_success_at.astimezone(zone)
-            if source.last_success_at
+            name=health.name,
+            kind=health.kind,
+            failures=health.failures,
+            error=health.last_error if health.failures > 0 else None,
+            warning="; ".join(
+                w
+                for w in (health.reason if health.status == SILENT else None, health.last_warning)
+                if w
+            )
+            or None,
+            last_success=health.last_success_at.astimezone(zone)
+            if health.last_success_at
             else None,
+            status=health.status,
+            reason=health.reason,
         )
-        for source in rows
+        for health in found
     ]

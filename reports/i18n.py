@@ -8,7 +8,7 @@ server usually has set to C/English whatever the reader speaks.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 LANGUAGES = ("en", "es")
 
@@ -38,6 +38,51 @@ _STRINGS: dict[str, dict[str, str]] = {
         "error": "error",
         "footer": "Sent by Vigía, your self-hosted brand monitor. Times are in {timezone}.",
         "untitled": "(untitled)",
+        # daily digest: trends, incident sections, stories
+        "volume": "Mentions",
+        "negative_label": "Negative",
+        "previous_day": "previous day",
+        "week_average": "7-day average",
+        "section_leak": "Leaks: personal data, secrets, confidential",
+        "section_employee": "Posts by employees",
+        "section_policy": "Policy issues",
+        "section_complaint": "Complaints to answer",
+        "outlets": "{count} outlets",
+        "more_stories": "{count} more stories not listed here.",
+        # weekly reputation report
+        "weekly": "Weekly reputation report",
+        "weekly_subject": "Vigía weekly report, {brand}, {week} — mentions: {total}, "
+        "net sentiment: {net}",
+        "week": "Week",
+        "trend_heading": "Volume and sentiment by day",
+        "net_sentiment": "Net sentiment",
+        "net_sentiment_help": "positive minus negative mentions, per 100 mentions with a "
+        "sentiment (from −100 to +100)",
+        "share_of_voice": "Share of voice",
+        "share_help": "mentions of the brand and of each competitor, counted on the same sources",
+        "no_competitors": "No competitors configured (brands.competitors in settings.toml).",
+        "top_sources": "Top sources by reach",
+        "top_authors": "Top authors by reach",
+        "themes": "Main themes",
+        "hashtags": "Hashtags",
+        "terms": "Terms",
+        "incidents": "Leaks and policy incidents",
+        "no_incidents": "No leaks or policy incidents this week.",
+        "changes": "What changed against the previous week",
+        "this_week": "This week",
+        "previous_week": "Previous week",
+        "change": "Change",
+        "name": "Name",
+        "mentions_column": "Mentions",
+        "reach_column": "Reach",
+        "leaks": "Leaks",
+        "policy_incidents": "Policy incidents",
+        "share_of_voice_brand": "Share of voice",
+        "none_this_week": "Nothing this week.",
+        "chart_volume": "Mentions per day, by sentiment",
+        "chart_sentiment": "Net sentiment per day",
+        "chart_share": "Share of voice",
+        "points": "pts",
     },
     "es": {
         "digest": "Resumen diario",
@@ -64,6 +109,51 @@ _STRINGS: dict[str, dict[str, str]] = {
         "error": "error",
         "footer": "Enviado por Vigía, tu monitor de marca autoalojado. Horas en {timezone}.",
         "untitled": "(sin título)",
+        # daily digest: trends, incident sections, stories
+        "volume": "Menciones",
+        "negative_label": "Negativas",
+        "previous_day": "día anterior",
+        "week_average": "media de 7 días",
+        "section_leak": "Filtraciones: datos personales, secretos, confidencial",
+        "section_employee": "Publicaciones de empleados",
+        "section_policy": "Problemas de normas de conducta",
+        "section_complaint": "Quejas que atender",
+        "outlets": "{count} medios",
+        "more_stories": "{count} historias más no aparecen aquí.",
+        # weekly reputation report
+        "weekly": "Informe semanal de reputación",
+        "weekly_subject": "Informe semanal de Vigía, {brand}, {week} — menciones: {total}, "
+        "sentimiento neto: {net}",
+        "week": "Semana",
+        "trend_heading": "Volumen y sentimiento por día",
+        "net_sentiment": "Sentimiento neto",
+        "net_sentiment_help": "menciones positivas menos negativas, por cada 100 menciones con "
+        "sentimiento (de −100 a +100)",
+        "share_of_voice": "Cuota de voz",
+        "share_help": "menciones de la marca y de cada competidor, contadas en las mismas fuentes",
+        "no_competitors": "No hay competidores configurados (brands.competitors en settings.toml).",
+        "top_sources": "Fuentes principales por alcance",
+        "top_authors": "Autores principales por alcance",
+        "themes": "Temas principales",
+        "hashtags": "Hashtags",
+        "terms": "Términos",
+        "incidents": "Filtraciones e incidentes de normas",
+        "no_incidents": "No hubo filtraciones ni incidentes de normas esta semana.",
+        "changes": "Qué cambió respecto a la semana anterior",
+        "this_week": "Esta semana",
+        "previous_week": "Semana anterior",
+        "change": "Cambio",
+        "name": "Nombre",
+        "mentions_column": "Menciones",
+        "reach_column": "Alcance",
+        "leaks": "Filtraciones",
+        "policy_incidents": "Incidentes de normas",
+        "share_of_voice_brand": "Cuota de voz",
+        "none_this_week": "Nada esta semana.",
+        "chart_volume": "Menciones por día, por sentimiento",
+        "chart_sentiment": "Sentimiento neto por día",
+        "chart_share": "Cuota de voz",
+        "points": "ptos",
     },
 }
 
@@ -78,6 +168,15 @@ _TAG_LABELS: dict[str, dict[str, str]] = {
         "employee": "empleado",
         "complaint": "queja",
         "policy": "política",
+        "pii": "datos personales",
+        "secret": "secreto",
+        "confidential": "confidencial",
+        "insult": "insulto",
+        "discrimination": "discriminación",
+        "sexual": "sexual",
+        "crude": "grosería",
+        "political_religious": "política o religión",
+        "competitor_disparagement": "ataque a la competencia",
     },
 }
 
@@ -85,6 +184,17 @@ _MONTHS = {
     "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
     "es": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"],
 }
+
+
+_WEEKDAYS = {
+    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    "es": ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"],
+}
+
+
+def format_weekday(value: date, language: str) -> str:
+    """'Mon 17' / 'lun 17': a short day label for chart axes and tables."""
+    return f"{_WEEKDAYS.get(language, _WEEKDAYS['en'])[value.weekday()]} {value.day}"
 
 
 def strings(language: str) -> dict[str, str]:
@@ -106,3 +216,171 @@ def format_date(value: datetime, language: str) -> str:
 def format_datetime(value: datetime, language: str) -> str:
     """'21 Nov 2025 08:00' in the datetime's own time zone (callers convert first)."""
     return f"{format_date(value, language)} {value:%H:%M}"
+
+
+# Crisis alerts and the routed daily emails (complaints, HR). Kept apart from the digest's
+# table so the two sets of emails can grow without stepping on each other's keys.
+_ALERT_STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "alert": "Alert",
+        "update": "Update",
+        "spike_subject": "{prefix}: {brand} mention spike — {count} {metric} in one hour "
+        "(usual: {usual})",
+        "leak_subject": "{prefix}: possible leak about {brand} — {count} post(s): {kinds}",
+        "reach_subject": "{prefix}: negative post about {brand} with reach {reach}",
+        "spike_title": "Mention spike",
+        "leak_title": "Possible leak",
+        "reach_title": "High-reach negative post",
+        "update_note": "This storm started {started}; this update lists what is new since the "
+        "last email ({sent} sent so far, at most one per {every}).",
+        "spike_why": "{count} mentions ({metric}) in this hour, against a usual {median} "
+        "(median; spread {spread}), {score} spreads above it. The alert fires at {min_count} "
+        "or more and above {threshold} (sensitivity {sensitivity}).",
+        "baseline_weekly": "Baseline: the same hour of the week over the previous {samples} "
+        "weeks.",
+        "baseline_recent": "Baseline: the previous {samples} hours (less than three weeks of "
+        "history yet).",
+        "baseline_none": "not enough history for a baseline",
+        "leak_why": "A classifier found {kinds} in this post. The values are masked here: "
+        "open the post to act on it (ask the platform to remove it, warn the people affected).",
+        "reach_why": "This negative post has a reach of {reach}, above the alert threshold of "
+        "{threshold}.",
+        "top_posts": "Top posts",
+        "not_shown": "{count} more finding(s) not shown here: see the digest or "
+        "`monitor mentions`.",
+        "all_posts": "{count} post(s) in that hour",
+        "total": "total",
+        "negative": "negative",
+        "by": "by",
+        "reach": "reach",
+        "seen_on": "Seen on",
+        "open_post": "Open the post",
+        "untitled": "(untitled)",
+        "footer": "Sent by Vigía at once after the run that detected it. Times are in "
+        "{timezone}. Settings: [alerts] in settings.toml.",
+        "complaints": "Complaints to answer",
+        "complaints_subject": "Vigía: {count} complaint(s) to answer, {day}",
+        "complaints_intro": "Customers complained in public about {brands} in this period. "
+        "Answer them privately; the link opens each post.",
+        "employees": "Employee posts and policy issues",
+        "employees_subject": "Vigía: {count} employee post(s) and policy issue(s), {day}",
+        "employees_intro": "Posts by people on the employee roster, and posts that break the "
+        "communication policy, about {brands} in this period.",
+        "period": "Period",
+        "why": "Why",
+        "routed_footer": "Sent by Vigía to the {list} list. Times are in {timezone}.",
+    },
+    "es": {
+        "alert": "Alerta",
+        "update": "Actualización",
+        "spike_subject": "{prefix}: pico de menciones de {brand} — {count} {metric} en una "
+        "hora (lo habitual: {usual})",
+        "leak_subject": "{prefix}: posible filtración sobre {brand} — {count} publicación(es): "
+        "{kinds}",
+        "reach_subject": "{prefix}: publicación negativa sobre {brand} con alcance {reach}",
+        "spike_title": "Pico de menciones",
+        "leak_title": "Posible filtración",
+        "reach_title": "Publicación negativa de gran alcance",
+        "update_note": "Esta tormenta empezó el {started}; esta actualización recoge lo nuevo "
+        "desde el último correo ({sent} enviados hasta ahora, como mucho uno cada {every}).",
+        "spike_why": "{count} menciones ({metric}) en esta hora, frente a unas {median} "
+        "habituales (mediana; dispersión {spread}): {score} dispersiones por encima. "
+        "La alerta salta con {min_count} o más y por encima de {threshold} "
+        "(sensibilidad {sensitivity}).",
+        "baseline_weekly": "Referencia: la misma hora de la semana en las {samples} semanas "
+        "anteriores.",
+        "baseline_recent": "Referencia: las {samples} horas anteriores (aún no hay tres semanas "
+        "de historia).",
+        "baseline_none": "no hay historia suficiente para una referencia",
+        "leak_why": "Un clasificador encontró {kinds} en esta publicación. Los valores aparecen "
+        "enmascarados: abre la publicación para actuar (pedir su retirada a la plataforma, "
+        "avisar a los afectados).",
+        "reach_why": "Esta publicación negativa tiene un alcance de {reach}, por encima del "
+        "umbral de alerta de {threshold}.",
+        "top_posts": "Publicaciones principales",
+        "not_shown": "{count} hallazgo(s) más que no aparecen aquí: véase el resumen diario o "
+        "`monitor mentions`.",
+        "all_posts": "{count} publicación(es) en esa hora",
+        "total": "total",
+        "negative": "negativas",
+        "by": "por",
+        "reach": "alcance",
+        "seen_on": "Visto en",
+        "open_post": "Abrir la publicación",
+        "untitled": "(sin título)",
+        "footer": "Enviado por Vigía nada más detectarlo. Horas en {timezone}. "
+        "Ajustes: [alerts] en settings.toml.",
+        "complaints": "Quejas por responder",
+        "complaints_subject": "Vigía: {count} queja(s) por responder, {day}",
+        "complaints_intro": "Clientes que se quejaron en público de {brands} en este periodo. "
+        "Respóndeles en privado; el enlace abre cada publicación.",
+        "employees": "Publicaciones de empleados e incidencias de política",
+        "employees_subject": "Vigía: {count} publicación(es) de empleados e incidencias, {day}",
+        "employees_intro": "Publicaciones de personas de la plantilla y publicaciones que "
+        "incumplen la política de comunicación sobre {brands} en este periodo.",
+        "period": "Periodo",
+        "why": "Por qué",
+        "routed_footer": "Enviado por Vigía a la lista {list}. Horas en {timezone}.",
+    },
+}
+
+# Evidence reasons (`pii:dni`) → what a reader sees; unknown reasons are shown unchanged.
+_REASON_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "pii:dni": "a DNI number",
+        "pii:nie": "an NIE number",
+        "pii:iban": "an IBAN",
+        "pii:bank_account": "a bank account number",
+        "pii:card": "a payment card number",
+        "pii:email": "an email address",
+        "pii:phone": "a phone number",
+        "secret": "a secret (API key or token)",
+        "confidential:codename": "a confidential codename",
+        "employee:roster_author": "written by someone on the employee roster",
+    },
+    "es": {
+        "pii:dni": "un DNI",
+        "pii:nie": "un NIE",
+        "pii:iban": "un IBAN",
+        "pii:bank_account": "una cuenta bancaria",
+        "pii:card": "una tarjeta de pago",
+        "pii:email": "un correo electrónico",
+        "pii:phone": "un teléfono",
+        "secret": "un secreto (clave de API o token)",
+        "confidential:codename": "un nombre en clave confidencial",
+        "employee:roster_author": "escrita por alguien de la plantilla",
+        "policy:insult": "política: insulto",
+        "policy:discrimination": "política: discriminación",
+        "policy:sexual": "política: contenido sexual",
+        "policy:crude": "política: lenguaje soez",
+        "policy:political_religious": "política: política o religión",
+        "policy:competitor_disparagement": "política: desprestigio de la competencia",
+    },
+}
+_REASON_FAMILIES = {
+    "en": {},
+    "es": {"complaint": "queja", "employee": "empleado", "confidential": "confidencial"},
+}
+
+
+def alert_strings(language: str) -> dict[str, str]:
+    """The alert and routed-email label table for `language` (English when unknown)."""
+    return _ALERT_STRINGS.get(language, _ALERT_STRINGS["en"])
+
+
+def reason_label(reason: str, language: str) -> str:
+    """'pii:dni' → 'a DNI number'; any `secret:*` reads as a secret; others as they are."""
+    table = _REASON_LABELS.get(language, _REASON_LABELS["en"])
+    if reason in table:
+        return table[reason]
+    if reason.startswith("secret:"):
+        return table["secret"]
+    family, _, detail = reason.partition(":")
+    family = _REASON_FAMILIES.get(language, {}).get(family, family)
+    return f"{family}: {detail}".replace("_", " ") if detail else family
+
+
+def format_number(value: float, language: str) -> str:
+    """48000 → '48,000' (en) / '48.000' (es); non-integers keep one decimal."""
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return text.translate(str.maketrans(",.", ".,")) if language == "es" else text

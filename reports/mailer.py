@@ -7,6 +7,7 @@ never contains the SMTP password (it is scrubbed even from server replies that e
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import os
@@ -20,6 +21,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
+from classifiers.masking import mask_text
 from monitor.config import SMTP_PASSWORD_ENV, EmailSettings, Settings
 from monitor.errors import DeliveryError
 
@@ -149,7 +151,9 @@ class FileMailer:
         except (TypeError, ValueError):
             stamp = "undated"
         digest = hashlib.sha256(message_id.encode()).hexdigest()[:10]
-        return self.directory / f"{stamp}-{slugify(str(message.get('Subject', '')))}-{digest}.eml"
+        # The subject is masked first: a file name shows up in listings and log lines.
+        subject = mask_text(str(message.get("Subject", "")))
+        return self.directory / f"{stamp}-{slugify(subject)}-{digest}.eml"
 
     def send(self, message: EmailMessage) -> None:
         path = self.path_for(message)
@@ -158,13 +162,35 @@ class FileMailer:
             return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            html = message.get_body(preferencelist=("html",))
+            html = browsable_html(message)
             if html is not None:
-                _atomic_write(path.with_suffix(".html"), html.get_content().encode("utf-8"))
+                _atomic_write(path.with_suffix(".html"), html.encode("utf-8"))
             _atomic_write(path, message.as_bytes())  # last: its presence means "delivered"
         except OSError as exc:
             raise DeliveryError(f"cannot write {path}: {exc.strerror or exc}") from None
         log.info("wrote %s", path)
+
+
+def browsable_html(message: EmailMessage) -> str | None:
+    """The HTML part with its inline images (`cid:` links) turned into data: URIs.
+
+    A mail client resolves `cid:` against the message's other parts; a browser opening the
+    `.html` twin on its own cannot, so the charts of a weekly report would show as broken.
+    """
+    body = message.get_body(preferencelist=("html",))
+    if body is None:
+        return None
+    html = str(body.get_content())
+    for part in message.walk():
+        content_id = str(part.get("Content-ID", "")).strip().strip("<>")
+        if not content_id or part.get_content_maintype() != "image":
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        data = base64.b64encode(payload).decode("ascii")
+        html = html.replace(f"cid:{content_id}", f"data:{part.get_content_type()};base64,{data}")
+    return html
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

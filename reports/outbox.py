@@ -21,7 +21,7 @@ import email
 import email.policy
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -70,7 +70,14 @@ def backoff(attempts: int, message_id: str = "") -> timedelta:
 
 
 def build_message(
-    *, sender: str, recipients: Sequence[str], subject: str, html: str, text: str, now: datetime
+    *,
+    sender: str,
+    recipients: Sequence[str],
+    subject: str,
+    html: str,
+    text: str,
+    now: datetime,
+    images: Mapping[str, bytes] | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message whose headers cannot be injected into.
 
@@ -95,6 +102,12 @@ def build_message(
     # inlined CSS (very long lines) cannot break the 998-character SMTP line limit.
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
+    if images:
+        # Charts travel inside the email (multipart/related), shown by `src="cid:<name>"`:
+        # clients block remote images by default, and a report must not phone home.
+        html_part = message.get_payload()[1]
+        for content_id, png in images.items():
+            html_part.add_related(png, maintype="image", subtype="png", cid=f"<{content_id}>")
     return message
 
 
@@ -119,6 +132,7 @@ def enqueue(
     html: str,
     text: str,
     now: datetime,
+    images: Mapping[str, bytes] | None = None,
 ) -> OutboxMessage | None:
     """Write an email to the outbox in `session`'s transaction; None if `key` already exists.
 
@@ -128,7 +142,13 @@ def enqueue(
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
         return None
     message = build_message(
-        sender=sender, recipients=recipients, subject=subject, html=html, text=text, now=now
+        sender=sender,
+        recipients=recipients,
+        subject=subject,
+        html=html,
+        text=text,
+        now=now,
+        images=images,
     )
     values = {
         "key": key,
@@ -243,3 +263,64 @@ def _record_failure(
                 status=DEAD if dead else PENDING,
             )
         )
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One outbox row as `monitor outbox` lists it (without the message bytes)."""
+
+    id: int
+    key: str
+    kind: str
+    subject: str
+    recipients: list[str]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+    @property
+    def state(self) -> str:
+        """sent, pending, retrying (failed, will try again) or failed (gave up)."""
+        if self.status == PENDING and self.attempts:
+            return "retrying"
+        return "failed" if self.status == DEAD else self.status
+
+
+def list_outbox(db: Database, *, limit: int = 50, unsent_only: bool = False) -> list[OutboxEntry]:
+    """The newest `limit` messages (only those not yet sent when `unsent_only`), newest first."""
+    query = select(
+        OutboxMessage.id,
+        OutboxMessage.key,
+        OutboxMessage.kind,
+        OutboxMessage.subject,
+        OutboxMessage.recipients,
+        OutboxMessage.status,
+        OutboxMessage.attempts,
+        OutboxMessage.next_attempt_at,
+        OutboxMessage.last_error,
+        OutboxMessage.created_at,
+        OutboxMessage.sent_at,
+    ).order_by(OutboxMessage.id.desc())
+    if unsent_only:
+        query = query.where(OutboxMessage.status != SENT)
+    with db.sessions() as session:
+        return [OutboxEntry(*row) for row in session.execute(query.limit(limit)).all()]
+
+
+def make_due(db: Database, now: datetime) -> int:
+    """Every unsent message (pending, retrying, or given up) becomes due now; returns how many.
+
+    Attempts are kept: a message that had given up gets exactly one more try, and the
+    backoff resumes from where it was if that fails too.
+    """
+    with db.transaction() as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status.in_((PENDING, DEAD)))
+            .values(status=PENDING, next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return int(result.rowcount or 0)

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from classifiers.masking import mask_text
+
 _UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f<>\"'`\\]")
 
 
@@ -56,6 +58,15 @@ def truncate_text(value: object, length: int = 300) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
+def masked(value: object) -> str:
+    """`value` with every personal identifier and secret masked: no email spreads a leak.
+
+    Applied to everything a post contributes (title, text, author, evidence) before any
+    truncation, so a cut can never leave half an identifier readable.
+    """
+    return "" if value is None else mask_text(str(value))
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """One shared environment: templates are compiled once per process."""
@@ -75,6 +86,7 @@ def environment() -> Environment:
     env.tests["http_url"] = is_http_url
     env.filters["one_line"] = one_line
     env.filters["truncate_text"] = truncate_text
+    env.filters["masked"] = masked
     return env
 
 

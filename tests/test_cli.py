@@ -54,7 +54,10 @@ def test_mentions_json_filters(demo_settings: Path) -> None:
     rows = [
         json.loads(line) for line in invoke(demo_settings, "mentions", "--json").output.splitlines()
     ]
-    assert rows and all(r["brands"] == ["Calderix"] for r in rows)
+    assert rows and all("Calderix" in r["brands"] for r in rows)
+    competitor = [json.loads(x) for x in invoke(
+        demo_settings, "mentions", "--json", "--brand", "Fonaris").output.splitlines()]
+    assert competitor and all("Fonaris" in r["brands"] for r in competitor)
     assert all(any(t["family"] == "sentiment" for t in r["tags"]) for r in rows)
     limited = invoke(demo_settings, "mentions", "--json", "--limit", "3").output.splitlines()
     assert len(limited) == 3

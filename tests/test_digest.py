@@ -107,7 +107,8 @@ def seed(db: Database) -> None:
         blog = Source(
             name="Blog", kind="rss", last_warning="feed moved to https://blog.example/feed"
         )
-        session.add_all([news, forum, blog])
+        agency = Source(name="Agencia Norte", kind="rss")
+        session.add_all([news, forum, blog, agency])
         add_mention(
             session,
             news,
@@ -120,7 +121,7 @@ def seed(db: Database) -> None:
             url="https://eldiario.example/calderix",
             author="Ana Ruiz",
             tags=[
-                ("sentiment", "negative", 0.92, ["faulty", "ignored complaints"]),
+                ("sentiment", "negative", -0.92, ["faulty", "ignored complaints"]),
                 ("complaint", "complaint", 0.8, ["ignored complaints"]),
             ],
         )
@@ -147,7 +148,7 @@ def seed(db: Database) -> None:
             reach=2,
             url="javascript:alert(document.cookie)",
             author='"><img src=x onerror=alert(2)>',
-            tags=[("sentiment", "negative", 0.75, ["<b>bold</b>"])],
+            tags=[("sentiment", "negative", -0.75, ["<b>bold</b>"])],
         )
         add_mention(
             session,
@@ -170,6 +171,93 @@ def seed(db: Database) -> None:
             reach=10,
             url="https://eldiario.example/prices",
         )
+        add_mention(
+            session,
+            forum,
+            "leak",
+            title="Calderix customer list posted",
+            text="Someone posted the Calderix invoice of Juan (DNI 48215763N) on the forum.",
+            seen=NOW - timedelta(hours=4),
+            reach=120,
+            url="https://foro.example/t/1200",
+            author="@filtrador",
+            tags=[
+                ("leak", "pii", 0.97, ["48215763N"]),
+                ("sentiment", "negative", -0.4, ["posted"]),
+            ],
+        )
+        add_mention(
+            session,
+            forum,
+            "staff",
+            title=None,
+            text="As a Calderix engineer I can say the new pump line is ready, we are proud.",
+            seen=NOW - timedelta(hours=6),
+            reach=80,
+            url="https://foro.example/t/1300",
+            author="@luis_calderix",
+            tags=[
+                ("employee", "employee", 0.9, ["As a Calderix engineer"]),
+                ("sentiment", "positive", 0.6, ["proud"]),
+            ],
+        )
+        add_mention(
+            session,
+            forum,
+            "insult",
+            title=None,
+            text="Calderix support staff are idiots, never again.",
+            seen=NOW - timedelta(hours=7),
+            reach=15,
+            url="https://foro.example/t/1400",
+            author="@enfadado",
+            tags=[
+                ("policy", "insult", 0.8, ["idiots"]),
+                ("sentiment", "negative", -0.7, ["never again"]),
+            ],
+        )
+        # One story, syndicated: the same headline with an outlet suffix from a second source,
+        # and a second source on the first copy (merged by fingerprint at store time).
+        recall = add_mention(
+            session,
+            news,
+            "recall-1",
+            title="Calderix recalls 3,000 boilers after safety review",
+            text="The recall covers models sold in 2023.",
+            seen=NOW - timedelta(hours=8),
+            reach=5_000,
+            url="https://eldiario.example/recall",
+            tags=[("sentiment", "neutral", 0.1, [])],
+        )
+        recall.sources.append(
+            MentionSource(
+                source=blog,
+                external_id="recall-blog",
+                url="https://blog.example/recall",
+                first_seen_at=NOW - timedelta(hours=8),
+            )
+        )
+        add_mention(
+            session,
+            agency,
+            "recall-2",
+            title="CALDERIX recalls 3.000 boilers after safety review - Agencia Norte",
+            text="Agency copy of the recall story.",
+            seen=NOW - timedelta(hours=9),
+            reach=300,
+            url="https://agencia.example/recall",
+            tags=[("sentiment", "neutral", 0.1, [])],
+        )
+        for hours in (26, 30, 40):  # the day before the period: the trend's baseline
+            add_mention(
+                session,
+                news,
+                f"prev-{hours}",
+                title=f"Calderix earlier story {hours}",
+                text="Earlier.",
+                seen=NOW - timedelta(hours=hours),
+                tags=[("sentiment", "negative" if hours == 26 else "neutral", 0.5, [])],
+            )
         add_mention(  # before the period: must not appear
             session,
             news,
@@ -179,7 +267,7 @@ def seed(db: Database) -> None:
             seen=NOW - timedelta(days=2),
             reach=10_000,
             url="https://eldiario.example/old",
-            tags=[("sentiment", "negative", 0.99, [])],
+            tags=[("sentiment", "negative", -0.99, [])],
         )
         add_mention(  # another brand, not configured: must not appear
             session,
@@ -237,7 +325,7 @@ def test_digest_content_ranking_and_escaping(db: Database, make_settings: Any) -
     message = parse(row.message)
     html = message.get_body(("html",)).get_content()
     text = message.get_body(("plain",)).get_content()
-    assert message["Subject"] == "Vigía daily digest, 21 Nov 2025 — mentions: 5, negative: 2"
+    assert message["Subject"] == "Vigía daily digest, 21 Nov 2025 — mentions: 10, negative: 4"
     # Hostile content is inert: no tags, no handlers, no javascript: links.
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     assert "Calderix &lt;script&gt;alert('x')&lt;/script&gt;" in html
@@ -252,7 +340,7 @@ def test_digest_content_ranking_and_escaping(db: Database, make_settings: Any) -
     order = [html.index(t) for t in ("boiler explodes", "&lt;script&gt;", "Zaragoza", "heat pump")]
     assert order == sorted(order)
     assert "Old Calderix story" not in html and "Redalia news" not in html
-    assert "5</span> mentions" in html and "1 no sentiment" in html
+    assert "10</span> mentions" in html and "1 no sentiment" in html
     assert "No new mentions in this period." in html  # Fonaris
     assert (
         "Foro Hogar" in html and "HTTP 503" in html and "moved to https://blog.example/feed" in html
@@ -380,7 +468,14 @@ def test_counts_stay_complete_when_the_list_is_capped_without_n_plus_1(
                 text=f"Calderix text {i}",
                 seen=NOW - timedelta(minutes=i + 1),
                 reach=i,
-                tags=[("sentiment", "negative" if i % 3 == 0 else "neutral", 0.8, [f"text {i}"])],
+                tags=[
+                    (
+                        "sentiment",
+                        "negative" if i % 3 == 0 else "neutral",
+                        -0.8 if i % 3 == 0 else 0.0,
+                        [f"text {i}"],
+                    )
+                ],
             )
     statements: list[str] = []
     event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
@@ -408,3 +503,65 @@ def test_excerpt_centres_on_far_evidence_and_marks_it() -> None:
     assert Segment("exploded", mark=True) in segments
     assert sum(len(s.text) for s in segments) <= digest_data.EXCERPT_CHARS + 2
     assert excerpt("Title\nshort body", 6, []) == [Segment("short body")]
+
+
+def test_trends_sections_and_stories(db: Database, make_settings: Any) -> None:
+    seed(db)
+    with db.transaction() as session:
+        data = collect_digest(session, settings_for(make_settings), NOW - timedelta(days=1), NOW)
+    calderix, fonaris = data.brands
+    # The day before the period had 4 mentions (1 negative); the 7 days before it 4 as well.
+    assert (calderix.volume.current, calderix.volume.previous_day) == (10, 4)
+    assert calderix.volume.week_average == 0.6 and calderix.volume.change_vs_previous_day == 150.0
+    assert (calderix.negatives.current, calderix.negatives.previous_day) == (4, 2)
+    assert fonaris.volume.change_vs_previous_day is None  # no baseline, no made-up ratio
+    # One section per incident family present, most urgent first, with the evidence.
+    assert [(s.family, s.total) for s in calderix.sections] == [
+        ("leak", 1),
+        ("employee", 1),
+        ("policy", 1),
+        ("complaint", 1),
+    ]
+    leak = calderix.sections[0].items[0]
+    assert Segment("48215763N", mark=True) in leak.excerpt
+    # Top stories skip what the sections already show; the two recall copies are one story
+    # carried by three outlets (two sources on one mention, a near-identical headline).
+    titles = [m.title for m in calderix.mentions]
+    assert "Calderix customer list posted" not in titles
+    assert "Calderix boiler explodes in Valencia flat" not in titles
+    recall = calderix.mentions[0]
+    assert recall.title == "Calderix recalls 3,000 boilers after safety review"
+    assert recall.copies == 2 and recall.outlets == ["El Diario", "Blog", "Agencia Norte"]
+    assert sum("recalls" in t for t in titles) == 1
+    assert calderix.stories == 9 and calderix.not_listed == 0
+
+
+def test_digest_masks_personal_data_everywhere(db: Database, make_settings: Any) -> None:
+    seed(db)
+    row = send_daily_digest(db, settings_for(make_settings), now=NOW)
+    assert row is not None
+    message = parse(row.message)
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert "48215763N" not in html and "48215763N" not in text
+    assert "<mark" in html and "4821****N</mark>" in html and "[[4821****N]]" in text
+    assert "3 outlets" in html and "[3 outlets]" in text
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (
+            "Calderix cierra su planta de Zaragoza - El País",
+            "CALDERIX cierra su planta de Zaragoza",
+            True,
+        ),
+        ("Calderix cierra su planta | Europa Press", "Calderix cierra su planta.", True),
+        ("Calderix cierra su planta", "Calderix abre su planta", False),
+        ("Calderix", "Calderix", False),  # too short to tell two stories apart
+        (None, None, False),
+    ],
+)
+def test_story_key(a: str | None, b: str | None, same: bool) -> None:
+    key = digest_data.story_key(a)
+    assert (key is not None and key == digest_data.story_key(b)) is same

@@ -269,3 +269,21 @@ def test_mailer_for_picks_smtp_only_when_a_host_is_set(make_settings, monkeypatc
     assert (
         isinstance(file_mailer, FileMailer) and file_mailer.directory == make_settings().outbox_dir
     )
+
+
+def test_file_mailer_html_twin_shows_inline_images(tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\nfake-but-bytes"
+    message = outbox.build_message(
+        sender="vigia@example.com",
+        recipients=["a@example.com"],
+        subject="Weekly",
+        html='<p><img src="cid:chart-volume" alt="volume"></p>',
+        text="Weekly",
+        now=datetime(2026, 11, 21, tzinfo=UTC),
+        images={"chart-volume": png},
+    )
+    mailer = FileMailer(tmp_path)
+    mailer.send(message)
+    twin = mailer.path_for(message).with_suffix(".html").read_text(encoding="utf-8")
+    assert "cid:" not in twin
+    assert "data:image/png;base64,iVBORw0KGgpmYWtlLWJ1dC1ieXRlcw==" in twin

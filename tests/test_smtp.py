@@ -194,7 +194,7 @@ def test_a_digest_arrives_with_its_headers_and_both_parts(
                 family="sentiment",
                 label="negative",
                 score=0.9,
-                evidence=[{"start": 25, "end": 32, "text": "recalls", "reason": "cue"}],
+                evidence=[{"start": 9, "end": 16, "text": "recalls", "reason": "cue"}],
             )
         )
         session.add(mention)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from monitor.models import Mention, MentionSource, OutboxMessage, Source
@@ -26,10 +28,12 @@ def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> 
         "tags",
         "outbox",
         "digest_runs",
+        "alert_states",
+        "report_runs",
         "alembic_version",
     } <= tables
     with second.sessions() as session:
-        assert session.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert session.execute(text("select version_num from alembic_version")).scalar() == "0002"
     first.dispose()
     second.dispose()
 
@@ -111,3 +115,20 @@ def test_migrations_match_the_models(db: Database) -> None:
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_a_reader_does_not_block_a_writer_on_sqlite(tmp_path: Path) -> None:
+    """A long report reads from a snapshot; a source run can still write meanwhile."""
+    db = open_database(f"sqlite:///{tmp_path / 'vigia.db'}")
+    other = open_database(f"sqlite:///{tmp_path / 'vigia.db'}", migrate=False)
+    with db.reading() as reader:
+        assert reader.scalar(select(func.count()).select_from(Source)) == 0
+        started = time.monotonic()
+        with other.transaction() as writer:  # BEGIN IMMEDIATE: waits if the reader held a lock
+            writer.add(Source(name="feed", kind="rss"))
+        assert time.monotonic() - started < 5  # no wait for the reader (busy_timeout is 30 s)
+        assert reader.scalar(select(func.count()).select_from(Source)) == 0  # its snapshot
+    with db.reading() as reader:
+        assert reader.scalar(select(func.count()).select_from(Source)) == 1
+    db.dispose()
+    other.dispose()

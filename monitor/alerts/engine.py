@@ -1,0 +1,196 @@
+"""Deciding and writing alerts: findings → storm state → one outbox email, in one transaction.
+
+For each configured brand and rule, the rule's findings among a run's new mentions are
+compared with that (rule, brand)'s `AlertState`: findings it already announced are dropped,
+the rest start a storm (an alert), join it as an update, or wait for the next update slot
+(`monitor.alerts.storm`). The state row is locked while this happens and the email is
+enqueued in the same transaction, so an alert is written exactly once even with several
+workers, and a crash leaves either both the email and the new state or neither.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from monitor.alerts import findings as rules
+from monitor.alerts.findings import LEAK, REACH, RULES, SPIKE, Finding
+from monitor.alerts.storm import decide, update_due
+from monitor.config import Settings
+from monitor.models import AlertState, OutboxMessage
+from monitor.storage import Database
+from reports.alert_email import render_alert
+from reports.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+MAX_SENT_KEYS = 2000  # findings remembered per (rule, brand); far more than a storm produces
+
+
+@dataclass
+class AlertReport:
+    """What one evaluation did: the emails written and the findings held for an update."""
+
+    written: list[OutboxMessage] = field(default_factory=list)
+    held: int = 0
+
+
+def recipients_for(settings: Settings, rule: str) -> list[str]:
+    """Every alert goes to `alerts`; a leak also to `leaks` (security/legal), without repeats."""
+    lists = settings.email.recipients
+    chosen = lists.alerts + (lists.leaks if rule == LEAK else [])
+    return list(dict.fromkeys(chosen))
+
+
+def evaluate_alerts(
+    settings: Settings, db: Database, *, since: datetime, now: datetime
+) -> AlertReport:
+    """Run every rule over the mentions first seen since `since`, then flush due updates."""
+    report = AlertReport()
+    if not settings.alerts.enabled:
+        return report
+    brands = [brand.name for brand in settings.brands]
+    with db.sessions() as session:
+        new = rules.new_mention_ids(session, brands, since)
+        held = {
+            (state.rule, state.brand)
+            for state in session.scalars(select(AlertState))
+            if state.pending
+        }
+    for brand in brands:
+        ids = new.get(brand, [])
+        for rule in RULES:
+            if not ids and (rule, brand) not in held:
+                continue  # nothing new and nothing waiting: no transaction at all
+            with db.transaction() as session:
+                found = _find(session, settings, rule, brand, ids, now) if ids else []
+                _apply(session, settings, rule, brand, found, now, report)
+    return report
+
+
+def _find(
+    session: Session, settings: Settings, rule: str, brand: str, ids: list[int], now: datetime
+) -> list[Finding]:
+    finders: dict[str, Callable[[], list[Finding]]] = {
+        SPIKE: lambda: rules.spike_findings(session, brand, ids, settings.alerts, now),
+        LEAK: lambda: rules.leak_findings(session, brand, ids),
+        REACH: lambda: rules.reach_findings(session, brand, ids, settings.alerts.reach_threshold),
+    }
+    return finders[rule]()
+
+
+def _locked_state(session: Session, rule: str, brand: str) -> AlertState | None:
+    query = select(AlertState).where(AlertState.rule == rule, AlertState.brand == brand)
+    return session.scalars(query.with_for_update()).first()
+
+
+def _apply(
+    session: Session,
+    settings: Settings,
+    rule: str,
+    brand: str,
+    found: Sequence[Finding],
+    now: datetime,
+    report: AlertReport,
+) -> None:
+    state = _locked_state(session, rule, brand)
+    if state is None and not found:
+        return
+    if state is None:
+        _create_state(session, rule, brand)
+        state = _locked_state(session, rule, brand)
+        assert state is not None
+    known = set(state.sent_keys) | {item["key"] for item in state.pending}
+    fresh = [item for item in found if item["key"] not in known]
+    pending = list(state.pending) + fresh
+    if not pending:
+        return
+    cooldown, every = settings.alerts.cooldown_delta, settings.alerts.update_delta
+    if fresh:
+        decision = decide(
+            now=now,
+            last_fired_at=state.last_fired_at,
+            last_sent_at=state.last_sent_at,
+            cooldown=cooldown,
+            update_every=every,
+        )
+        state.last_fired_at = now
+    else:
+        decision = (
+            "update"
+            if update_due(now=now, last_sent_at=state.last_sent_at, every=every)
+            else "hold"
+        )
+    if decision == "hold":
+        state.pending = pending
+        report.held += len(fresh)
+        return
+    if decision == "alert":
+        state.episode += 1
+        state.sequence = 0
+        state.episode_started_at = now
+    state.sequence += 1
+    message = _write(session, settings, state, decision, pending, now)
+    state.sent_keys = (list(state.sent_keys) + [item["key"] for item in pending])[-MAX_SENT_KEYS:]
+    state.pending = []
+    state.last_sent_at = now
+    if message is not None:
+        report.written.append(message)
+        log.info(
+            "%s %s for %s: %d finding(s) → %s", rule, decision, brand, len(pending), message.key
+        )
+
+
+def _create_state(session: Session, rule: str, brand: str) -> None:
+    """Insert the (rule, brand) row unless another worker just did (ON CONFLICT DO NOTHING)."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    session.execute(
+        module.insert(AlertState)
+        .values(rule=rule, brand=brand, episode=0, sequence=0, pending=[], sent_keys=[])
+        .on_conflict_do_nothing(index_elements=["rule", "brand"])
+    )
+
+
+def _write(
+    session: Session,
+    settings: Settings,
+    state: AlertState,
+    kind: str,
+    pending: list[Finding],
+    now: datetime,
+) -> OutboxMessage | None:
+    rendered = render_alert(
+        session,
+        settings,
+        rule=state.rule,
+        brand=state.brand,
+        kind=kind,
+        findings=pending,
+        started=state.episode_started_at or now,
+        sent=state.sequence - 1,
+    )
+    return enqueue(
+        session,
+        key=f"alert:{state.id}:{state.rule}:{state.episode}.{state.sequence}",
+        kind=f"alert-{state.rule}",
+        sender=settings.email.from_,
+        recipients=recipients_for(settings, state.rule),
+        subject=rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        now=now,
+    )
+
+
+def pending_findings(session: Session) -> list[dict[str, Any]]:
+    """(rule, brand, count) of findings held for the next update, for `monitor outbox`."""
+    rows = session.scalars(select(AlertState).order_by(AlertState.rule, AlertState.brand))
+    return [{"rule": s.rule, "brand": s.brand, "held": len(s.pending)} for s in rows if s.pending]

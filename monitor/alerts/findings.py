@@ -1,0 +1,220 @@
+"""What the alert rules found among a run's new mentions, as plain JSON-able dicts.
+
+A finding is a dict with a `key` naming what it is about (`spike:2026-11-20T07:00Z`,
+`mention:42`), so the same finding is never announced twice, plus the numbers an alert
+email shows. Findings are stored as they are in `AlertState.pending` while a storm holds
+them back, hence dicts and not objects.
+
+Rules:
+* spike: an hour of the brand's mentions, by published time, whose total or negative count
+  is far above its baseline (`monitor.alerts.spike`);
+* leak: a high-severity `leak` tag: `secret`, a `confidential` codename, or `pii` backed by
+  an identifier whose checksum was validated (an email address or phone number alone is
+  the digest's business, not a crisis);
+* reach: a negative post whose reach is at least `[alerts] reach_threshold`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from monitor.alerts.spike import HOUR, WEEK, Baseline, baseline, hour_of, is_spike
+from monitor.config import AlertSettings
+from monitor.models import BrandMatch, Mention, Tag
+
+Finding = dict[str, Any]
+
+SPIKE, LEAK, REACH = "spike", "leak", "reach"
+RULES = (SPIKE, LEAK, REACH)
+VALIDATED_PII = frozenset({"pii:dni", "pii:nie", "pii:iban", "pii:bank_account", "pii:card"})
+TOP_POSTS = 5
+_published = func.coalesce(Mention.published_at, Mention.first_seen_at)
+
+
+def new_mention_ids(
+    session: Session, brands: Iterable[str], since: datetime
+) -> dict[str, list[int]]:
+    """brand → ids of its mentions first seen at or after `since` (this run's new ones)."""
+    rows = session.execute(
+        select(BrandMatch.brand, Mention.id)
+        .join(Mention, Mention.id == BrandMatch.mention_id)
+        .where(BrandMatch.brand.in_(list(brands)), Mention.first_seen_at >= since)
+        .order_by(Mention.id)
+    ).all()
+    found: dict[str, list[int]] = {}
+    for brand, mention_id in rows:
+        found.setdefault(brand, []).append(mention_id)
+    return found
+
+
+def is_high_severity(label: str, evidence: list[Any]) -> bool:
+    """Whether a `leak` tag calls for an alert at once (see the module docstring)."""
+    reasons = {str(item.get("reason", "")) for item in evidence if isinstance(item, dict)}
+    if label == "secret":
+        return True
+    if label == "confidential":
+        return any(reason.startswith("confidential:codename") for reason in reasons)
+    return label == "pii" and bool(reasons & VALIDATED_PII)
+
+
+def leak_findings(session: Session, brand: str, mention_ids: list[int]) -> list[Finding]:
+    rows = session.execute(
+        select(Tag.mention_id, Tag.label, Tag.evidence)
+        .where(Tag.brand == brand, Tag.family == "leak", Tag.mention_id.in_(mention_ids))
+        .order_by(Tag.mention_id, Tag.label)
+    ).all()
+    findings: dict[int, Finding] = {}
+    for mention_id, label, evidence in rows:
+        if not is_high_severity(label, evidence):
+            continue
+        finding = findings.setdefault(
+            mention_id,
+            {"key": f"mention:{mention_id}", "mention_id": mention_id, "labels": [], "reasons": []},
+        )
+        finding["labels"].append(label)
+        reasons = [str(e.get("reason", "")) for e in evidence if isinstance(e, dict)]
+        finding["reasons"] = sorted(set(finding["reasons"]) | {r for r in reasons if r})
+    return list(findings.values())
+
+
+def reach_findings(
+    session: Session, brand: str, mention_ids: list[int], threshold: int
+) -> list[Finding]:
+    rows = session.execute(
+        select(Mention.id, Mention.reach, Tag.score)
+        .join(Tag, Tag.mention_id == Mention.id)
+        .where(
+            Mention.id.in_(mention_ids),
+            Mention.reach >= threshold,
+            Tag.brand == brand,
+            Tag.family == "sentiment",
+            Tag.label == "negative",
+        )
+        .order_by(Mention.reach.desc(), Mention.id)
+    ).all()
+    return [
+        {
+            "key": f"mention:{mention_id}",
+            "mention_id": mention_id,
+            "reach": reach,
+            "polarity": round(float(score), 3),
+            "threshold": threshold,
+        }
+        for mention_id, reach, score in rows
+    ]
+
+
+def spike_findings(
+    session: Session,
+    brand: str,
+    mention_ids: list[int],
+    settings: AlertSettings,
+    now: datetime,
+) -> list[Finding]:
+    """Spikes in the hours the new mentions were published in (whatever day that was)."""
+    hours = sorted(
+        {
+            hour_of(moment)
+            for moment in session.scalars(select(_published).where(Mention.id.in_(mention_ids)))
+            if moment is not None and moment <= now + HOUR
+        }
+    )
+    if not hours:
+        return []
+    data_start = session.scalar(
+        select(func.min(_published))
+        .join(BrandMatch, BrandMatch.mention_id == Mention.id)
+        .where(BrandMatch.brand == brand)
+    )
+    assert data_start is not None  # the new mentions themselves are the brand's
+    window_start = hours[0] - max(
+        settings.spike_history_weeks * WEEK, settings.spike_recent_hours * HOUR
+    )
+    negative = (Tag.mention_id == Mention.id) & (Tag.brand == brand) & (Tag.label == "negative")
+    rows = session.execute(
+        select(Mention.id, _published, Mention.reach, Tag.score)
+        .join(BrandMatch, and_(BrandMatch.mention_id == Mention.id, BrandMatch.brand == brand))
+        .outerjoin(Tag, negative & (Tag.family == "sentiment"))
+        .where(_published >= window_start, _published < hours[-1] + HOUR)
+    ).all()
+    totals: Counter[datetime] = Counter()
+    negatives: Counter[datetime] = Counter()
+    posts: dict[datetime, list[tuple[float, int, int]]] = {}
+    for mention_id, moment, reach, polarity in rows:
+        hour = hour_of(moment)
+        totals[hour] += 1
+        if polarity is not None:
+            negatives[hour] += 1
+        if hour in hours:
+            strength = abs(polarity) if polarity is not None else 0.0
+            posts.setdefault(hour, []).append((strength, reach or 0, mention_id))
+    findings = []
+    for hour in hours:
+        judged = {
+            name: (counts[hour], _baseline(counts, hour, data_start, settings))
+            for name, counts in (("total", totals), ("negative", negatives))
+        }
+        fired = [
+            name
+            for name, (count, base) in judged.items()
+            if is_spike(
+                count,
+                base,
+                min_count=settings.spike_min_count,
+                sensitivity=settings.spike_sensitivity,
+            )
+        ]
+        if not fired:
+            continue
+        ranked = sorted(posts.get(hour, []), key=lambda p: (-p[0], -p[1], p[2]))
+        findings.append(
+            {
+                "key": f"spike:{hour:%Y-%m-%dT%H:00Z}",
+                "hour": hour.isoformat(),
+                "fired": fired,
+                "sensitivity": settings.spike_sensitivity,
+                "min_count": settings.spike_min_count,
+                **{
+                    name: _describe(count, base, settings.spike_sensitivity)
+                    for name, (count, base) in judged.items()
+                },
+                "mention_ids": [mention_id for _, _, mention_id in ranked[:TOP_POSTS]],
+                "hour_posts": len(ranked),
+            }
+        )
+    return findings
+
+
+def _baseline(
+    counts: Counter[datetime], hour: datetime, data_start: datetime, settings: AlertSettings
+) -> Baseline | None:
+    return baseline(
+        counts,
+        hour,
+        data_start,
+        weeks=settings.spike_history_weeks,
+        recent_hours=settings.spike_recent_hours,
+    )
+
+
+def _describe(count: int, base: Baseline | None, sensitivity: float) -> dict[str, Any]:
+    if base is None:
+        return {"count": count, "baseline": None}
+    return {
+        "count": count,
+        "baseline": {
+            "method": base.method,
+            "samples": base.samples,
+            "median": base.median,
+            "mad": base.mad,
+            "spread": round(base.spread, 2),
+            "threshold": round(base.threshold(sensitivity), 2),
+            "score": round(base.score(count), 1),
+        },
+    }

@@ -1,0 +1,113 @@
+"""The weekly report's charts: matplotlib figures rendered to PNG bytes.
+
+PNG rather than SVG because email clients (Gmail, Outlook) do not show inline SVG; the
+bytes travel inside the email by Content-ID, or as data: URIs in the standalone page.
+Figures are built with the object API (`Figure` + the Agg canvas), never `pyplot`: pyplot
+keeps global state, which is neither thread-safe (the scheduler renders from a worker
+thread) nor needed without a screen. The PNG carries no "Software" stamp, so the bytes
+depend only on the data and the installed matplotlib.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from reports.weekly_data import DayPoint, ShareItem
+
+# The same colours as email.css, so a chart and the text next to it agree.
+NEGATIVE, NEUTRAL, POSITIVE, UNRATED = "#dc2626", "#9ca3af", "#16a34a", "#e5e7eb"
+BRAND, COMPETITOR, INK, GRID = "#2563eb", "#9ca3af", "#374151", "#e5e7eb"
+WIDTH_IN, DPI = 6.4, 150
+
+
+def _figure(height: float) -> Figure:
+    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _style(axes: object) -> None:
+    axes.spines[["top", "right"]].set_visible(False)  # type: ignore[attr-defined]
+    axes.tick_params(colors=INK, labelsize=8)  # type: ignore[attr-defined]
+    axes.grid(axis="y", color=GRID, linewidth=0.6)  # type: ignore[attr-defined]
+    axes.set_axisbelow(True)  # type: ignore[attr-defined]
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def volume_chart(days: Sequence[DayPoint], labels: Sequence[str], legend: Sequence[str]) -> bytes:
+    """Mentions per day as stacked bars: negative, neutral, positive, no sentiment.
+
+    `labels` are the x tick labels (one per day) and `legend` the four series' names, both
+    already in the reader's language.
+    """
+    figure = _figure(2.6)
+    axes = figure.add_subplot()
+    positions = range(len(days))
+    bottom = [0] * len(days)
+    series = [
+        ([d.counts.negative for d in days], NEGATIVE),
+        ([d.counts.neutral for d in days], NEUTRAL),
+        ([d.counts.positive for d in days], POSITIVE),
+        ([d.counts.unrated for d in days], UNRATED),
+    ]
+    for (values, colour), name in zip(series, legend, strict=True):
+        axes.bar(positions, values, bottom=bottom, color=colour, width=0.7, label=name)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    axes.set_xticks(list(positions), list(labels))
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.set_ylim(0, max(max(bottom, default=0), 1) * 1.1)
+    _style(axes)
+    axes.legend(loc="lower left", bbox_to_anchor=(0, 1), fontsize=7, frameon=False, ncols=4)
+    return _png(figure)
+
+
+def sentiment_chart(days: Sequence[DayPoint], labels: Sequence[str]) -> bytes:
+    """Net sentiment per day (−100 … +100) as a line; days without rated mentions are gaps."""
+    figure = _figure(2.2)
+    axes = figure.add_subplot()
+    values = [d.counts.net_sentiment for d in days]
+    xs = [i for i, v in enumerate(values) if v is not None]
+    ys = [v for v in values if v is not None]
+    axes.axhline(0, color=INK, linewidth=0.8)
+    axes.plot(xs, ys, color=BRAND, marker="o", markersize=4, linewidth=1.8)
+    for x, y in zip(xs, ys, strict=True):
+        axes.annotate(
+            f"{y:+.0f}" if round(y) else "0",
+            (x, y),
+            textcoords="offset points",
+            xytext=(0, 6 if y >= 0 else -12),
+            ha="center",
+            fontsize=7,
+            color=NEGATIVE if y < 0 else POSITIVE,
+        )
+    axes.set_xticks(range(len(days)), list(labels))
+    axes.set_xlim(-0.5, len(days) - 0.5)
+    axes.set_ylim(-135, 125)  # room for the value labels above and below the points
+    axes.set_yticks([-100, -50, 0, 50, 100])
+    _style(axes)
+    return _png(figure)
+
+
+def share_chart(items: Sequence[ShareItem]) -> bytes:
+    """Share of voice as horizontal bars, the brand in blue and competitors in grey."""
+    figure = _figure(0.5 + 0.35 * max(len(items), 1))
+    axes = figure.add_subplot()
+    names = [item.name for item in items][::-1]
+    shares = [item.share for item in items][::-1]
+    colours = [BRAND if item.is_brand else COMPETITOR for item in items][::-1]
+    bars = axes.barh(names, shares, color=colours, height=0.6)
+    axes.bar_label(bars, labels=[f"{s:.0f}%" for s in shares], fontsize=7, padding=3, color=INK)
+    axes.set_xlim(0, 110)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.tick_params(colors=INK, labelsize=8)
+    axes.set_xticks([])
+    return _png(figure)

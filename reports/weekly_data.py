@@ -1,0 +1,448 @@
+"""What a weekly reputation report shows for one brand, computed into plain dataclasses.
+
+A week is placed by *when a mention was said* (`published_at`, or when Vigía first saw it if
+the source gave no date): a weekly report answers "what did people say last week", and a
+backfill run on Monday must not pile last month's posts into Monday's bar.
+
+Everything that can be counted in SQL is (share of voice, top sources and authors, tag
+counts); the one pass over the week's rows that Python makes (for the per-day series and
+the themes) streams them in chunks, so memory stays flat however big the week is.
+
+Share of voice counts `BrandMatch` rows per name over the same sources and period: the
+Analyzer stores a row for a configured competitor (brand = the competitor's name) whenever a
+post names it, exactly as it does for the brand, so the numbers are comparable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+from spacy.lang.es.stop_words import STOP_WORDS as SPANISH_STOP_WORDS
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from classifiers.text import TAG, WORD, fold, words
+from monitor.config import BrandSettings, Settings
+from monitor.models import BrandMatch, Mention, MentionSource, Source, Tag
+from reports.digest_data import MentionItem, importance, load_mentions, mention_item
+
+MAX_RANKED = 10
+MAX_THEMES = 12
+MAX_INCIDENTS = 15
+INCIDENT_FAMILIES = ("leak", "policy")
+STREAM_CHUNK = 2000
+MIN_THEME_LETTERS = 4
+# Words that say nothing about what a week was about, on top of spaCy's stop words.
+_NOISE = frozenset({"http", "https", "www", "com", "html", "amp", "via", "rt"})
+_STOP_WORDS = frozenset(fold(w) for w in ENGLISH_STOP_WORDS | SPANISH_STOP_WORDS) | _NOISE
+_HASHTAG = re.compile(r"(?<!\w)#\w+")
+
+
+@dataclass(frozen=True)
+class SentimentCounts:
+    total: int = 0
+    negative: int = 0
+    neutral: int = 0
+    positive: int = 0
+
+    @property
+    def unrated(self) -> int:
+        return self.total - self.negative - self.neutral - self.positive
+
+    @property
+    def net_sentiment(self) -> float | None:
+        """(positive − negative) per 100 mentions with a sentiment; None with none rated."""
+        rated = self.negative + self.neutral + self.positive
+        if not rated:
+            return None
+        return round((self.positive - self.negative) * 100 / rated, 1)
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: date
+    counts: SentimentCounts
+
+
+@dataclass(frozen=True)
+class WeekTotals:
+    counts: SentimentCounts
+    leaks: int
+    policy: int
+
+
+@dataclass(frozen=True)
+class ShareItem:
+    """One name's mentions in the share of voice; shares are percentages of all names'."""
+
+    name: str
+    is_brand: bool
+    mentions: int
+    previous: int
+    share: float
+    previous_share: float
+
+
+@dataclass(frozen=True)
+class RankedName:
+    name: str
+    mentions: int
+    reach: int
+
+
+@dataclass(frozen=True)
+class Theme:
+    text: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of "what changed": `key` names the i18n label, `unit` how to show the delta."""
+
+    key: str
+    current: float | None
+    previous: float | None
+    unit: str  # "count" (with a % change) or "points" (a difference of two scores)
+    suffix: str = ""  # "%" when the values themselves are percentages
+
+    @property
+    def delta(self) -> float | None:
+        if self.current is None or self.previous is None:
+            return None
+        return round(self.current - self.previous, 1)
+
+    @property
+    def percent(self) -> float | None:
+        if self.unit != "count" or not self.previous or self.current is None:
+            return None
+        return round((self.current - self.previous) * 100 / self.previous, 1)
+
+
+@dataclass(frozen=True)
+class WeeklyData:
+    """One brand's week; datetimes are in the configured time zone."""
+
+    brand: str
+    week: str
+    start: datetime
+    end: datetime
+    timezone: str
+    days: list[DayPoint]
+    totals: WeekTotals
+    previous: WeekTotals
+    share_of_voice: list[ShareItem]
+    top_sources: list[RankedName]
+    top_authors: list[RankedName]
+    hashtags: list[Theme]
+    terms: list[Theme]
+    incidents: list[MentionItem]
+    incidents_total: int
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def has_competitors(self) -> bool:
+        return len(self.share_of_voice) > 1
+
+    @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(days=1)).date()
+
+
+def said_at() -> ColumnElement[Any]:
+    """When a mention was said: its published time, or when Vigía first saw it."""
+    return func.coalesce(Mention.published_at, Mention.first_seen_at)
+
+
+def _in_window(start: datetime, end: datetime) -> ColumnElement[bool]:
+    when = said_at()
+    return and_(when >= start, when < end)
+
+
+def collect_weekly(
+    session: Session, settings: Settings, brand: BrandSettings, week: str, start: datetime
+) -> WeeklyData:
+    """`brand`'s report for the 7 days from `start` (aware), compared with the 7 before."""
+    zone = settings.schedule.zone
+    start = start.astimezone(zone)
+    end = start + timedelta(days=7)
+    previous_start = start - timedelta(days=7)
+    days, hashtags, terms = _stream_week(session, brand, start, end, zone)
+    totals = _totals(session, brand.name, start, end)
+    previous = _totals(session, brand.name, previous_start, start)
+    share = _share_of_voice(session, brand, previous_start, start, end)
+    incidents, incidents_total = _incidents(session, brand.name, start, end, zone)
+    return WeeklyData(
+        brand=brand.name,
+        week=week,
+        start=start,
+        end=end,
+        timezone=settings.schedule.timezone,
+        days=days,
+        totals=totals,
+        previous=previous,
+        share_of_voice=share,
+        top_sources=_top_sources(session, brand.name, start, end),
+        top_authors=_top_authors(session, brand.name, start, end),
+        hashtags=hashtags,
+        terms=terms,
+        incidents=incidents,
+        incidents_total=incidents_total,
+        changes=_changes(totals, previous, share),
+    )
+
+
+def _brand_rows(brand: str, start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(BrandMatch.brand == brand, _in_window(start, end))
+
+
+def _stream_week(
+    session: Session, brand: BrandSettings, start: datetime, end: datetime, zone: Any
+) -> tuple[list[DayPoint], list[Theme], list[Theme]]:
+    """One streamed pass: sentiment per local day, and the week's hashtags and terms."""
+    by_day: dict[date, Counter[str]] = {
+        (start + timedelta(days=i)).date(): Counter() for i in range(7)
+    }
+    themes = _Themes(_brand_words(brand))
+    sentiment = (
+        select(Tag.label)
+        .where(Tag.mention_id == Mention.id, Tag.brand == brand.name, Tag.family == "sentiment")
+        .order_by(func.abs(Tag.score).desc())
+        .limit(1)
+        .correlate(Mention)
+        .scalar_subquery()
+    )
+    query = (
+        select(said_at(), sentiment, Mention.title, Mention.text)
+        .join(BrandMatch, BrandMatch.mention_id == Mention.id)
+        .where(_brand_rows(brand.name, start, end))
+        .execution_options(yield_per=STREAM_CHUNK)
+    )
+    for when, label, title, text in session.execute(query):
+        counter = by_day.get(when.astimezone(zone).date())
+        if counter is not None:  # a said-at exactly on a DST edge still lands in the week
+            counter["total"] += 1
+            if label:
+                counter[label] += 1
+        themes.add(f"{title or ''}\n{text or ''}")
+    days = [
+        DayPoint(
+            day,
+            SentimentCounts(c["total"], c["negative"], c["neutral"], c["positive"]),
+        )
+        for day, c in by_day.items()
+    ]
+    return days, themes.top_hashtags(), themes.top_terms()
+
+
+def _brand_words(brand: BrandSettings) -> frozenset[str]:
+    """Folded words of the brand's and competitors' names: never a "theme" of their report."""
+    names = [brand.name, *brand.competitors]
+    return frozenset(word for name in names for word in words(name))
+
+
+@dataclass
+class _Themes:
+    """Theme counts over a stream of mentions, keyed by folded form.
+
+    Counting folded words merges "atención", "Atención" and "atencion"; `spellings` keeps how
+    accented words were really written, so the report shows "atención", not "atencion".
+    Only words with a non-ASCII character are looked at for that (and only in texts that
+    have one), because this runs once per mention of the week.
+    """
+
+    excluded: frozenset[str]
+    hashtags: Counter[str] = field(default_factory=Counter)
+    terms: Counter[str] = field(default_factory=Counter)
+    spellings: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def add(self, text: str) -> None:
+        """Count the hashtags and content words of one mention, each once."""
+        folded = fold(text)
+        tags = set(_HASHTAG.findall(folded))
+        self.hashtags.update(tag for tag in tags if tag[1:] not in self.excluded)
+        # a hashtag counts as a hashtag only, not also as a word
+        vocabulary = set(words(TAG.sub(" ", folded))) - _STOP_WORDS - self.excluded
+        self.terms.update(w for w in vocabulary if len(w) >= MIN_THEME_LETTERS and not w.isdigit())
+        if text.isascii():
+            return
+        for word in {w.lower() for w in WORD.findall(text) if not w.isascii()}:
+            self.spellings.setdefault(fold(word), Counter())[word] += 1
+
+    def top_hashtags(self) -> list[Theme]:
+        return [Theme("#" + self._spelt(t.text[1:]), t.count) for t in _top(self.hashtags)]
+
+    def top_terms(self) -> list[Theme]:
+        return [Theme(self._spelt(t.text), t.count) for t in _top(self.terms)]
+
+    def _spelt(self, key: str) -> str:
+        found = self.spellings.get(key)
+        return found.most_common(1)[0][0] if found else key
+
+
+def _top(counter: Counter[str]) -> list[Theme]:
+    """The most frequent themes; a theme seen in a single mention is not a theme."""
+    ranked = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+    return [Theme(text, count) for text, count in ranked[:MAX_THEMES] if count > 1]
+
+
+def _totals(session: Session, brand: str, start: datetime, end: datetime) -> WeekTotals:
+    """Mentions, sentiment labels and incident families in a window: three SQL aggregates."""
+    total = session.scalar(
+        select(func.count())
+        .select_from(BrandMatch)
+        .join(Mention, Mention.id == BrandMatch.mention_id)
+        .where(_brand_rows(brand, start, end))
+    )
+    labels = _tagged_mentions(session, brand, start, end, Tag.label, ("sentiment",))
+    families = _tagged_mentions(session, brand, start, end, Tag.family, INCIDENT_FAMILIES)
+    return WeekTotals(
+        SentimentCounts(
+            int(total or 0),
+            int(labels.get("negative", 0)),
+            int(labels.get("neutral", 0)),
+            int(labels.get("positive", 0)),
+        ),
+        leaks=int(families.get("leak", 0)),
+        policy=int(families.get("policy", 0)),
+    )
+
+
+def _tagged_mentions(
+    session: Session,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    key: Any,
+    families: tuple[str, ...],
+) -> dict[str, int]:
+    """Distinct mentions per `key` (Tag.label or Tag.family) among the brand's `families` tags."""
+    rows = session.execute(
+        select(key, func.count(func.distinct(Tag.mention_id)))
+        .join(Mention, Mention.id == Tag.mention_id)
+        .join(BrandMatch, (BrandMatch.mention_id == Mention.id) & (BrandMatch.brand == brand))
+        .where(Tag.brand == brand, Tag.family.in_(families), _in_window(start, end))
+        .group_by(key)
+    )
+    return {name: int(count) for name, count in rows}
+
+
+def _share_of_voice(
+    session: Session, brand: BrandSettings, previous_start: datetime, start: datetime, end: datetime
+) -> list[ShareItem]:
+    """Mentions of the brand and each competitor this week and last, from BrandMatch rows."""
+    names = list(dict.fromkeys([brand.name, *brand.competitors]))
+    this_week = said_at() >= start
+    rows = session.execute(
+        select(
+            BrandMatch.brand,
+            func.count(case((this_week, 1))),
+            func.count(case((~this_week, 1))),
+        )
+        .join(Mention, Mention.id == BrandMatch.mention_id)
+        .where(BrandMatch.brand.in_(names), _in_window(previous_start, end))
+        .group_by(BrandMatch.brand)
+    ).all()
+    counts = {name: (int(now or 0), int(before or 0)) for name, now, before in rows}
+    current_all = sum(now for now, _ in counts.values())
+    previous_all = sum(before for _, before in counts.values())
+    items = [
+        ShareItem(
+            name=name,
+            is_brand=name == brand.name,
+            mentions=counts.get(name, (0, 0))[0],
+            previous=counts.get(name, (0, 0))[1],
+            share=_percent(counts.get(name, (0, 0))[0], current_all),
+            previous_share=_percent(counts.get(name, (0, 0))[1], previous_all),
+        )
+        for name in names
+    ]
+    return sorted(items, key=lambda item: (not item.is_brand, -item.mentions, item.name))
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(part * 100 / whole, 1) if whole else 0.0
+
+
+def _top_sources(session: Session, brand: str, start: datetime, end: datetime) -> list[RankedName]:
+    """Sources by the summed reach of the brand's mentions they carried."""
+    reach = func.coalesce(func.sum(Mention.reach), 0)
+    rows = session.execute(
+        select(Source.name, func.count(func.distinct(Mention.id)), reach)
+        .select_from(MentionSource)
+        .join(Source, Source.id == MentionSource.source_id)
+        .join(Mention, Mention.id == MentionSource.mention_id)
+        .join(BrandMatch, BrandMatch.mention_id == Mention.id)
+        .where(_brand_rows(brand, start, end))
+        .group_by(Source.name)
+        .order_by(reach.desc(), func.count(func.distinct(Mention.id)).desc(), Source.name)
+        .limit(MAX_RANKED)
+    )
+    return [RankedName(name, int(count), int(total)) for name, count, total in rows]
+
+
+def _top_authors(session: Session, brand: str, start: datetime, end: datetime) -> list[RankedName]:
+    """Authors (name, else handle) by the summed reach of their mentions of the brand."""
+    author = func.coalesce(Mention.author, Mention.author_handle)
+    reach = func.coalesce(func.sum(Mention.reach), 0)
+    rows = session.execute(
+        select(author, func.count(), reach)
+        .join(BrandMatch, BrandMatch.mention_id == Mention.id)
+        .where(_brand_rows(brand, start, end), author.is_not(None), author != "")
+        .group_by(author)
+        .order_by(reach.desc(), func.count().desc(), author)
+        .limit(MAX_RANKED)
+    )
+    return [RankedName(name, int(count), int(total)) for name, count, total in rows]
+
+
+def _incidents(
+    session: Session, brand: str, start: datetime, end: datetime, zone: Any
+) -> tuple[list[MentionItem], int]:
+    """The week's leaks and policy incidents, most important first (capped), and their count."""
+    rows = session.execute(
+        select(Mention.id, Mention.reach, Tag.family, Tag.label, Tag.score)
+        .join(Tag, Tag.mention_id == Mention.id)
+        .join(BrandMatch, (BrandMatch.mention_id == Mention.id) & (BrandMatch.brand == brand))
+        .where(
+            Tag.brand == brand,
+            _in_window(start, end),
+            Mention.id.in_(
+                select(Tag.mention_id).where(Tag.brand == brand, Tag.family.in_(INCIDENT_FAMILIES))
+            ),
+        )
+    ).all()
+    tags: dict[int, list[tuple[str, str, float]]] = {}
+    reach: dict[int, int] = {}
+    for mention_id, mention_reach, family, label, score in rows:
+        tags.setdefault(mention_id, []).append((family, label, score))
+        reach[mention_id] = mention_reach or 0
+    scores = {i: importance(reach[i], found) for i, found in tags.items()}
+    ranked = sorted(scores, key=lambda i: (-scores[i], -reach[i], i))[:MAX_INCIDENTS]
+    loaded = load_mentions(session, ranked)
+    return [mention_item(loaded[i], brand, scores[i], zone) for i in ranked], len(scores)
+
+
+def _changes(current: WeekTotals, previous: WeekTotals, share: list[ShareItem]) -> list[Change]:
+    """The lines of "what changed against the previous week"."""
+    changes = [
+        Change("mentions_column", current.counts.total, previous.counts.total, "count"),
+        Change("negative_label", current.counts.negative, previous.counts.negative, "count"),
+        Change(
+            "net_sentiment",
+            current.counts.net_sentiment,
+            previous.counts.net_sentiment,
+            "points",
+        ),
+    ]
+    own = next((item for item in share if item.is_brand), None)
+    if own is not None and len(share) > 1:
+        changes.append(Change("share_of_voice_brand", own.share, own.previous_share, "points", "%"))
+    changes.append(Change("leaks", current.leaks, previous.leaks, "count"))
+    changes.append(Change("policy_incidents", current.policy, previous.policy, "count"))
+    return changes

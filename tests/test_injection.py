@@ -1,0 +1,128 @@
+"""Hostile post content cannot inject headers or markup into any alert or routed email."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+
+import pytest
+
+from monitor.storage import Database
+from reports.outbox import build_message
+from reports.routed import send_routed_reports
+from tests.test_alerts import NOW, add_post, alert_settings, bodies, evaluate, source_in
+from tests.test_digest import parse
+
+HOSTILE_TITLE = "Calderix\r\nBcc: victim@evil.example\r\nX-Injected: yes\n\nbody?"
+HOSTILE_TEXT = (
+    'Calderix <script>alert(1)</script> "><img src=x onerror=alert(2)> '
+    '<a href="javascript:alert(3)">click</a> <svg onload=alert(4)> &amp; <style>*{}</style>'
+)
+HOSTILE_AUTHOR = '"><svg/onload=alert(5)>\r\nX-Author: 1'
+
+
+def seed_hostile(db: Database) -> None:
+    with db.transaction() as session:
+        mention = add_post(
+            session,
+            source_in(session, 'Foro "><b>x</b>'),
+            "evil",
+            title=HOSTILE_TITLE,
+            text=HOSTILE_TEXT,
+            published=NOW,
+            seen=NOW,
+            reach=99_000,
+            author=HOSTILE_AUTHOR,
+            tags=[
+                ("sentiment", "negative", -0.9, ()),
+                ("complaint", "complaint", 0.9, [("Calderix", "complaint:x")]),
+                ("policy", "insult", 0.9, [("Calderix", "policy:insult")]),
+            ],
+        )
+        mention.url = "javascript:alert(document.cookie)"
+        mention.sources[0].url = "data:text/html,<script>alert(6)</script>"
+
+
+class Elements(HTMLParser):
+    """The tags, attribute names and link targets a browser would really see."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        for name, value in attrs:
+            self.attributes.add(name)
+            if name in ("href", "src"):
+                self.hrefs.append(value or "")
+
+
+def assert_inert(raw: bytes) -> None:
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert "Bcc" not in head and "X-Injected" not in head and "X-Author" not in head
+    message = parse(raw)
+    assert message["Bcc"] is None and message["X-Injected"] is None
+    html = message.get_body(("html",)).get_content()
+    elements = Elements()
+    elements.feed(html)
+    assert not elements.tags & {"script", "img", "svg", "style", "b", "iframe"}, elements.tags
+    assert not [name for name in elements.attributes if name.startswith("on")]
+    assert all(href.startswith("https://") for href in elements.hrefs), elements.hrefs
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    text = message.get_body(("plain",)).get_content()
+    # The post's own URLs are not http(s): never offered as links, even in plain text.
+    assert "javascript:alert(document.cookie)" not in text and "data:text/html" not in text
+
+
+def test_alert_emails_are_inert(db: Database, make_settings) -> None:
+    settings = alert_settings(make_settings)
+    seed_hostile(db)
+    written = evaluate(settings, db)
+    assert [m.kind for m in written] == ["alert-reach"]
+    assert_inert(written[0].message)
+    text, _ = bodies(written[0])
+    # Shown as one flattened line (the address masked or not, as classifiers.masking decides).
+    assert re.search(r"- Calderix Bcc: \S+@evil\.example X-Injected: yes body\?\r?\n", text)
+
+
+def test_routed_emails_are_inert(db: Database, make_settings) -> None:
+    settings = alert_settings(make_settings)
+    seed_hostile(db)
+    written = send_routed_reports(db, settings, now=NOW + timedelta(minutes=1))
+    assert {m.kind for m in written} == {"complaints", "employees"}
+    for message in written:
+        assert_inert(message.message)
+
+
+@pytest.mark.parametrize("breaker", ["\r\n", "\n", "\r", "\u2028", "\x85", "\r\n\t"])
+def test_a_subject_cannot_carry_a_header(breaker: str) -> None:
+    message = build_message(
+        sender="Vigía <vigia@example.com>",
+        recipients=["crisis@example.com"],
+        subject=f"Alert{breaker}Bcc: victim@evil.example",
+        html="<p>x</p>",
+        text="x",
+        now=datetime(2026, 11, 20, 9, tzinfo=UTC),
+    )
+    raw = message.as_bytes()
+    assert parse(raw)["Bcc"] is None
+    assert parse(raw)["Subject"] == "Alert Bcc: victim@evil.example"
+    for header in ("Message-ID", "Date", "List-Unsubscribe"):
+        assert message[header]
+    assert message.get_body(("plain",)) is not None  # a plain-text part, always
+
+
+def test_an_address_with_a_line_break_is_refused() -> None:
+    with pytest.raises(ValueError, match="line break"):
+        build_message(
+            sender="Vigía <vigia@example.com>",
+            recipients=["crisis@example.com\r\nBcc: victim@evil.example"],
+            subject="x",
+            html="x",
+            text="x",
+            now=datetime(2026, 11, 20, 9, tzinfo=UTC),
+        )
