@@ -348,6 +348,9 @@ class HttpClient:
                     current = target
                     continue
                 if status == 304:
+                    # Read the (empty) body so the connection goes back to the pool: without
+                    # it every unchanged poll pays a new TCP (and TLS) handshake.
+                    response.read()
                     return HttpResponse(status, current, lower, b"")
                 if not 200 <= status < 300:
                     raise classify_status(status, current, lower, self._clock())

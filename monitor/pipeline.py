@@ -5,6 +5,13 @@ and all of them, so a rerun never loses or duplicates a mention. Failures are ha
 once, by class: a `SourceError` is recorded on the source (and reported by `monitor sources`
 and the digest); anything unexpected is logged with its traceback and recorded the same way,
 and never stops the other sources.
+
+A multi-source run (`run_sources`) does its per-source bookkeeping in bulk: it reads every
+source's state in one query at the start, and records the polls that found nothing new (most
+of them, all day long) in one UPDATE per batch. Those polls change no state and store no
+mention, so batching them cannot lose or duplicate one; a crash loses at most a batch of
+health timestamps. Runs that bring something new still commit their mentions and new state
+together, one transaction per source.
 """
 
 from __future__ import annotations
@@ -21,24 +28,31 @@ from sqlalchemy.exc import IntegrityError
 
 from classifiers.analyzer import Analyzer
 from classifiers.tags import BrandAnalysis
-from connectors.base import FetchResult
+from connectors.base import FetchResult, SourceState
 from monitor.config import Settings, SourceSettings
 from monitor.errors import SourceError
 from monitor.http import HttpClient
 from monitor.mention_store import store_matches
 from monitor.rawpost import RawPost
 from monitor.source_state import (
+    UnchangedPoll,
     read_state,
     record_failure,
     record_success,
     record_unchanged,
     source_row,
+    source_rows,
     write_state,
 )
 from monitor.sources import build_connector
 from monitor.storage import Database
 
 log = logging.getLogger(__name__)
+
+#: Unchanged polls recorded per transaction by a multi-source run.
+UNCHANGED_BATCH = 100
+#: A source's row id and its state as read at the start of a run.
+KnownSource = tuple[int, SourceState]
 
 
 def utcnow() -> datetime:
@@ -62,6 +76,43 @@ class RunReport:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+class UnchangedBatch:
+    """The unchanged polls of a multi-source run, recorded `size` at a time.
+
+    Worker threads add to it; the one that fills a batch records it, and the run records the
+    rest when it ends. A batch that cannot be written is logged, not raised: it holds only
+    health timestamps, and the sources it names already reported their runs.
+    """
+
+    def __init__(self, db: Database, size: int) -> None:
+        self._db = db
+        self._size = size
+        self._pending: list[UnchangedPoll] = []
+        self._lock = threading.Lock()
+
+    def add(self, poll: UnchangedPoll) -> None:
+        with self._lock:
+            self._pending.append(poll)
+            if len(self._pending) < self._size:
+                return
+            batch, self._pending = self._pending, []
+        self._record(batch)
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        self._record(batch)
+
+    def _record(self, batch: list[UnchangedPoll]) -> None:
+        if not batch:
+            return
+        try:
+            with self._db.transaction() as session:
+                record_unchanged(session, batch)
+        except Exception:
+            log.exception("could not record %d unchanged polls", len(batch))
 
 
 class Pipeline:
@@ -89,10 +140,16 @@ class Pipeline:
         self.http.close()
 
     def run_source(self, source: SourceSettings) -> RunReport:
+        """One source on its own (the scheduler's jobs): every write happens before it returns."""
+        return self._run_source(source, None, None)
+
+    def _run_source(
+        self, source: SourceSettings, known: KnownSource | None, batch: UnchangedBatch | None
+    ) -> RunReport:
         report = RunReport(source=source.name)
         started = time.perf_counter()
         try:
-            self._run(source, report)
+            self._run(source, report, known, batch)
         except SourceError as exc:
             report.error = str(exc)
             self._record_failure(source, report.error)
@@ -115,28 +172,65 @@ class Pipeline:
             s for s in (sources if sources is not None else self.settings.sources) if s.enabled
         ]
         reports: list[RunReport] = []
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen) or 1))) as pool:
-            futures = [pool.submit(self.run_source, source) for source in chosen]
-            for future in as_completed(futures):
-                report = future.result()
-                reports.append(report)
-                if on_done:
-                    on_done(report)
+        known = self._read_states(chosen)
+        batch = UnchangedBatch(self.db, UNCHANGED_BATCH)
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen) or 1))) as pool:
+                futures = [
+                    pool.submit(self._run_source, source, known.get(source.name), batch)
+                    for source in chosen
+                ]
+                for future in as_completed(futures):
+                    report = future.result()
+                    reports.append(report)
+                    if on_done:
+                        on_done(report)
+        finally:
+            batch.flush()
         order = {s.name: i for i, s in enumerate(chosen)}
         return sorted(reports, key=lambda r: order[r.source])
 
-    def _run(self, source: SourceSettings, report: RunReport) -> None:
-        with self.db.transaction() as session:
-            state = read_state(source_row(session, source.name, source.kind))
+    def _read_states(self, sources: Sequence[SourceSettings]) -> dict[str, KnownSource]:
+        """Every source's row id and state in one transaction (rows created on first use).
+
+        If that fails, each source reads its own state, as a single run does, so that one
+        bad read can still only fail the sources it concerns.
+        """
+        if not sources:
+            return {}
+        try:
+            with self.db.transaction() as session:
+                rows = source_rows(session, {s.name: s.kind for s in sources})
+                return {name: (row.id, read_state(row)) for name, row in rows.items()}
+        except Exception:
+            log.exception("could not read the sources' states at once; reading them one by one")
+            return {}
+
+    def _run(
+        self,
+        source: SourceSettings,
+        report: RunReport,
+        known: KnownSource | None,
+        batch: UnchangedBatch | None,
+    ) -> None:
+        if known is None:
+            with self.db.transaction() as session:
+                row = source_row(session, source.name, source.kind)
+                known = (row.id, read_state(row))
+        source_id, state = known
         result = build_connector(self.settings, source, self.http, self.clock()).fetch(state)
         report.fetched = len(result.posts)
         report.not_modified = result.not_modified
         report.warning = result.warning
-        if result.not_modified and not result.posts and result.new_state == state:
-            # The common case of a poll: nothing new. One UPDATE instead of a full store keeps
-            # a re-poll of hundreds of unchanged feeds cheap.
-            with self.db.transaction() as session:
-                record_unchanged(session, source.name, self.clock(), result.warning)
+        if not result.posts and result.new_state == state:
+            # The common case of a poll: nothing new (a 304, an identical body, or an API with
+            # nothing past its cursor). Health only, batched in a multi-source run.
+            poll = UnchangedPoll(source_id, self.clock(), result.warning)
+            if batch is not None:
+                batch.add(poll)
+            else:
+                with self.db.transaction() as session:
+                    record_unchanged(session, [poll])
             return
         analyses = []
         if result.posts:

@@ -34,6 +34,7 @@ class Request:
     path: str
     query: str
     headers: dict[str, str]
+    peer: str = ""  # "address:port" of the client's connection (shows connection reuse)
 
 
 @dataclass
@@ -378,7 +379,8 @@ class CorpusServer:
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                canned = owner._answer(Request("GET", parts.path, parts.query, headers))
+                peer = f"{self.client_address[0]}:{self.client_address[1]}"
+                canned = owner._answer(Request("GET", parts.path, parts.query, headers, peer))
                 self.send_response(canned.status)
                 for name, value in canned.headers:
                     self.send_header(name, value)

@@ -260,3 +260,13 @@ def test_credentials_do_not_follow_a_redirect_to_another_origin(server: CorpusSe
             http.get(server.url("/away"), headers={"Authorization": "Bearer T0KEN"})
         assert server.requests_to("/feed.xml")[0].headers["authorization"] == "Bearer T0KEN"
         assert "authorization" not in other.requests[0].headers
+
+
+def test_unchanged_polls_reuse_one_connection(server: CorpusServer) -> None:
+    server.routes["/same.xml"] = lambda _r, _b: Canned(304, [("ETag", '"v1"')])
+    client = local_client()
+    for _ in range(3):
+        assert client.get(server.url("same.xml"), headers={"If-None-Match": '"v1"'}).status == 304
+    client.close()
+    peers = {r.peer for r in server.requests if r.path == "/same.xml"}
+    assert len(peers) == 1, f"each 304 opened a new connection: {peers}"
