@@ -4,7 +4,8 @@ This is the hottest write path (a brand-search feed can bring hundreds of matche
 so it uses Core bulk statements instead of the ORM unit of work, which measured ~5× slower
 here: three lookups (the run's external ids, its fingerprints, the brands already recorded on
 known mentions), then one multi-row INSERT per table. Uniqueness is enforced by the database;
-if another worker wins a race, the pipeline retries the whole store once and finds its rows.
+when another worker stores the same story at the same moment, the conflicting rows are
+skipped (ON CONFLICT DO NOTHING) and the winner's mention is used, so neither run fails.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from classifiers.tags import BrandAnalysis
 from monitor.fingerprint import fingerprint
 from monitor.models import BrandMatch, Mention, MentionSource, Source, Tag
 from monitor.rawpost import RawPost
+from monitor.storage import insert_ignoring_conflicts
 
 Matched = Sequence[tuple[RawPost, Sequence[BrandAnalysis]]]
 
@@ -103,16 +105,23 @@ def store_matches(session: Session, source: Source, matched: Matched, now: datet
     for (post, analyses), digest in zip(fresh, digests, strict=True):
         if digest not in mention_ids and digest not in new_rows:
             new_rows[digest] = _mention_row(post, digest, analyses, now)
+    inserted: dict[str, int] = {}
     if new_rows:
-        inserted = session.execute(
-            insert(Mention).returning(
-                Mention.fingerprint, Mention.id, sort_by_parameter_order=True
-            ),
-            list(new_rows.values()),
+        statement = insert_ignoring_conflicts(session, Mention).returning(
+            Mention.fingerprint, Mention.id
         )
-        mention_ids.update(inserted.all())
-    counts.new_mentions = len(new_rows)
-    counts.new_sightings = len(fresh) - len(new_rows)
+        inserted = dict(session.execute(statement, list(new_rows.values())).all())
+        mention_ids.update(inserted)
+        lost = set(new_rows) - set(inserted)
+        if lost:  # another worker stored these stories first: ours are extra sightings
+            mention_ids.update(
+                session.execute(
+                    select(Mention.fingerprint, Mention.id).where(Mention.fingerprint.in_(lost))
+                ).all()
+            )
+            known_mentions.update(mention_ids[digest] for digest in lost)
+    counts.new_mentions = len(inserted)
+    counts.new_sightings = len(fresh) - len(inserted)
 
     branded: set[tuple[int, str]] = (
         set(
@@ -161,7 +170,9 @@ def store_matches(session: Session, source: Source, matched: Matched, now: datet
                 }
                 for tag in analysis.tags
             )
-    for model, rows in ((MentionSource, sightings), (BrandMatch, brand_rows), (Tag, tag_rows)):
-        if rows:
-            session.execute(insert(model), rows)
+    if sightings:
+        session.execute(insert(MentionSource), sightings)
+    for model, rows in ((BrandMatch, brand_rows), (Tag, tag_rows)):
+        if rows:  # a racing worker may have classified the same story: first one wins
+            session.execute(insert_ignoring_conflicts(session, model), rows)
     return counts

@@ -111,6 +111,22 @@ def open_database(url: str, migrate: bool = True) -> Database:
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
 
 
+def insert_ignoring_conflicts(session: Session, model: type[Any]) -> Any:
+    """An INSERT for `model` that skips rows breaking a unique constraint.
+
+    Two workers storing the same story at once (one article syndicated to several feeds)
+    then both succeed: the loser inserts nothing and reads the winner's row afterwards,
+    instead of failing its whole transaction. PostgreSQL waits for the winner to commit
+    before deciding, so the row is visible to the loser's next statement.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(model).on_conflict_do_nothing()
+    return insert(model)
+
+
 def insert_if_absent(
     session: Session,
     model: type[Any],

@@ -332,3 +332,49 @@ def test_a_changed_kind_resets_the_state_in_the_batched_read(db: Database) -> No
     with db.sessions() as session:
         assert count(db, Source) == 2
         assert session.scalars(select(Source.etag).where(Source.name == "news")).one() is None
+
+
+def test_two_workers_storing_one_story_at_once_both_succeed(db: Database) -> None:
+    """Worker B looks the story up while A's insert is still uncommitted (one article in two
+    feeds polled in parallel): B must wait, then record a sighting of A's mention."""
+    from classifiers.tags import BrandAnalysis, TagResult
+    from monitor.mention_store import store_matches
+    from monitor.rawpost import RawPost
+
+    with db.transaction() as session:
+        ids = [source_row(session, name, "rss").id for name in ("feed-a", "feed-b")]
+    analysis = [BrandAnalysis("Calderix", ("calderix",), "es",
+                              (TagResult("sentiment", "neutral", 0.0),))]
+    title = "Calderix abre una tienda nueva en el centro de Sevilla"
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    a_inserted, b_looked_up = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def worker(name: str, source_id: int, first: bool) -> None:
+        try:
+            with db.transaction() as session:
+                if not first:
+                    a_inserted.wait(10)
+                    b_looked_up.set()  # B starts while A holds its uncommitted insert
+                source = session.get(Source, source_id)
+                post = RawPost(source=name, external_id=f"{name}-1", title=title,
+                               url=f"https://{name}.example/1")
+                results[name] = store_matches(session, source, [(post, analysis)], now)
+                if first:
+                    a_inserted.set()
+                    b_looked_up.wait(10)
+                    threading.Event().wait(0.3)  # let B reach its insert and wait on ours
+        except Exception as exc:  # the assertion below shows it
+            results[name] = exc
+
+    threads = [threading.Thread(target=worker, args=("feed-a", ids[0], True)),
+               threading.Thread(target=worker, args=("feed-b", ids[1], False))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    errors = {k: v for k, v in results.items() if isinstance(v, Exception)}
+    assert not errors, errors
+    assert count(db, Mention) == 1
+    assert count(db, MentionSource) == 2
+    assert count(db, BrandMatch) == 1 and count(db, Tag) == 1
