@@ -4,19 +4,33 @@ Matching is cheap and most fetched items mention no brand, so posts are matched 
 only the matching ones are identified and run through spaCy, batched per language with
 `nlp.pipe` for throughput.
 
-Tags: each component of the per-language pipeline leaves a `TagResult` on a Doc extension;
-`TAG_EXTENSIONS` lists those extensions, so a new component (leak, employee, policy,
-complaint) only needs registering in `classifiers.nlp.COMPONENTS` and naming here.
+Context: leaks, employees and competitor disparagement are judged relative to a brand, so one
+Doc is run per (post, matching brand), with `doc._.vigia_brand` (the brand's `BrandProfile`)
+and `doc._.vigia_author` set before the components run (`classifiers.context`). The post is
+tokenised once; further brands of the same post get a copy of that Doc.
+
+Tags: a component either leaves a document-level `TagResult` on a Doc extension listed in
+`TAG_EXTENSIONS` (sentiment) or appends TagResults with `classifiers.context.add_tags`; both
+end up in `BrandAnalysis.tags`. A new component only needs registering in
+`classifiers.nlp.COMPONENTS`.
+
+Competitors: each brand's configured competitor names are matched too (as quoted phrases, so
+with the query compiler's word-boundary, case- and accent-insensitive rules). A post naming a
+competitor gets a `BrandAnalysis(role="competitor")` for it, with no tags (no classification
+is spent on it), whether or not the brand itself matched: share of voice counts those rows.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc
 
+from classifiers.context import BrandProfile, doc_added_tags, extension_key, set_context
 from classifiers.language import detect_languages
 from classifiers.nlp import pipeline_for
 from classifiers.query import BrandQuery, compile_query
@@ -27,23 +41,55 @@ from monitor.rawpost import RawPost
 if TYPE_CHECKING:
     from monitor.config import BrandSettings
 
-# Doc extensions holding a document-level TagResult, in the order tags are reported.
+# Doc extensions holding a document-level TagResult, in the order tags are reported: plain
+# value extensions (set with `doc._.name = tag`, no getter), read from `doc.user_data`.
 TAG_EXTENSIONS: list[str] = ["sentiment"]
 BATCH_SIZE = 256
 
 
-def _registered_extensions() -> list[str]:
+def registered_extensions() -> list[str]:
     """The TAG_EXTENSIONS registered on Doc (checked once per batch, not once per Doc)."""
     return [name for name in TAG_EXTENSIONS if Doc.has_extension(name)]
 
 
 def doc_tags(doc: Doc, extensions: list[str] | None = None) -> tuple[TagResult, ...]:
-    """The TagResults the pipeline's components left on a Doc."""
+    """The TagResults the pipeline's components left on a Doc (extensions, then vigia_tags)."""
     if extensions is None:
         extensions = [name for name in TAG_EXTENSIONS if doc.has_extension(name)]
-    underscore = doc._
-    found = (getattr(underscore, name, None) for name in extensions)
-    return tuple(tag for tag in found if isinstance(tag, TagResult))
+    # Read from the extensions' storage, not through a `doc._` object (see extension_key).
+    found = map(doc.user_data.get, map(extension_key, extensions))
+    tags = [tag for tag in found if isinstance(tag, TagResult)]
+    tags.extend(tag for tag in doc_added_tags(doc) if isinstance(tag, TagResult))
+    return tuple(tags)
+
+
+def context_docs(
+    make_doc: Callable[[str], Doc],
+    posts: Iterable[tuple[str, str | None, Sequence[BrandProfile]]],
+) -> Iterator[Doc]:
+    """One Doc per (post, brand), from (text, author, brand profiles) per post, lazily.
+
+    The context is set with `classifiers.context.set_context`. A post is tokenised once; its
+    further brands get copies, made before the first Doc goes through the pipeline so that
+    they carry nothing a component wrote. Lazy, so that `nlp.pipe` holds one Doc at a time.
+    The classification benchmark runs this same function.
+    """
+    for text, author, profiles in posts:
+        base = make_doc(text)
+        docs = [base, *(base.copy() for _ in profiles[1:])]
+        for profile, doc in zip(profiles, docs, strict=True):
+            yield set_context(doc, text, profile, author)
+
+
+def phrase_query(name: str) -> BrandQuery:
+    """A query matching exactly this name as a phrase (quotes and backslashes escaped)."""
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return compile_query(f'"{escaped}"')
+
+
+def post_author(post: RawPost) -> str | None:
+    """What `doc._.vigia_author` holds: the handle when the source gives one, else the name."""
+    return (post.author_handle or "").strip() or (post.author or "").strip() or None
 
 
 class Analyzer:
@@ -59,49 +105,75 @@ class Analyzer:
         self.queries: list[tuple[str, BrandQuery]] = [
             (brand.name, compile_query(brand.effective_query)) for brand in self.brands
         ]
+        self.profiles: dict[str, BrandProfile] = {
+            brand.name: BrandProfile.from_settings(brand) for brand in self.brands
+        }
+        brand_names = {brand.name for brand in self.brands}
+        competitors = dict.fromkeys(
+            name.strip() for brand in self.brands for name in brand.competitors
+            if name.strip() and name.strip() not in brand_names
+        )
+        self.competitor_queries: list[tuple[str, BrandQuery]] = [
+            (name, phrase_query(name)) for name in competitors
+        ]
 
     def match(self, post: RawPost) -> list[tuple[str, tuple[str, ...]]]:
         """(brand, matched terms) for every brand whose query matches the post."""
-        return self._match_text(post.full_text())
+        return self._match_text(MatchText.of(post.full_text()), self.queries)
 
-    def _match_text(self, full_text: str) -> list[tuple[str, tuple[str, ...]]]:
-        text = MatchText.of(full_text)
+    @staticmethod
+    def _match_text(
+        text: MatchText, queries: list[tuple[str, BrandQuery]]
+    ) -> list[tuple[str, tuple[str, ...]]]:
         found = []
-        for name, query in self.queries:
+        for name, query in queries:
             terms = query.match(text)
             if terms is not None:
                 found.append((name, terms))
         return found
 
     def analyse(self, posts: Sequence[RawPost]) -> list[list[BrandAnalysis]]:
-        """For each post, in order, one BrandAnalysis per matching brand ([] when none).
+        """For each post, in order, one BrandAnalysis per matching brand, then one per
+        competitor named in it (role "competitor", no tags); [] when none.
 
-        The sentiment reported for each brand is, for now, the sentiment of the whole post
-        (its full_text, which evidence offsets refer to); brand-targeted sentiment comes with
-        the classifiers issue.
+        Sentiment is, for now, that of the whole post (its full_text, which evidence offsets
+        refer to); the other families are judged with the brand's profile as context.
         """
         full_texts = [post.full_text() for post in posts]  # built once, matched and analysed
-        matches = [self._match_text(text) for text in full_texts]
-        todo = [i for i, found in enumerate(matches) if found]
-        texts = {i: full_texts[i] for i in todo}
+        prepared = [MatchText.of(text) for text in full_texts]
+        matches = [self._match_text(text, self.queries) for text in prepared]
+        rivals = [
+            self._match_text(text, self.competitor_queries) if self.competitor_queries else []
+            for text in prepared
+        ]
+        todo = [i for i in range(len(posts)) if matches[i] or rivals[i]]
         langs = dict(
-            zip(todo, detect_languages([texts[i] for i in todo], [posts[i].lang for i in todo]),
-                strict=True)
+            zip(todo, detect_languages([full_texts[i] for i in todo],
+                                       [posts[i].lang for i in todo]), strict=True)
         )
         by_lang: dict[str, list[int]] = defaultdict(list)
         for i in todo:
-            by_lang[langs[i]].append(i)
-        tags: dict[int, tuple[TagResult, ...]] = {}
+            if matches[i]:
+                by_lang[langs[i]].append(i)
+        tags: dict[tuple[int, str], tuple[TagResult, ...]] = {}
         for lang, indices in by_lang.items():
             nlp = pipeline_for(lang)
-            docs = nlp.pipe((texts[i] for i in indices), batch_size=BATCH_SIZE)
-            extensions = _registered_extensions()
-            for i, doc in zip(indices, docs, strict=True):
-                tags[i] = doc_tags(doc, extensions)
+            units = [(i, name) for i in indices for name, _ in matches[i]]
+            contexts = (
+                (full_texts[i], post_author(posts[i]), [self.profiles[name] for _, name in group])
+                for i, group in groupby(units, key=itemgetter(0))
+            )
+            docs = nlp.pipe(context_docs(nlp.make_doc, contexts), batch_size=BATCH_SIZE)
+            extensions = registered_extensions()
+            for unit, doc in zip(units, docs, strict=True):
+                tags[unit] = doc_tags(doc, extensions)
         return [
             [
-                BrandAnalysis(brand=name, terms=terms, lang=langs[i], tags=tags[i])
-                for name, terms in found
+                BrandAnalysis(brand=name, terms=terms, lang=langs[i], tags=tags[(i, name)])
+                for name, terms in matches[i]
+            ] + [
+                BrandAnalysis(brand=name, terms=terms, lang=langs[i], tags=(), role="competitor")
+                for name, terms in rivals[i]
             ]
-            for i, found in enumerate(matches)
+            for i in range(len(posts))
         ]

@@ -14,7 +14,9 @@ import threading
 import spacy
 from spacy.language import Language
 
-import classifiers.sentiment  # noqa: F401  (registers the vigia_sentiment factory)
+# Imported for their side effect: registering the vigia_* spaCy factories.
+from classifiers import complaint, employee, policy, sentiment  # noqa: F401
+from classifiers.leaks import component  # noqa: F401
 from classifiers.lexicons import available_languages
 
 TRAINED = {
@@ -28,7 +30,13 @@ TRAINED = {
 }
 # (factory name, config) appended in order to every pipeline; "{lexicon}" in a config value
 # is replaced by the language whose lexicons the component should load.
-COMPONENTS: list[tuple[str, dict[str, str]]] = [("vigia_sentiment", {"lang": "{lexicon}"})]
+COMPONENTS: list[tuple[str, dict[str, str]]] = [
+    ("vigia_sentiment", {"lang": "{lexicon}"}),
+    ("vigia_leak", {}),
+    ("vigia_employee", {}),
+    ("vigia_policy", {"lang": "{lexicon}"}),
+    ("vigia_complaint", {"lang": "{lexicon}"}),
+]
 # Trained components that cost time and that Vigía's rules do not use.
 _DISABLED = ("parser", "ner", "senter", "tagger", "morphologizer", "attribute_ruler", "lemmatizer")
 

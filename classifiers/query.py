@@ -12,6 +12,9 @@ Semantics (documented for users in README/settings):
   punctuation inside (`calderix.es`) matches that exact string between word boundaries.
 * `"calderix movil"` is a phrase (adjacent words); `"a b"~3` a basic proximity: every word
   within N + len(words) − 1 positions of the first one (looser than Lucene's edit distance).
+* `calderix NEAR/5 fibra`: both within 5 words of each other (0 = adjacent), in either order.
+  Each side of NEAR is a word, a "phrase" or a parenthesised OR-group of them
+  (`calderix NEAR/3 (caida OR "sin fibra")`); NEAR must be written in capitals, like AND/OR.
 * `calder*` is a prefix wildcard; `*` / `?` inside a word are supported by a regex fallback.
 * Operators as in Lucene's BooleanQuery: terms side by side with no operator are **OR**
   (Lucene's default operator); `AND`, `OR`, `NOT`, `+term` (required), `-term` (prohibited),
@@ -41,6 +44,7 @@ from classifiers.text import WORD, MatchText, fold, positions, words
 
 Check = Callable[[MatchText], tuple[str, ...] | None]
 _PLAIN = re.compile(r"\w+")
+_NEAR = re.compile(r"NEAR/(\d+)")
 _TAG = re.compile(r"[@#]\w+")
 _UNSUPPORTED: dict[type, str] = {
     tree.SearchField: "field searches like title:word",
@@ -165,6 +169,75 @@ def _proximity(node: tree.Proximity) -> Check:
     return check
 
 
+def _near_operand(node: tree.Item, label: str) -> tuple[tuple[str, ...], ...]:
+    """The word sequences one side of NEAR/n stands for (a word, phrase or OR-group)."""
+    phrases = _exclusion_phrases(node)
+    if not phrases or not all(phrases):
+        raise QuerySyntaxError(
+            f"NEAR/n joins words, \"phrases\" or (a OR b) groups, not {str(node).strip()!r} "
+            f"(in {label!r}); put anything else in parentheses around the NEAR clause"
+        )
+    return tuple(phrases)
+
+
+def _near(left: tree.Item, operator: tree.Word, right: tree.Item) -> Check:
+    """`left NEAR/n right`: an occurrence of each with at most n words between, either order."""
+    label = f"{str(left).strip()} {operator.value} {str(right).strip()}"
+    distance = int(_NEAR.fullmatch(operator.value).group(1))  # type: ignore[union-attr]
+    lefts, rights = _near_operand(left, label), _near_operand(right, label)
+    needed = {word for phrase in lefts + rights for word in phrase}
+    result = (label,)
+
+    def spans(tokens: list[str], phrases: tuple[tuple[str, ...], ...]) -> list[tuple[int, int]]:
+        found = []
+        for phrase in phrases:
+            size = len(phrase)
+            found += [
+                (i, i + size)
+                for i, token in enumerate(tokens)
+                if token == phrase[0] and tuple(tokens[i : i + size]) == phrase
+            ]
+        return found
+
+    def check(text: MatchText) -> tuple[str, ...] | None:
+        if not any(phrase[0] in text.vocab for phrase in lefts) or not any(
+            phrase[0] in text.vocab for phrase in rights
+        ) or not needed & text.vocab:
+            return None
+        tokens = text.padded.split()
+        right_spans = spans(tokens, rights)
+        for a_start, a_end in spans(tokens, lefts):
+            for b_start, b_end in right_spans:
+                gap = b_start - a_end if b_start >= a_end else a_start - b_end
+                if gap <= distance and (a_start, a_end) != (b_start, b_end):
+                    return result
+        return None
+
+    return check
+
+
+def _with_near(children: list[tree.Item]) -> list[tree.Item | Check]:
+    """Children with every `a NEAR/n b` triple replaced by its compiled check."""
+    if not any(isinstance(c, tree.Word) and _NEAR.fullmatch(c.value) for c in children):
+        return list(children)
+    out: list[tree.Item | Check] = []
+    i = 0
+    while i < len(children):
+        child = children[i]
+        if isinstance(child, tree.Word) and _NEAR.fullmatch(child.value):
+            if not out or i + 1 >= len(children) or not isinstance(out[-1], tree.Item):
+                raise QuerySyntaxError(
+                    f"{child.value} needs a word, phrase or group on each side, like "
+                    "calderix NEAR/5 fibra"
+                )
+            out[-1] = _near(out[-1], child, children[i + 1])
+            i += 2
+            continue
+        out.append(child)
+        i += 1
+    return out
+
+
 # ------------------------------------------------------------------------- booleans
 
 
@@ -173,6 +246,8 @@ def _positive_sequences(node: tree.Item) -> list[tuple[str, ...]]:
     if isinstance(node, tree.Not | tree.Prohibit):
         return []
     if isinstance(node, tree.Word):
+        if _NEAR.fullmatch(node.value):
+            return []
         return [tuple(words(node.value.replace("*", " ").replace("?", " ")))]
     if isinstance(node, tree.Phrase):
         return [tuple(words(_unquote(node.value)))]
@@ -211,21 +286,20 @@ def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
 def _boolean(node: tree.BoolOperation | tree.Item) -> Check:
     """Lucene BooleanQuery semantics over the children (MUST / SHOULD / MUST_NOT)."""
     default_must = isinstance(node, tree.AndOperation)
-    children = list(node.children) if isinstance(node, tree.BaseOperation) else [node]
+    children = _with_near(list(node.children) if isinstance(node, tree.BaseOperation) else [node])
     must: list[Check] = []
     should: list[Check] = []
     prohibited: list[tree.Item] = []
-    positive_nodes: list[tree.Item] = []
     for child in children:
-        if isinstance(child, tree.Not | tree.Prohibit):
+        if not isinstance(child, tree.Item):  # a compiled NEAR clause
+            (must if default_must else should).append(child)
+        elif isinstance(child, tree.Not | tree.Prohibit):
             prohibited.append(child.a)
         elif isinstance(child, tree.Plus):
             must.append(_compile(child.a))
-            positive_nodes.append(child.a)
         else:
             (must if default_must else should).append(_compile(child))
-            positive_nodes.append(child)
-    positives = [seq for n in positive_nodes for seq in _positive_sequences(n)]
+    positives = _positive_sequences(node)
     masks: list[str] = []
     must_not: list[Check] = []
     for excluded in prohibited:

@@ -35,18 +35,22 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from itertools import compress
 from operator import itemgetter
 from typing import NamedTuple
 
-from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from classifiers.batching import BatchedComponent
+from classifiers.context import doc_brand, extension_key
 from classifiers.lexicons import Lexicon, load
 from classifiers.tags import Evidence, TagResult
+from classifiers.termlists import doc_offsets, doc_orths, doc_text
 from classifiers.text import fold
+from classifiers.textspans import Segments, mentions
 
 NEUTRAL_BAND = 0.3
 NEGATION_FACTOR = -0.74
@@ -62,11 +66,20 @@ MAX_CACHED_WORDS = 200_000
 _SENTENCE_END = frozenset({".", "!", "?", ";", "...", "…", "¡", "¿", "\n"})
 _SCOPE_END = _SENTENCE_END | {",", ":", "—", "(", ")"}
 _BREAKS = frozenset({"end", "scope", "contrast"})
+_SIGNS = {"positive": 1, "negative": -1}
 _ELONGATION = re.compile(r"(\w)\1{2,}")
 _SUPERLATIVE = re.compile(r"isim([oa])s?$")
 
 if not Doc.has_extension("sentiment"):
     Doc.set_extension("sentiment", default=None)
+# Where `doc._.sentiment` lives in doc.user_data (written and read without a `doc._` object).
+SENTIMENT_KEY = extension_key("sentiment")
+
+
+def doc_sentiment(doc: Doc) -> TagResult | None:
+    """The sentiment TagResult the component left on the Doc (`doc._.sentiment`), or None."""
+    found = doc.user_data.get(SENTIMENT_KEY)
+    return found if isinstance(found, TagResult) else None
 
 
 class _Phrase(NamedTuple):
@@ -97,15 +110,16 @@ class _Word(NamedTuple):
     # longest first; None when no phrase starts here.
     follow: dict[str | None, tuple[_Phrase, ...]] | None = None
     size: int = 1  # tokens covered (phrases)
+    bare: str = ""  # norm without a leading '#'/'@', as competitor names are compared
 
 
 # C-level field getters, so per-token passes run in map()/compress() rather than Python loops.
-_KIND, _LOUD, _BANGS, _FOLLOW = (
-    itemgetter(_Word._fields.index(name)) for name in ("kind", "loud", "bangs", "follow")
+_KIND, _LOUD, _BANGS, _FOLLOW, _BARE = (
+    itemgetter(_Word._fields.index(name)) for name in ("kind", "loud", "bangs", "follow", "bare")
 )
 
 
-class SentimentScorer:
+class SentimentScorer(BatchedComponent):
     """The rules above for one language; `__call__` is the spaCy component."""
 
     def __init__(self, nlp: Language, lexicon: Lexicon) -> None:
@@ -229,7 +243,8 @@ class SentimentScorer:
         word = fold(text).replace("\ufe0f", "")
         lexicon = self.lexicon
         loud = lexeme.is_upper and len(text) > 1
-        facts = {"loud": loud, "bangs": text.count("!"), "follow": self._phrases.get(word)}
+        facts = {"loud": loud, "bangs": text.count("!"), "follow": self._phrases.get(word),
+                 "bare": word.lstrip("#@")}
         if word in _SENTENCE_END or "\n" in text:
             info = _Word(word, "end", **facts)
         elif word in _SCOPE_END:
@@ -298,7 +313,7 @@ class SentimentScorer:
     # ------------------------------------------------------------------ scoring
 
     def __call__(self, doc: Doc) -> Doc:
-        orths = doc.to_array(ORTH).tolist()
+        orths = doc_orths(doc)
         try:
             words = list(map(self._words.__getitem__, orths))
         except KeyError:  # a word type not seen yet (or the cache was just emptied)
@@ -338,6 +353,8 @@ class SentimentScorer:
                 value *= weights[index]
             start = index if starts is None else starts[index]
             contributions.append((start, unit, value, negated, intensified))
+        if contributions:
+            contributions = self._about_the_brand(doc, words, contributions)
         total = sum(c[2] for c in contributions)
         if total:
             bangs = min(MAX_EXCLAMATIONS, sum(map(_BANGS, words)))
@@ -348,13 +365,40 @@ class SentimentScorer:
             label = "positive"
         elif polarity <= -NEUTRAL_BAND:
             label = "negative"
-        doc._.sentiment = TagResult(
+        doc.user_data[SENTIMENT_KEY] = TagResult(
             family="sentiment",
             label=label,
             score=round(polarity, 4),
             evidence=self._evidence(doc, contributions, label),
         )
         return doc
+
+    @staticmethod
+    def _about_the_brand(
+        doc: Doc, words: list[_Word], contributions: list[tuple[int, _Word, float, bool, bool]]
+    ) -> list[tuple[int, _Word, float, bool, bool]]:
+        """Drop what is said in clauses about a competitor alone (brand-targeted sentiment).
+
+        "Fonaris es una basura, me quedo con Calderix" is not negative about Calderix. Only
+        clauses naming a configured competitor and not the brand are dropped; a post with no
+        brand profile, or naming no competitor, is scored whole.
+        """
+        brand = doc_brand(doc)
+        if brand is None or not brand.competitors:
+            return contributions
+        firsts = _competitor_first_words(brand.competitors)
+        if firsts.isdisjoint(map(_BARE, words)):
+            return contributions  # the usual case, decided without the mention matcher
+        named = mentions(doc, brand)
+        if not any(m.label == "competitor" for m in named):
+            return contributions
+        segments = Segments.of_doc(doc)
+        clauses: dict[int, set[str]] = {}
+        for mention in named:
+            clauses.setdefault(segments.clause(mention.start), set()).add(mention.label)
+        rivals_only = {c for c, labels in clauses.items() if labels == {"competitor"}}
+        offsets = doc_offsets(doc)
+        return [c for c in contributions if segments.clause(offsets[c[0]]) not in rivals_only]
 
     @staticmethod
     def _contrast_weights(kinds: list[str]) -> list[float]:
@@ -376,18 +420,19 @@ class SentimentScorer:
     def _evidence(
         self, doc: Doc, contributions: list[tuple[int, _Word, float, bool, bool]], label: str
     ) -> tuple[Evidence, ...]:
-        sign = {"positive": 1, "negative": -1}.get(label, 0)
+        if not contributions:
+            return ()
+        sign = _SIGNS.get(label, 0)
         chosen = [c for c in contributions if sign == 0 or c[2] * sign > 0]
         chosen = sorted(chosen, key=lambda c: -abs(c[2]))[:MAX_EVIDENCE]
         evidence = []
-        for start, unit, _, negated, intensified in sorted(chosen, key=lambda c: c[0]):
-            if unit.size == 1:  # a Token gives the same offsets and text as a Span, cheaper
-                token = doc[start]
-                start_char, text = token.idx, token.text
-                end_char = start_char + len(text)
-            else:
-                span = doc[start : start + unit.size]
-                start_char, end_char, text = span.start_char, span.end_char, span.text
+        orths, offsets, strings = doc_orths(doc), doc_offsets(doc), doc.vocab.strings
+        text = doc_text(doc)
+        for start, unit, _, negated, intensified in sorted(chosen, key=itemgetter(0)):
+            # Offsets from the shared token columns: the same as the Span's, without making
+            # Token or Span objects.
+            last = start + unit.size - 1
+            start_char, end_char = offsets[start], offsets[last] + len(strings[orths[last]])
             base = "positive" if unit.value > 0 else "negative"
             kind = "emoji" if unit.emoji else "phrase" if unit.size > 1 else "word"
             reason = f"{base} {kind}"
@@ -395,8 +440,14 @@ class SentimentScorer:
                 reason = f"negated {reason}"
             if intensified:
                 reason = f"intensified {reason}"
-            evidence.append(Evidence(start_char, end_char, text, reason))
+            evidence.append(Evidence(start_char, end_char, text[start_char:end_char], reason))
         return tuple(evidence)
+
+
+@lru_cache(maxsize=64)
+def _competitor_first_words(competitors: tuple[str, ...]) -> frozenset[str]:
+    """The folded first word of each competitor name ("Grupo Fonaris" → "grupo")."""
+    return frozenset(fold(name).split()[0] for name in competitors if name.strip())
 
 
 @Language.factory("vigia_sentiment", default_config={"lang": ""})

@@ -45,6 +45,9 @@ class BrandAnalysis:
     terms: tuple[str, ...]
     lang: str
     tags: tuple[TagResult, ...]
+    # "brand" for a configured brand; "competitor" for a configured competitor's name found in
+    # the post (stored for share of voice, never classified, so its tags are always empty).
+    role: str = "brand"
 
     @property
     def sentiment(self) -> TagResult | None:

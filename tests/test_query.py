@@ -69,6 +69,44 @@ def test_proximity() -> None:
     assert not matches(query, "Calderix es una empresa que vende fibra")
 
 
+def test_near_proximity_either_order() -> None:
+    query = "calderix NEAR/3 caida"
+    assert matches(query, "Calderix: otra caída")
+    assert matches(query, "caída de red de Calderix")  # 3 words between
+    assert not matches(query, "caída de la red de Calderix")  # 4 words between
+    assert matches("calderix NEAR/0 movil", "Calderix Móvil")
+    assert not matches("calderix NEAR/0 movil", "Calderix y su móvil")
+
+
+def test_near_with_phrases_groups_and_exclusions() -> None:
+    query = 'calderix NEAR/4 ("sin fibra" OR caida OR cortes)'
+    assert compile_query(query).match("Otra vez sin fibra, gracias Calderix") == (query,)
+    assert not matches(query, "Sin fibra en casa desde hace tres días y hoy Calderix nada")
+    assert matches('"calderix movil" NEAR/2 roaming', "roaming con Calderix Móvil")
+    assert not matches('"calderix movil" NEAR/2 roaming', "roaming con Calderix")
+    assert matches("(calderix NEAR/2 fibra) AND NOT sorteo", "fibra de Calderix")
+    assert not matches("(calderix NEAR/2 fibra) AND NOT sorteo", "sorteo: fibra de Calderix")
+    excluding = 'calderix NEAR/3 obras -"calle calderix"'
+    assert not matches(excluding, "obras en la calle Calderix")
+    assert matches(excluding, "obras en la calle Calderix, y Calderix cortada por obras")
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("NEAR/3 fibra", "needs a word"), ("calderix NEAR/3", "needs a word"),
+     ("calderix NEAR/3 (a AND b)", "NEAR/n joins words")],
+)
+def test_near_errors_say_how_to_write_it(query: str, message: str) -> None:
+    with pytest.raises(QuerySyntaxError, match=message):
+        compile_query(query)
+
+
+def test_near_is_not_a_brand_term() -> None:
+    from classifiers.context import brand_terms
+
+    assert brand_terms("Calderix", "calderix NEAR/3 fibra") == ("calderix", "fibra")
+
+
 def test_boolean_operators() -> None:
     assert matches("calderix AND fibra", "Fibra de Calderix")
     assert not matches("calderix AND fibra", "Calderix móvil")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from classifiers.context import BrandProfile
 from classifiers.nlp import pipeline_for
 from classifiers.tags import TagResult
 
@@ -142,6 +143,22 @@ def test_stronger_words_score_further_from_zero() -> None:
 def test_neutral_without_sentiment_words_has_no_evidence() -> None:
     result = sentiment("La tienda abre a las nueve", "es")
     assert result.label == NEU and result.score == 0 and result.evidence == ()
+
+
+def test_clauses_about_a_competitor_alone_do_not_count() -> None:
+    profile = BrandProfile(name="Calderix", terms=("calderix",), competitors=("Fonaris",))
+
+    def toward_brand(text: str) -> str:
+        nlp = pipeline_for("es")
+        doc = nlp.make_doc(text)
+        doc._.vigia_brand = profile
+        return nlp(doc)._.sentiment.label
+
+    text = "Fonaris es una basura, hoy me he pasado a Calderix"
+    assert sentiment(text, "es").label == NEG  # the whole post
+    assert toward_brand(text) == NEU  # toward Calderix
+    assert toward_brand("Calderix es una basura, me voy a Fonaris") == NEG
+    assert toward_brand("Fonaris y Calderix son una basura") == NEG  # both named: counts
 
 
 # ----------------------------------------------------------------- measured floors

@@ -1,0 +1,178 @@
+"""Customer complaints and support requests as a spaCy component (`vigia_complaint`).
+
+What customer care needs from a listening tool is the list of posts to answer: outages ("sin
+fibra", "no signal since 8am"), billing ("me han cobrado dos veces"), waiting and nobody
+answering ("still waiting", "nadie me llama"), failed support, threats to leave
+("portabilidad ya") and plain requests for help ("@brand ¿cómo puedo…?").
+
+The cues are data (`lexicons/complaint_<lang>.tsv`), each of a kind with a weight: one
+*strong* cue (outage, billing, waiting, support, cancel) is enough; *weak* ones (a request
+for help, a problem word) need company, which can also be the post's negative tone (the
+sentiment component runs first) or the brand's @handle, since writing at the brand is how
+people ask it for help. A post is a complaint when the weights reach THRESHOLD. Against it
+count a positive tone and press wording (`news` cues: "según", "according to", "analysts"),
+since reports of an outage are not a customer asking for help; and in a long text (an
+article, ARTICLE_LENGTH) whose only cues are outage, problem or request words (which a press
+report has too), a complaint needs a customer's voice: first-person words (`voice` cues:
+"me", "mi", "my", "I"), the brand's @handle or name called out ("…since 8am, Calderix"),
+or the marks of conversation (a question or exclamation mark, an emoji, a reply
+"@jortega …"), which press reports lack.
+A cue does not count when it is negated ("sin cortes", "ni se corta", "never down") or
+about a competitor ("Fonaris no funciona"), and nothing is tagged when the author speaks as
+an employee
+(`employee:roster_author`, `self_identified`, `team_hashtag`): staff describing an outage are
+not customers complaining about one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from classifiers.batching import BatchedComponent
+from classifiers.context import BrandProfile, add_tags, doc_added_tags, doc_brand
+from classifiers.lexicons import available_languages
+from classifiers.sentiment import doc_sentiment
+from classifiers.tags import Evidence, TagResult
+from classifiers.termlists import TermHit, TermMatcher, doc_text
+from classifiers.textspans import Segments, mentions, target_of
+
+WEIGHTS = {
+    "outage": 1.0, "billing": 1.0, "waiting": 1.0, "support": 1.0, "cancel": 1.0,
+    "request": 0.5, "problem": 0.5, "news": -1.0, "voice": 0.0,
+}
+ADDRESSED, NEGATIVE_TONE, POSITIVE_TONE = 0.5, 0.5, -0.5
+# A cue right after one of these is negated: "sin cortes", "ni se corta", "never down".
+NEGATORS = re.compile(
+    r"(?:^|\W)(?:sin|ni|no|nunca|jamas|jamás|without|never|no more|zero|0)\W+(?:\w+\W+)?$",
+    re.IGNORECASE,
+)
+THRESHOLD = 1.0
+INSIDER_REASONS = frozenset(
+    {"employee:roster_author", "employee:self_identified", "employee:team_hashtag"}
+)
+MAX_EVIDENCE = 6
+# Cue kinds a press report of an outage also has: alone, they need a customer's voice.
+REPORTABLE = frozenset({"outage", "problem", "request"})
+EMOJI_FROM = 0x2600  # symbols and emoji (news text stays below: letters, €, quotes, …)
+ARTICLE_LENGTH = 200  # longer than a typical social post: it could be a press report
+
+
+def _handles(profile: BrandProfile) -> re.Pattern[str] | None:
+    """The brand's one-word names as @handles ("@calderix"), case-insensitively."""
+    names = sorted({t.replace(" ", "") for t in profile.terms if t.replace(" ", "").isalnum()})
+    if not names:
+        return None
+    return re.compile(r"(?<!\w)@(?:" + "|".join(map(re.escape, names)) + r")(?!\w)", re.I)
+
+
+def _insider(doc: Doc) -> bool:
+    """Has the employee component said the author speaks as staff?"""
+    return any(
+        tag.family == "employee" and any(e.reason in INSIDER_REASONS for e in tag.evidence)
+        for tag in doc_added_tags(doc)
+    )
+
+
+def _tone(doc: Doc) -> str:
+    """The post's overall sentiment label ("neutral" when sentiment did not run)."""
+    sentiment = doc_sentiment(doc)
+    return sentiment.label if sentiment is not None else "neutral"
+
+
+def _negated(text: str, hit: TermHit) -> bool:
+    """Is the cue negated by a word just before it (up to one word in between)?"""
+    return NEGATORS.search(text[max(0, hit.start - 24) : hit.start]) is not None
+
+
+class ComplaintTagger(BatchedComponent):
+    """The rules above for one language; `__call__` is the spaCy component."""
+
+    def __init__(self, nlp: Language, lang: str) -> None:
+        self.terms = TermMatcher.for_pipeline(f"complaint_{lang}", nlp.make_doc)
+        self._handle_patterns: dict[BrandProfile, re.Pattern[str] | None] = {}
+
+    def __call__(self, doc: Doc) -> Doc:
+        tag = self.tag(doc, doc_brand(doc), tone=_tone(doc))
+        if tag is not None and not _insider(doc):
+            add_tags(doc, [tag])
+        return doc
+
+    def _addressed(self, text: str, brand: BrandProfile | None) -> list[Evidence]:
+        if brand is None or "@" not in text:
+            return []
+        if brand not in self._handle_patterns:
+            self._handle_patterns[brand] = _handles(brand)
+        pattern = self._handle_patterns[brand]
+        match = pattern.search(text) if pattern is not None else None
+        return [Evidence(match.start(), match.end(), match.group(), "complaint:addressed")
+                ] if match else []
+
+    def tag(self, doc: Doc, brand: BrandProfile | None, tone: str = "neutral"
+            ) -> TagResult | None:
+        """The complaint TagResult for one Doc about `brand` with this overall tone, or None."""
+        hits = self.terms.find(doc)
+        best = sum(WEIGHTS.get(h.label, 0) for h in hits if WEIGHTS.get(h.label, 0) > 0)
+        if best + ADDRESSED + NEGATIVE_TONE * (tone == "negative") < THRESHOLD:
+            return None  # cannot reach the threshold, whatever else the post holds
+        text = doc_text(doc)
+        hits = [h for h in hits if WEIGHTS.get(h.label, 0) <= 0 or not _negated(text, h)]
+        named = mentions(doc, brand)
+        if any(m.label == "competitor" for m in named):
+            segments = Segments.of_doc(doc)
+            hits = [h for h in hits if not _about_competitor(h, named, segments)]
+        # One cue per span: overlapping cues ("se cae" inside "se ha vuelto a caer") count once.
+        cues: list[TermHit] = []
+        for hit in sorted(hits, key=lambda h: (-WEIGHTS.get(h.label, 0), h.start)):
+            if not any(hit.start < c.end and c.start < hit.end for c in cues):
+                cues.append(hit)
+        total = sum(WEIGHTS.get(c.label, 0.0) for c in cues)
+        if total <= 0:
+            return None
+        addressed = self._addressed(text, brand)
+        reportable = {c.label for c in cues if WEIGHTS.get(c.label, 0) > 0} <= REPORTABLE
+        if reportable and len(text) > ARTICLE_LENGTH and not (
+            addressed or any(h.label == "voice" for h in hits) or _conversational(text)
+            or _vocative(text, named)
+        ):
+            return None  # nobody speaking for themselves: a report, not a complaint
+        total += ADDRESSED * bool(addressed)
+        total += NEGATIVE_TONE * (tone == "negative") + POSITIVE_TONE * (tone == "positive")
+        if total < THRESHOLD:
+            return None
+        positive = sorted((c for c in cues if WEIGHTS.get(c.label, 0) > 0),
+                          key=lambda c: (-WEIGHTS[c.label], c.start))
+        evidence = [Evidence(c.start, c.end, c.text, f"complaint:{c.label}") for c in positive]
+        evidence = sorted(evidence[:MAX_EVIDENCE] + addressed, key=lambda e: e.start)
+        return TagResult("complaint", "complaint", min(1.0, total / 2), tuple(evidence))
+
+
+def _conversational(text: str) -> bool:
+    """Questions, exclamations, emoji and replies: how people talk, not how news is written."""
+    return (any(mark in text for mark in "?!¿¡") or text.lstrip().startswith("@")
+            or any(ord(char) >= EMOJI_FROM for char in text))
+
+
+def _vocative(text: str, named: list[TermHit]) -> bool:
+    """The brand called by name: "Calderix, ¿para cuándo?" or "… since 8am, Calderix"."""
+    for mention in named:
+        if mention.label != "brand":
+            continue
+        before, after = text[: mention.start].strip(), text[mention.end :].strip(" .!?…")
+        if (not before and after[:1] in (",", ":")) or (not after and before.endswith(",")):
+            return True
+    return False
+
+
+def _about_competitor(hit: TermHit, named: list[TermHit], segments: Segments) -> bool:
+    target = target_of(hit.start, named, segments)
+    return target is not None and target.label == "competitor"
+
+
+@Language.factory("vigia_complaint", default_config={"lang": ""})
+def make_complaint(nlp: Language, name: str, lang: str) -> ComplaintTagger:
+    """spaCy factory: the complaint cues of `lang` (English cues for other languages)."""
+    lang = lang or nlp.lang
+    return ComplaintTagger(nlp, lang if lang in available_languages() else "en")

@@ -1,0 +1,1 @@
+"""Leak detection (personal data, secrets, confidential information) and its spaCy component."""

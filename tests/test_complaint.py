@@ -1,0 +1,86 @@
+"""Complaint component: customer complaints and support requests, Spanish and English."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers.context import BrandProfile, EmployeeRef
+from classifiers.nlp import pipeline_for
+from classifiers.tags import TagResult
+
+PROFILE = BrandProfile(
+    name="Calderix",
+    terms=("calderix movil", "calderix"),
+    competitors=("Fonaris", "Redalia"),
+    employees=(EmployeeRef("Marta Gil", ("@martagil_cx",)),),
+)
+
+
+def complaint(text: str, lang: str, author: str | None = None) -> TagResult | None:
+    nlp = pipeline_for(lang)
+    doc = nlp.make_doc(text)
+    doc._.vigia_brand = PROFILE
+    doc._.vigia_author = author
+    doc = nlp(doc)
+    found = [t for t in doc._.vigia_tags or () if t.family == "complaint"]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+COMPLAINTS = [
+    ("Dos días sin internet en Getafe, Calderix, ¿para cuándo?", "es"),
+    ("Calderix me ha cobrado dos veces la cuota de abril", "es"),
+    ("Llevo una hora en espera con Calderix, increíble", "es"),
+    ("Pedí la baja en Calderix hace un mes y me siguen cobrando", "es"),
+    ("@calderix ¿cómo puedo cambiar la dirección de facturación?", "es"),
+    ("calderix no me funciona el router desde el sabado", "es"),
+    ("Harta de Calderix: portabilidad ya", "es"),
+    ("No signal at all in Bilbao since this morning, Calderix", "en"),
+    ("Calderix overcharged me again this month", "en"),
+    ("Still waiting for Calderix to send the technician", "en"),
+    ("@calderix how do I activate roaming on my SIM?", "en"),
+    ("Third time the Calderix app keeps crashing on login, unacceptable", "en"),
+    ("@jortega el 4G de Calderix va fatal en Cuenca", "es"),  # a reply to staff
+]
+NOT_COMPLAINTS = [
+    ("Calderix sube las tarifas un 3% en julio", "es"),
+    ("Con Calderix llevo un año sin cortes, genial", "es"),  # negated outage, positive
+    ("Fonaris no funciona en mi pueblo, me paso a Calderix", "es"),  # about a competitor
+    ("Según la compañía, la caída de ayer afectó a 3.000 clientes de Calderix", "es"),  # news
+    ("Is there a Calderix shop in Murcia?", "en"),
+    ("Calderix fixed my line in an hour, great service", "en"),
+    ("Analysts said the Calderix outage last week will not hit earnings", "en"),  # news
+    # a press report: long, and no customer speaking
+    ("La caída de la red de fibra de Calderix dejó ayer sin conexión a varios barrios del sur "
+     "de Madrid durante cuatro horas. La avería, originada por unas obras en Leganés, quedó "
+     "resuelta a media tarde y la operadora compensará la cuota del día.", "es"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), COMPLAINTS)
+def test_complaints_are_found(text: str, lang: str) -> None:
+    tag = complaint(text, lang)
+    assert tag is not None and tag.label == "complaint" and 0 < tag.score <= 1
+    for item in tag.evidence:
+        assert text[item.start : item.end] == item.text
+        assert item.reason.startswith("complaint:")
+
+
+@pytest.mark.parametrize(("text", "lang"), NOT_COMPLAINTS)
+def test_non_complaints_are_not(text: str, lang: str) -> None:
+    assert complaint(text, lang) is None
+
+
+def test_staff_describing_an_outage_is_not_a_customer_complaint() -> None:
+    text = "Se ha vuelto a caer la fibra de Calderix en Soria 😤"
+    assert complaint(text, "es") is not None  # anyone else: a complaint
+    assert complaint(text, "es", author="@martagil_cx") is None  # on the roster: staff
+    assert complaint("En Calderix estamos a tope: se ha caído la fibra en Soria", "es") is None
+
+
+def test_a_weak_cue_needs_company() -> None:
+    assert complaint("Tengo un problema con la factura de Calderix", "es") is not None  # 2 weak
+    assert complaint("Calderix, ¿cómo puedo ver mis consumos?", "es") is None
+    tag = complaint("@calderix ¿cómo puedo ver mis consumos?", "es")
+    assert tag is not None
+    assert {e.reason for e in tag.evidence} == {"complaint:request", "complaint:addressed"}

@@ -1,0 +1,126 @@
+"""Employee tagging: roster authors, self-identification (es/en), rostered names in the text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from classifiers.analyzer import Analyzer
+from classifiers.context import BrandProfile
+from classifiers.employee import employee_evidence
+from monitor.config import BrandSettings
+from monitor.rawpost import RawPost
+from tests.dev_eval_support import dev_predictions, f1
+
+CALDERIX = BrandSettings(
+    name="Calderix",
+    query='Calderix OR "Calderix Móvil" OR @calderix -"Calle Calderix"',
+    employees=[
+        {"name": "Lucía Benítez", "handles": ["@lubenitez"]},
+        {"name": "Javier Ortega", "handles": ["@jortega", "@javi_ortega"]},
+    ],
+)
+PROFILE = BrandProfile.from_settings(CALDERIX)
+
+
+def kinds(text: str, author: str | None = None) -> set[str]:
+    return {e.reason for e in employee_evidence(text, PROFILE, author)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Llevo tres años trabajando en Calderix y nunca había visto algo así",
+        "Trabajo para Calderix y os digo que el nuevo router es una maravilla",
+        "Mis compañeros de Calderix se merecen un aumento ya",
+        "Mi jefe en Calderix es un desastre",
+        "Hoy es mi último día en Calderix. Gracias por todo",
+        "En Calderix llevamos toda la mañana sin sistema",
+        "No puedo decir más, pero lo que estamos preparando en Calderix os va a gustar",
+        "Para los que venís mañana a la ofi de Calderix: traed el portátil",
+        "Orgullosa de formar parte de Calderix 💙",
+        "Hola, soy técnico de Calderix y mañana paso por tu casa",
+        "Hoy me toca guardia en el NOC de Calderix",
+        "I work at Calderix and honestly the outage was not our fault",
+        "My manager at Calderix just approved my holidays 🎉",
+        "Just joined Calderix as a network engineer!",
+        "As a Calderix engineer I can confirm the cause",
+        "I'm a support agent at Calderix, AMA",
+        "Calderix staff here: expect news soon",
+        "Two years at Calderix today 🎉",
+        "Me han contratado en Calderix!! el lunes empiezo",
+        "Nuevo trabajo en Calderix 🎉",
+        "New job at Calderix starting Monday",
+    ],
+)
+def test_self_identification(text: str) -> None:
+    assert kinds(text) == {"employee:self_identified"}
+
+
+@pytest.mark.parametrize("text", ["#CalderixTeam a tope", "#TeamCalderix ready", "#SomosCalderix"])
+def test_staff_hashtags(text: str) -> None:
+    assert kinds(text) == {"employee:team_hashtag"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Llevo 5 años con Calderix y nunca me han fallado",  # a loyal customer
+        "I work from home and Calderix keeps dropping my connection",
+        "Trabajo desde casa y la fibra de Calderix se corta cada hora",
+        "Calderix contrata 200 técnicos en Andalucía",
+        "¿Alguien trabaja en Calderix? Necesito un contacto",
+        "My friend works at Calderix and says it's chaos",
+        "Soy cliente de Calderix desde 2015",
+        "Soy de Calderix desde hace años y estoy harta",
+        "Calderix's customer service team fixed it in 5 minutes",
+        "Mi jefe dice que Calderix es la mejor opción para la empresa",
+        "Estamos esperando en Calderix desde hace una hora",
+        "#Calderix #fibra caída otra vez",
+        "Vivo en la Calle Calderix y trabajo en Correos",
+        "My best friend just joined Calderix, say hi",
+        "#CalderixLife #fibra",
+        "Empiezo en Calderix una nueva tarifa el lunes",
+    ],
+)
+def test_customers_and_outsiders_are_not_employees(text: str) -> None:
+    assert kinds(text) == set()
+
+
+def test_roster_author_by_handle_or_name() -> None:
+    assert kinds("Qué buen día hace hoy", "@JOrtega") == {"employee:roster_author"}
+    assert kinds("Qué buen día hace hoy", "Javier Ortega") == {"employee:roster_author"}
+    assert kinds("Qué buen día hace hoy", "@javi_ortega") == {"employee:roster_author"}
+    assert kinds("Qué buen día hace hoy", "@someone_else") == set()
+
+
+def test_rostered_employee_named_in_the_post() -> None:
+    assert kinds("Gracias Lucia Benitez por resolverme la avería") == {"employee:roster_mention"}
+    assert kinds("@lubenitez eres la mejor") == {"employee:roster_mention"}
+    assert kinds("@lubenitez_fan eres la mejor") == set()
+
+
+def test_component_tags_through_the_analyzer_with_the_post_author() -> None:
+    analyzer = Analyzer([CALDERIX])
+    by_author, outsider = analyzer.analyse([
+        RawPost(source="t", external_id="1", text="Calderix: buen trimestre",
+                author_handle="@jortega"),
+        RawPost(source="t", external_id="2", text="Calderix: buen trimestre",
+                author_handle="@random"),
+    ])
+    [tag] = [t for t in by_author[0].tags if t.family == "employee"]
+    assert tag.label == "employee" and tag.score >= 0.9
+    assert [e.reason for e in tag.evidence] == ["employee:roster_author"]
+    assert not [t for t in outsider[0].tags if t.family == "employee"]
+
+
+def test_dev_set_employee_f1_floor(shared_dir: Path) -> None:
+    """Measured F1 0.969 (P 1.0, R 0.94) on dev.jsonl; the goal is 0.80."""
+    tp = fp = fn = 0
+    for row, tags in dev_predictions(shared_dir / "eval/dev.jsonl"):
+        predicted = any(t.family == "employee" for t in tags)
+        tp += predicted and row["employee"]
+        fp += predicted and not row["employee"]
+        fn += row["employee"] and not predicted
+    assert f1(tp, fp, fn) >= 0.93, (tp, fp, fn)

@@ -1,0 +1,126 @@
+"""`monitor eval`: the JSON report's shape, input errors, and the floors on the dev set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from classifiers.evaluation import Counts, EvaluationInputError, read_items
+from monitor.cli import app, main
+
+REPO = Path(__file__).resolve().parents[1]
+CALDERIX = REPO / "examples" / "calderix" / "settings.toml"
+SCORES = {"precision", "recall", "f1"}
+
+
+def run_eval(path: Path, *extra: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["--settings", str(CALDERIX), "eval", str(path), *extra])
+    return result.exit_code, result.output
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    return path
+
+
+def test_json_report_has_the_documented_shape(tmp_path: Path) -> None:
+    rows = [
+        {"text": "Tercer día sin fibra, @calderix. Qué puta vergüenza", "lang": "es",
+         "about_brand": True, "sentiment": "negative", "leak": [], "employee": False,
+         "policy": ["crude"], "complaint": True},
+        {"text": "Calderix Star gana en Sanlúcar", "lang": "es", "about_brand": False,
+         "sentiment": "neutral", "leak": [], "employee": False, "policy": [], "complaint": False},
+        {"text": "Love my new Calderix router, super fast", "lang": "en", "about_brand": True,
+         "sentiment": "positive", "leak": [], "employee": False, "policy": [],
+         "complaint": False},
+    ]
+    code, output = run_eval(write_jsonl(tmp_path / "set.jsonl", rows), "--json")
+    assert code == 0, output
+    report = json.loads(output)
+    assert list(report) == ["n", "about_brand", "sentiment", "leak", "employee", "policy",
+                            "complaint", "docs_per_second"]
+    assert report["n"] == 3
+    assert set(report["about_brand"]) == SCORES and set(report["employee"]) == SCORES
+    assert set(report["complaint"]) == SCORES
+    assert set(report["sentiment"]) == {"accuracy", "macro_f1"}
+    assert set(report["leak"]) == {"pii", "secret", "confidential", "micro"}
+    assert set(report["policy"]) == {"insult", "discrimination", "sexual", "crude",
+                                     "political_religious", "competitor_disparagement", "micro"}
+    assert all(set(v) == SCORES for v in (*report["leak"].values(), *report["policy"].values()))
+    assert report["about_brand"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    assert report["policy"]["crude"]["f1"] == 1.0 and report["complaint"]["recall"] == 1.0
+    assert report["docs_per_second"] > 0
+
+
+def test_items_without_a_field_are_skipped_for_that_family(tmp_path: Path) -> None:
+    rows = [{"text": "Estoy encantada con la fibra nueva", "sentiment": "positive"},
+            {"text": "El servicio es pésimo", "sentiment": "negative"}]
+    code, output = run_eval(write_jsonl(tmp_path / "s.jsonl", rows), "--json")
+    assert code == 0, output
+    report = json.loads(output)
+    assert report["sentiment"] == {"accuracy": 1.0, "macro_f1": pytest.approx(2 / 3, abs=1e-3)}
+    for family in ("about_brand", "leak", "employee", "policy", "complaint"):
+        assert report[family] is None
+
+
+def test_table_output(tmp_path: Path) -> None:
+    rows = [{"text": "Calderix me ha cobrado dos veces", "lang": "es", "complaint": True}]
+    code, output = run_eval(write_jsonl(tmp_path / "t.jsonl", rows))
+    assert code == 0, output
+    assert "complaint" in output and "documents per second" in output
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "line 2: not valid JSON"),
+        ('{"label": "x"}', 'line 2: each line needs a "text" string'),
+        ('{"text": "x", "sentiment": "angry"}', "sentiment 'angry'"),
+        ('{"text": "x", "policy": ["rude"]}', "'policy' must be a list of labels"),
+        ('{"text": "x", "complaint": "yes"}', "'complaint' must be true or false"),
+    ],
+)
+def test_bad_input_names_the_line_and_the_fix(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "ok"}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(EvaluationInputError, match=message):
+        read_items(path)
+
+
+def test_cli_reports_input_errors_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok"}\n{"text": 3}\n', encoding="utf-8")
+    monkeypatch.setattr("sys.argv", ["monitor", "--settings", str(CALDERIX), "eval", str(bad)])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())  # Rich wraps long lines
+    assert "bad.jsonl, line 2" in err and '"text"' in err and "Traceback" not in err
+    with pytest.raises(EvaluationInputError, match="cannot read"):
+        read_items(tmp_path / "missing.jsonl")
+
+
+def test_counts_scores() -> None:
+    counts = Counts()
+    for gold, predicted in [(True, True), (True, False), (False, True), (False, False)]:
+        counts.add(gold, predicted)
+    assert counts.scores() == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+    assert Counts().scores() == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+
+
+def test_dev_set_meets_the_goals(shared_dir: Path) -> None:
+    """`monitor --settings examples/calderix/settings.toml eval dev.jsonl` (issue #4 goals)."""
+    code, output = run_eval(shared_dir / "eval" / "dev.jsonl", "--json")
+    assert code == 0, output
+    report = json.loads(output)
+    assert report["n"] == 150
+    # measured: about_brand 1.000, sentiment 0.801, policy 1.000, complaint 0.988
+    assert report["about_brand"]["f1"] >= 0.97
+    assert report["sentiment"]["macro_f1"] >= 0.76
+    assert report["policy"]["micro"]["f1"] >= 0.90
+    assert report["complaint"]["f1"] >= 0.90
