@@ -9,7 +9,7 @@ Subjects carry only numbers, the brand and labels, never post content.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,9 +52,17 @@ class AlertPost:
 
 
 def load_posts(
-    session: Session, settings: Settings, brand: str, mention_ids: Iterable[int]
+    session: Session,
+    settings: Settings,
+    brand: str,
+    mention_ids: Iterable[int],
+    families: Collection[str] | None = None,
 ) -> dict[int, AlertPost]:
-    """The mentions as AlertPosts, in one query with their sources and tags."""
+    """The mentions as AlertPosts, in one query with their sources and tags.
+
+    `families` limits the reasons listed under each post to those tag families (a leak
+    alert explains the leak, not that the same post is also a complaint).
+    """
     ids = sorted(set(mention_ids))
     if not ids:
         return {}
@@ -93,7 +101,7 @@ def load_posts(
                 {
                     str(item.get("reason"))
                     for tag in tags
-                    if tag.family != "sentiment"
+                    if tag.family != "sentiment" and (families is None or tag.family in families)
                     for item in tag.evidence
                     if isinstance(item, dict) and item.get("reason")
                 }
@@ -136,7 +144,7 @@ def render_alert(
         for mention_id in finding.get("mention_ids", [finding.get("mention_id")])
         if mention_id is not None
     ]
-    posts = load_posts(session, settings, brand, ids)
+    posts = load_posts(session, settings, brand, ids, families={"leak"} if rule == "leak" else None)
     t = i18n.alert_strings(language)
     context = {
         "rule": rule,
