@@ -206,7 +206,8 @@ class AlertState(Base):
 
     One row per (rule, brand), locked while an alert is decided, so two workers cannot both
     start a storm. `pending` holds findings held back by `[alerts] update_every`; `sent_keys`
-    the recent findings already emailed, so a finding is never announced twice.
+    the recent findings already emailed, so a finding is never announced twice;
+    `checked_mention_id` the last mention the rule examined (moved with the email it wrote).
     """
 
     __tablename__ = "alert_states"
@@ -222,6 +223,7 @@ class AlertState(Base):
     last_sent_at: Mapped[datetime | None]
     pending: Mapped[list[Any]] = mapped_column(default=list)
     sent_keys: Mapped[list[Any]] = mapped_column(default=list)
+    checked_mention_id: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ReportRun(Base):

@@ -57,9 +57,10 @@ def _log_report(report: RunReport) -> None:
 
 
 def _flush_and_deliver(settings: Settings, pipeline: Pipeline) -> None:
-    """Every minute: alert updates a storm held back whose slot has come, then the outbox."""
+    """Every minute: alerts not yet sent (held updates whose slot has come, or a run that
+    stopped before alerting), then the outbox."""
     now = pipeline.clock()
-    send_alerts(settings, pipeline.db, since=now, now=now)
+    send_alerts(settings, pipeline.db, now=now)
     deliver_outbox(settings, pipeline.db, now=now)
 
 

@@ -45,13 +45,14 @@ def send_digest(
     return message
 
 
-def send_alerts(settings: Settings, db: Database, *, since: datetime, now: datetime) -> AlertReport:
-    """Alert on the mentions first seen since `since` (the run's start) and deliver at once.
+def send_alerts(settings: Settings, db: Database, *, now: datetime) -> AlertReport:
+    """Alert on the mentions no rule has examined yet, flush due updates, deliver at once.
 
-    Called only after the run's store transaction has committed, so an alert never points
-    at a mention that a rollback took away. With `since=now` it only flushes held updates.
+    Called after a run's store transaction has committed, so an alert never points at a
+    mention that a rollback took away; the scheduler also calls it every minute, which is
+    when held updates go out and when a run interrupted before alerting is caught up.
     """
-    report = evaluate_alerts(settings, db, since=since, now=now)
+    report = evaluate_alerts(settings, db, now=now)
     if report.written:
         deliver_outbox(settings, db, now=now)
     return report
@@ -59,10 +60,9 @@ def send_alerts(settings: Settings, db: Database, *, since: datetime, now: datet
 
 def run_source_job(settings: Settings, pipeline: Pipeline, source: SourceSettings) -> RunReport:
     """The scheduler's job for one source: run it, then alert on what it brought."""
-    started = pipeline.clock()
     report = pipeline.run_source(source)
     if report.new_mentions:
-        send_alerts(settings, pipeline.db, since=started, now=pipeline.clock())
+        send_alerts(settings, pipeline.db, now=pipeline.clock())
     return report
 
 
@@ -78,9 +78,8 @@ def run_once(
 ) -> PassReport:
     """One pass of every enabled source, then alerts, then the digest, then delivery."""
     report = PassReport()
-    started = pipeline.clock()
     report.runs = pipeline.run_sources(on_done=on_done)
     now = pipeline.clock()
-    report.alerts = send_alerts(settings, pipeline.db, since=started, now=now).written
+    report.alerts = send_alerts(settings, pipeline.db, now=now).written
     report.digest = send_digest(settings, pipeline.db, now=now)
     return report

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +32,7 @@ from reports.outbox import enqueue
 log = logging.getLogger(__name__)
 
 MAX_SENT_KEYS = 2000  # findings remembered per (rule, brand); far more than a storm produces
+CATCH_UP = timedelta(days=2)  # how far back unseen mentions are still worth an alert
 
 
 @dataclass
@@ -49,29 +50,40 @@ def recipients_for(settings: Settings, rule: str) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
-def evaluate_alerts(
-    settings: Settings, db: Database, *, since: datetime, now: datetime
-) -> AlertReport:
-    """Run every rule over the mentions first seen since `since`, then flush due updates."""
+def evaluate_alerts(settings: Settings, db: Database, *, now: datetime) -> AlertReport:
+    """Run every rule over the mentions it has not seen yet, then flush due updates.
+
+    Each (rule, brand) state remembers the last mention id it examined, moved in the same
+    transaction as the email it writes. So a crash between storing a run and alerting on it
+    loses nothing: the next evaluation (after the next run, or the scheduler's minutely
+    flush) picks those mentions up; and nothing is announced twice. Mentions first seen more
+    than CATCH_UP ago are left alone: after days offline, a stale alert helps no one.
+    """
     report = AlertReport()
     if not settings.alerts.enabled:
         return report
     brands = [brand.name for brand in settings.brands]
-    with db.sessions() as session:
-        new = rules.new_mention_ids(session, brands, since)
-        held = {
-            (state.rule, state.brand)
-            for state in session.scalars(select(AlertState))
-            if state.pending
-        }
+    floor = now - CATCH_UP
+    with db.reading() as session:
+        newest = rules.newest_mention_ids(session, brands, floor)
+        checked = {(state.rule, state.brand): (state.checked_mention_id, bool(state.pending))
+                   for state in session.scalars(select(AlertState))}
     for brand in brands:
-        ids = new.get(brand, [])
         for rule in RULES:
-            if not ids and (rule, brand) not in held:
+            last_id, waiting = checked.get((rule, brand), (0, False))
+            if newest.get(brand, 0) <= last_id and not waiting:
                 continue  # nothing new and nothing waiting: no transaction at all
             with db.transaction() as session:
+                state = _locked_state(session, rule, brand)
+                if state is None:
+                    _create_state(session, rule, brand)
+                    state = _locked_state(session, rule, brand)
+                    assert state is not None
+                ids = rules.new_mention_ids(session, brand, state.checked_mention_id, floor)
                 found = _find(session, settings, rule, brand, ids, now) if ids else []
-                _apply(session, settings, rule, brand, found, now, report)
+                _apply(session, settings, state, found, now, report)
+                if ids:
+                    state.checked_mention_id = max(ids)
     return report
 
 
@@ -94,19 +106,12 @@ def _locked_state(session: Session, rule: str, brand: str) -> AlertState | None:
 def _apply(
     session: Session,
     settings: Settings,
-    rule: str,
-    brand: str,
+    state: AlertState,
     found: Sequence[Finding],
     now: datetime,
     report: AlertReport,
 ) -> None:
-    state = _locked_state(session, rule, brand)
-    if state is None and not found:
-        return
-    if state is None:
-        _create_state(session, rule, brand)
-        state = _locked_state(session, rule, brand)
-        assert state is not None
+    rule, brand = state.rule, state.brand
     known = set(state.sent_keys) | {item["key"] for item in state.pending}
     fresh = [item for item in found if item["key"] not in known]
     pending = list(state.pending) + fresh
@@ -154,7 +159,15 @@ def _create_state(session: Session, rule: str, brand: str) -> None:
     module = postgresql if dialect == "postgresql" else sqlite
     session.execute(
         module.insert(AlertState)
-        .values(rule=rule, brand=brand, episode=0, sequence=0, pending=[], sent_keys=[])
+        .values(
+            rule=rule,
+            brand=brand,
+            episode=0,
+            sequence=0,
+            pending=[],
+            sent_keys=[],
+            checked_mention_id=0,
+        )
         .on_conflict_do_nothing(index_elements=["rule", "brand"])
     )
 

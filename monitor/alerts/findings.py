@@ -37,20 +37,29 @@ TOP_POSTS = 5
 _published = func.coalesce(Mention.published_at, Mention.first_seen_at)
 
 
-def new_mention_ids(
-    session: Session, brands: Iterable[str], since: datetime
-) -> dict[str, list[int]]:
-    """brand → ids of its mentions first seen at or after `since` (this run's new ones)."""
+def newest_mention_ids(
+    session: Session, brands: Iterable[str], floor: datetime
+) -> dict[str, int]:
+    """brand → the highest id among its mentions first seen at or after `floor`."""
     rows = session.execute(
-        select(BrandMatch.brand, Mention.id)
+        select(BrandMatch.brand, func.max(Mention.id))
         .join(Mention, Mention.id == BrandMatch.mention_id)
-        .where(BrandMatch.brand.in_(list(brands)), Mention.first_seen_at >= since)
-        .order_by(Mention.id)
+        .where(BrandMatch.brand.in_(list(brands)), Mention.first_seen_at >= floor)
+        .group_by(BrandMatch.brand)
     ).all()
-    found: dict[str, list[int]] = {}
-    for brand, mention_id in rows:
-        found.setdefault(brand, []).append(mention_id)
-    return found
+    return {brand: newest for brand, newest in rows if newest is not None}
+
+
+def new_mention_ids(session: Session, brand: str, after: int, floor: datetime) -> list[int]:
+    """Ids of the brand's mentions past `after` (the rule's last examined id) and `floor`."""
+    return list(
+        session.scalars(
+            select(Mention.id)
+            .join(BrandMatch, BrandMatch.mention_id == Mention.id)
+            .where(BrandMatch.brand == brand, Mention.id > after, Mention.first_seen_at >= floor)
+            .order_by(Mention.id)
+        )
+    )
 
 
 def is_high_severity(label: str, evidence: list[Any]) -> bool:

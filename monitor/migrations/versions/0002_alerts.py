@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("pending", sa.JSON(), nullable=False),
         sa.Column("sent_keys", sa.JSON(), nullable=False),
+        sa.Column("checked_mention_id", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("rule", "brand", name="uq_alert_state"),
     )
