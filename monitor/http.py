@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +35,15 @@ import tenacity
 from monitor import __version__
 from monitor.config import HttpSettings
 from monitor.errors import RetryLater, SourceError, SourceMisconfigured
-from monitor.netguard import Resolver, check_url, parse_networks, redact_url, resolve_host
+from monitor.netguard import (
+    GuardedBackend,
+    IPNetwork,
+    Resolver,
+    check_url,
+    parse_networks,
+    redact_url,
+    resolve_host,
+)
 
 log = logging.getLogger("vigia.http")
 
@@ -242,6 +250,17 @@ class _BodyDecoder:
         return out
 
 
+def guarded_transport(resolve: Resolver, trusted: Sequence[IPNetwork]) -> httpx.HTTPTransport:
+    """httpx's transport with its connection pool on a `GuardedBackend` (see netguard).
+
+    httpx does not expose the pool's network backend, so it is set on the pool it built;
+    tests/test_http.py fails loudly if a new httpx stops honouring it.
+    """
+    transport = httpx.HTTPTransport()
+    transport._pool._network_backend = GuardedBackend(resolve, trusted)
+    return transport
+
+
 class HttpClient:
     """Thread-safe GET client shared by all connectors (use as a context manager)."""
 
@@ -266,6 +285,8 @@ class HttpClient:
         self._sleep = sleep
         self._clock = clock
         self.max_retry_after = max_retry_after
+        if transport is None and not self.allow_private:
+            transport = guarded_transport(resolver, self._trusted)
         self._client = httpx.Client(
             timeout=self.settings.timeout,
             follow_redirects=False,

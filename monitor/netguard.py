@@ -8,8 +8,9 @@ address a name resolves to must be public: one private answer is enough to refus
 `[http] allow_private_addresses = true` switches the check off for deployments that watch
 intranet feeds on purpose.
 
-Known limit: the name is resolved here and again by the HTTP library when it connects, so a
-DNS server that answers differently within milliseconds (DNS rebinding) is not stopped.
+DNS rebinding (a name that resolves to a public address when checked and to a private one a
+moment later, when the HTTP library connects) is closed by `GuardedBackend`: the connection
+itself resolves the name once, vets every address and connects to a vetted one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpcore
 
 from monitor.errors import RetryLater, SourceMisconfigured
 
@@ -111,8 +115,21 @@ def check_url(
         raise SourceMisconfigured(f"URL {shown} has no host — write it as https://host/path")
     if allow_private:
         return
+    vetted_addresses(host, port, resolve=resolve, trusted=trusted, shown=shown)
+
+
+def vetted_addresses(
+    host: str,
+    port: int,
+    *,
+    resolve: Resolver = resolve_host,
+    trusted: Sequence[IPNetwork] = (),
+    shown: str | None = None,
+) -> list[IPAddress]:
+    """Every address `host` resolves to, all checked public (or trusted); else an error."""
+    shown = shown or host
     try:
-        literal: IPAddress | None = ipaddress.ip_address(host)
+        literal: IPAddress | None = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         literal = None
     if literal is not None:
@@ -134,3 +151,28 @@ def check_url(
                 f"otherwise non-public address — set {SETTING} = true in settings.toml if "
                 "this source is meant to be on your own network"
             )
+    return addresses
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's network backend, connecting only to addresses vetted at connect time.
+
+    The HTTP library would otherwise resolve the name again after `check_url` did, which a
+    rebinding DNS server can answer differently. TLS still verifies (and sends SNI for) the
+    host name: httpcore passes the origin's name to the TLS layer, not the address.
+    """
+
+    def __init__(self, resolve: Resolver = resolve_host, trusted: Sequence[IPNetwork] = ()):
+        self._resolve = resolve
+        self._trusted = trusted
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        address = vetted_addresses(host, port, resolve=self._resolve, trusted=self._trusted)[0]
+        return super().connect_tcp(str(address), port, timeout, local_address, socket_options)

@@ -8,7 +8,9 @@ addresses and an injected resolver, and the redirect tests let the client reach 
 from __future__ import annotations
 
 import gzip
+import itertools
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -270,3 +272,37 @@ def test_unchanged_polls_reuse_one_connection(server: CorpusServer) -> None:
     client.close()
     peers = {r.peer for r in server.requests if r.path == "/same.xml"}
     assert len(peers) == 1, f"each 304 opened a new connection: {peers}"
+
+
+def test_dns_rebinding_is_refused_at_connect_time(
+    server: CorpusServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name checks out as public, then resolves to loopback when the connection is made:
+    the connection resolves once itself, so the second answer is the one that is vetted."""
+    answers = itertools.cycle([["93.184.216.34"], ["127.0.0.1"]])  # check, then connect
+    system = socket.getaddrinfo
+
+    def rebinding_dns(host: str, *args: object, **kwargs: object) -> object:
+        # What an unguarded HTTP library would get from the system resolver at connect time.
+        return system("127.0.0.1" if host == "rebind.example" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    client = HttpClient(HttpSettings(), resolver=lambda _h, _p: next(answers),
+                        sleep=lambda _s: None)
+    port = server.url("feed.xml").split(":")[2].split("/")[0]
+    with pytest.raises(SourceMisconfigured, match=r"resolves to 127\.0\.0\.1"):
+        client.get(f"http://rebind.example:{port}/feed.xml")
+    client.close()
+    assert not [r for r in server.requests if r.path == "/feed.xml"]  # nothing reached it
+
+
+def test_connections_go_to_the_vetted_address_with_the_original_host(
+    server: CorpusServer,
+) -> None:
+    client = HttpClient(HttpSettings(), resolver=lambda _h, _p: ["127.0.0.1"],
+                        trusted_networks=["127.0.0.1/32"], sleep=lambda _s: None)
+    port = server.url("feed.xml").split(":")[2].split("/")[0]
+    response = client.get(f"http://feeds.example:{port}/feed.xml")
+    client.close()
+    assert response.status == 200 and response.content == FEED
+    assert server.requests[-1].headers["host"] == f"feeds.example:{port}"
