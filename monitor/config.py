@@ -83,6 +83,9 @@ class StorageSettings(Strict):
 class HttpSettings(Strict):
     allow_private_addresses: bool = False
     timeout: float = Field(20.0, gt=0, le=300)
+    # A body may arrive no slower than this in total: a server dripping one byte per
+    # `timeout` would otherwise hold a worker for hours without tripping any other bound.
+    max_download_seconds: float = Field(120.0, gt=0, le=3600)
     max_body_bytes: int = Field(10_000_000, gt=1000)
     max_redirects: int = Field(5, ge=0, le=20)
     per_host_concurrency: int = Field(2, ge=1, le=32)

@@ -420,7 +420,13 @@ class HttpClient:
         decoder = _BodyDecoder(encoding)
         parts: list[bytes] = []
         size = 0
+        deadline = time.monotonic() + self.settings.max_download_seconds
         for chunk in response.iter_raw():
+            if time.monotonic() > deadline:
+                raise RetryLater(
+                    f"{redact_url(url)} took longer than [http] max_download_seconds = "
+                    f"{self.settings.max_download_seconds:g} to send its body"
+                )
             out = decoder.feed(chunk, limit - size)
             size += len(out)
             if size > limit:

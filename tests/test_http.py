@@ -306,3 +306,34 @@ def test_connections_go_to_the_vetted_address_with_the_original_host(
     client.close()
     assert response.status == 200 and response.content == FEED
     assert server.requests[-1].headers["host"] == f"feeds.example:{port}"
+
+
+def test_a_dripping_body_is_cut_off_by_the_download_deadline() -> None:
+    """One byte every 50 ms never trips the per-read timeout; the whole-body deadline does."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def drip() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n"
+                               b"Content-Length: 100000\r\n\r\n")
+            while not stop.is_set():
+                try:
+                    connection.sendall(b" ")
+                except OSError:
+                    return
+                time.sleep(0.05)
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    client = local_client(timeout=5, max_download_seconds=0.5, retries=0)
+    started = time.monotonic()
+    with pytest.raises(RetryLater, match="max_download_seconds"):
+        client.get(f"http://127.0.0.1:{port}/slow.xml")
+    assert time.monotonic() - started < 4
+    stop.set()
+    client.close()
+    listener.close()
