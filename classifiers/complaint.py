@@ -9,9 +9,12 @@ The cues are data (`lexicons/complaint_<lang>.tsv`), each of a kind with a weigh
 *strong* cue (outage, billing, waiting, support, cancel) is enough; *weak* ones (a request
 for help, a problem word) need company, which can also be the post's negative tone (the
 sentiment component runs first) or the brand's @handle, since writing at the brand is how
-people ask it for help. A post is a complaint when the weights reach THRESHOLD. Against it
-count a positive tone and press wording (`news` cues: "según", "according to", "analysts"),
-since reports of an outage are not a customer asking for help; and in a long text (an
+people ask it for help; a *demand* aimed at the brand ("arreglad", "fix your network") is
+strong. A post is a complaint when the weights reach THRESHOLD. Against it count a positive
+tone, press wording (`news` cues: "según", "according to", "analysts", "launches"), since
+reports of an outage are not a customer asking for help, pre-sales questions (`presales`:
+"¿tiene alguna tarifa…?", "si hay 5G en…", "worth it", "thinking about switching") and tips
+(`info`: "you can call"); and in a long text (an
 article, ARTICLE_LENGTH) whose only cues are outage, problem or request words (which a press
 report has too), a complaint needs a customer's voice: first-person words (`voice` cues:
 "me", "mi", "my", "I"), the brand's @handle or name called out ("…since 8am, Calderix"),
@@ -41,17 +44,22 @@ from classifiers.textspans import Segments, mentions, target_of
 
 WEIGHTS = {
     "outage": 1.0, "billing": 1.0, "waiting": 1.0, "support": 1.0, "cancel": 1.0,
-    "request": 0.5, "problem": 0.5, "news": -1.0, "voice": 0.0,
+    "demand": 1.0, "request": 0.5, "problem": 0.5, "news": -1.0, "presales": -1.0, "info": -1.0,
+    "voice": 0.0,
 }
 ADDRESSED, NEGATIVE_TONE, POSITIVE_TONE = 0.5, 0.5, -0.5
-# A cue right after one of these is negated: "sin cortes", "ni se corta", "never down".
+# A cue right after one of these is negated: "sin cortes", "ni se corta", "never down"; the
+# adverbs of "never" reach a little further, over an auxiliary and an article ("nunca he
+# tenido un problema", "never had a single issue").
 NEGATORS = re.compile(
-    r"(?:^|\W)(?:sin|ni|no|nunca|jamas|jamás|without|never|no more|zero|0)\W+(?:\w+\W+)?$",
+    r"(?:^|\W)(?:(?:sin|ni|no|without|no more|zero|0)\W+(?:\w+\W+)?"
+    r"|(?:nunca|jamas|jamás|never|ningun|ningún|ninguna)\W+(?:\w+\W+){0,3})$",
     re.IGNORECASE,
 )
 THRESHOLD = 1.0
 INSIDER_REASONS = frozenset(
-    {"employee:roster_author", "employee:self_identified", "employee:team_hashtag"}
+    {"employee:roster_author", "employee:self_identified", "employee:team_hashtag",
+     "employee:insider_context"}
 )
 MAX_EVIDENCE = 6
 # Cue kinds a press report of an outage also has: alone, they need a customer's voice.
@@ -83,8 +91,8 @@ def _tone(doc: Doc) -> str:
 
 
 def _negated(text: str, hit: TermHit) -> bool:
-    """Is the cue negated by a word just before it (up to one word in between)?"""
-    return NEGATORS.search(text[max(0, hit.start - 24) : hit.start]) is not None
+    """Is the cue negated by a word just before it (see NEGATORS)?"""
+    return NEGATORS.search(text[max(0, hit.start - 40) : hit.start]) is not None
 
 
 class ComplaintTagger(BatchedComponent):
@@ -124,9 +132,13 @@ class ComplaintTagger(BatchedComponent):
             segments = Segments.of_doc(doc)
             hits = [h for h in hits if not _about_competitor(h, named, segments)]
         # One cue per span: overlapping cues ("se cae" inside "se ha vuelto a caer") count once.
+        # A cue against ("si incluye", pre-sales) still counts when it overlaps a cue for
+        # ("alguien sabe si"): they read the same words two ways, and both are evidence.
         cues: list[TermHit] = []
         for hit in sorted(hits, key=lambda h: (-WEIGHTS.get(h.label, 0), h.start)):
-            if not any(hit.start < c.end and c.start < hit.end for c in cues):
+            against = WEIGHTS.get(hit.label, 0) < 0
+            if not any(hit.start < c.end and c.start < hit.end
+                       and (WEIGHTS.get(c.label, 0) < 0) == against for c in cues):
                 cues.append(hit)
         total = sum(WEIGHTS.get(c.label, 0.0) for c in cues)
         if total <= 0:

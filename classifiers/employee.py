@@ -1,7 +1,7 @@
 """The `vigia_employee` spaCy component: is an employee talking about work in public?
 
 A comms team wants to know when staff post about the company, whatever the tone: a proud
-anniversary, a complaint about the boss, a leaked launch. Three kinds of evidence, in Spanish
+anniversary, a complaint about the boss, a leaked launch. Four kinds of evidence, in Spanish
 and English, all relative to the brand in `doc._.vigia_brand`:
 
 * `employee:roster_author`: the post's author (`doc._.vigia_author`) is on the brand's roster,
@@ -9,7 +9,13 @@ and English, all relative to the brand in `doc._.vigia_brand`:
 * `employee:self_identified`: the author says they work there: "trabajo en X", "mi jefe en X",
   "mi primer día en X", "compis de X", "en X estamos/llevamos…", "desde la oficina de X",
   "I work at X", "as an X engineer", "X staff here", "our team at X", "two years at X today",
-  or a staff hashtag ("#XTeam", "#TeamX", "#SomosX", "#XFamily").
+  "como técnico de X", "Soy Lucía, de X", "Lucía from X sales here", "we at X",
+  or a staff hashtag ("#XTeam", "#TeamX", "#SomosX", "#XFamily"). Former staff are not
+  staff: "trabajé en X", "ex-empleado de X", "I used to work at X" veto these, and a
+  relative ("mi cuñado trabaja en X") is not the author.
+* `employee:insider_context`: in a post that names the brand, the author speaks in the first
+  person of things only staff have: the intranet, the all-hands, overtime, the works council,
+  "solo para el equipo".
 * `employee:roster_mention`: the post names a rostered employee (name or handle), e.g. a
   customer thanking or insulting them, or the employee signing "— @handle".
 
@@ -45,6 +51,7 @@ CONFIDENCE = {
     "employee:roster_author": 0.95,
     "employee:self_identified": 0.85,
     "employee:team_hashtag": 0.8,
+    "employee:insider_context": 0.7,
     "employee:roster_mention": 0.75,
 }
 
@@ -56,12 +63,29 @@ _ROLES_ES = (
     r"coordinador[a]?|supervisor[a]?|administrativ[oa]|consultor[a]?|dise[nñ]ador[a]?|"
     r"parte\s+del\s+equipo|del\s+equipo"
 )
+# Substrings without which no job of _ROLES_ES is named: the role templates run only then
+# ("como" and "soy" alone are too common to be worth a regex).
+_ROLE_HINTS = (
+    "cnic", "ingenier", "comercial", "responsable", "jef", "director", "gerente", "agente",
+    "operador", "desarrollador", "programador", "emplead", "trabajador", "becari", "instalador",
+    "dependient", "analista", "community", "portavoz", "coordinador", "supervisor",
+    "administrativ", "consultor", "dise", "equipo",
+)
 # What staff say they are doing at work ("lo que estamos preparando en X"); a customer is
 # "esperando" or "llamando", which are not here.
 _WORK_GERUNDS = (
     r"preparando|trabajando|currando|desarrollando|montando|lanzando|probando|migrando|"
     r"desplegando|construyendo|dise[nñ]ando|cocinando|implementando|ultimando|terminando"
 )
+# Teams and jobs an English speaker names in "X <team> here" ("X support here"); people,
+# not things ("X network here: zero bars" is a customer).
+_DEPARTMENTS_EN = (
+    r"team|staff|staffer|employee|engineer|dev|developer|devs|support|sales|retail|insider|"
+    r"ops|intern|agent|rep|technician|marketing|hr|legal|noc|backend|frontend|care|squad"
+)
+# "…here" ends an introduction when punctuation, an emoji or the end follows ("X support
+# here 👋", "X staff here: …"), not a question or more words ("X support here in Spain is …").
+_INTRO_END = r"(?=\s*(?:$|[^\w\s?¿]))"
 # How far before / after a brand name a self-identification can start / end (the longest
 # templates put ~90 characters before the name and ~30 after it).
 _BEFORE, _AFTER = 100, 50
@@ -69,9 +93,16 @@ _BEFORE, _AFTER = 100, 50
 # inside the company, not merely as its customer ("llevo 5 años con X" is a customer).
 _SELF_TEMPLATES: tuple[tuple[tuple[str, ...], str], ...] = (
     # (lower-case substrings one of which the template needs, template). Spanish:
-    (("trabaj", "curr", "estuve"),
-     r"\b(?:trabajo|trabajamos|curro|curramos|trabaj[eé]|estuve\s+trabajando|llevo\s+\w+\s+"
-     r"(?:a[nñ]os|meses)\s+trabajando)\s+(?:en|para)\s+X"),
+    (("trabaj", "curr"),
+     r"\b(?:trabajo|trabajamos|curro|curramos|llevo\s+(?:\w+\s+){1,2}"
+     r"(?:a[nñ]os|meses|semanas)\s+(?:trabajando|currando))\s+(?:en|para)\s+X"),
+    # A workplace or department between the verb and the name: "trabajo en atención al
+    # cliente de X", "currando en una tienda X", "curro en la X de Vigo". The words between
+    # may not start another clause ("trabajo en casa y X me falla" is a customer).
+    (("trabaj", "curr"),
+     r"\b(?:trabajo|trabajamos|trabajando|curro|curramos|currando)\s+(?:en|para)\s+"
+     r"(?:(?!(?:y|e|o|pero|que|porque|con|sin|cuando|mientras|aunque|si)\b)\w+\s+){1,5}?"
+     r"(?:de\s+|en\s+|para\s+)?X"),
     (("trabajar", "currar", "formar"),
      r"\b(?:orgullos[oa]s?\s+de\s+)?(?:trabajar|currar|formar\s+parte\s+de)\s+(?:en\s+)?X"),
     (("jef", "compa", "compis", "equipo", "curro", "trabajo", "oficina", "responsable",
@@ -94,17 +125,49 @@ _SELF_TEMPLATES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("ofi de",), r"\bla\s+ofi\s+de\s+X"),  # "ofi": office slang of those who work there
     (("guardia", "turno", "retén", "reten"),
      r"\b(?:me\s+toca|tengo|hago|estoy\s+de)\s+(?:guardia|turno|ret[eé]n)\b[^.!?\n]{0,40}?X"),
-    (("soy",),
+    (_ROLE_HINTS,
      r"\bsoy\s+(?:[^.!?\n]{0,30}?,\s*)?(?:el|la|un|una)?\s*(?:" + _ROLES_ES
      + r")\b[^.!?\n]{0,40}?\s(?:de|en)\s+X"),
+    # "como técnico de X" (in the capacity of; "como un técnico" is a comparison), "empiezo
+    # como técnica de redes en X", "trabajo de comercial en X".
+    (_ROLE_HINTS,
+     r"\b(?:como|trabajo\s+de|curro\s+de|estoy\s+de)\s+(?:" + _ROLES_ES
+     + r")\b[^.!?\n]{0,40}?\s(?:de|en)\s+X"),
+    # Introducing oneself by name: "Soy Lucía, de X", "Soy Andrés del equipo de X".
+    (("soy",),
+     r"\bsoy\s+(?-i:[A-ZÁÉÍÓÚÑ])\w+,?\s+(?:de|del\s+equipo\s+de|desde)\s+X"),
+    (("empresa",), r"\b(?:mi|nuestra)\s+empresa\s*(?:\(|,|:)\s*X"),
+    (("dentro",), r"\bdesde\s+dentro\s+de\s+X"),
+    (("equipo",),
+     r"\b(?:estoy|entro|entr[eé])\s+en\s+el\s+equipo\s+(?:[\w-]+\s+){0,3}?(?:de|en)\s+X"),
+    (("cumplo",), r"\bcumplo\s+(?:\w+\s+){1,2}(?:a[nñ]os|meses)\s+en\s+X"),
     # English
-    (("work",), r"\b(?:I|we)\s+(?:currently\s+)?work(?:ed)?\s+(?:at|for)\s+X"),
+    (("work",), r"\b(?:I|we)\s+(?:currently\s+|still\s+)?work\s+(?:at|for|in)\s+X"),
     (("working", "interning"), r"\b(?:working|interning)\s+(?:at|for)\s+X"),
+    # "working Calderix retail", "working in a X store", "working the X helpdesk".
+    (("working",),
+     r"\bworking\s+(?:(?:at|for|in|on)\s+)?(?:(?:a|an|the|one\s+of)\s+)?X\s+"
+     r"(?:retail|stores?|shops?|support|helpdesk|help\s+desk|call\s+cent(?:er|re)|"
+     r"counters?|warehouse|network\s+team)\b"),
     (("as a",),
      r"\bas\s+an?\s+X\s+(?:\w+\s+)?(?:engineer|employee|developer|dev|technician|agent|"
      r"manager|staffer|worker|intern|rep|representative)\b"),
     (("as a",), r"\bas\s+an?\s+(?:\w+\s+){0,2}(?:at|for)\s+X"),
-    (("here",), r"\bX\s+(?:staff|employee|retail|insider|engineer|support\s+agent)\s+here\b"),
+    # "X staff here", "X hardware team here", "Lucía from X sales here", "Andrés here, backend
+    # at X": how staff introduce themselves online ("Anyone from X here?" asks for them).
+    (("here",),
+     r"\bX\s+(?:[\w-]+\s+){0,2}(?:" + _DEPARTMENTS_EN + r")\s+here" + _INTRO_END),
+    (("here",),
+     r"(?:^|[.!?]\s+)(?!(?:anyone|anybody|someone|somebody|any|is|are)\b)"
+     r"(?-i:[A-ZÁÉÍÓÚÑ])\w+\s+from\s+X\s+(?:[\w-]+\s+){0,2}here" + _INTRO_END),
+    (("here,", "here:", "here;", "here —", "here -", "here –"),
+     r"(?:^|[.!?]\s+)(?!(?:same|me|also|anyone|nobody|everyone|customer|client)\b)"
+     r"(?-i:[A-ZÁÉÍÓÚÑ])\w+\s+here\s*[,:;—-]\s*(?:[\w-]+\s+){1,3}(?:at|for|from)\s+X"),
+    (("we at", "here at"), r"\b(?:we|us)\s+(?:here\s+)?at\s+X\b|\bhere\s+at\s+X\s*,?\s+we\b"),
+    (("company",), r"\bmy\s+company\s*(?:\(|,|:)\s*X"),
+    (("i'm on", "i'm in", "im on", "im in", "i am"),
+     r"\bI'?m\s+(?:on|in)\s+(?:the\s+)?X\s+(?:[\w-]+\s+){0,2}(?:team|department)\b"
+     r"|\bI\s+am\s+(?:on|in)\s+(?:the\s+)?X\s+(?:[\w-]+\s+){0,2}(?:team|department)\b"),
     (("lab", "team", "office", "boss", "manager", "intern", "colleague", "coworker",
       "department", "ceo", "desk"),
      r"\b(?:our|my)\s+(?:lab|team|office|boss|manager|intern|colleagues?|coworkers?|"
@@ -119,14 +182,55 @@ _SELF_TEMPLATES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("joined",), r"(?:^|[.!?]\s+)(?:just\s+|recently\s+)?joined\s+X\s+as\s+an?\b"),
     (("i'm", "im "), r"\bI'?m\s+(?:an?\s+)?(?:\w+\s+){0,2}(?:at|for)\s+X\b"),
 )
+# Former staff are not staff: "trabajé / estuve 5 años en X", "ex-empleado de X", "I used to
+# work at X", "as a former X engineer". One of these vetoes the self-identifications (a
+# former employee may still write "mis compañeros de X" about the old days).
+_FORMER_TEMPLATE = (
+    r"\b(?:trabaj[eé]|curr[eé]|trabajaba|curraba|estuve|dej[eé]|me\s+fui\s+de|"
+    r"me\s+(?:echaron|despidieron)\s+de|worked|used\s+to\s+work|left|quit|"
+    r"(?:was|got)\s+(?:laid\s+off|fired|let\s+go)\s+(?:from|by))\b"
+    r"(?:\s+[\w-]+){0,4}?\s+(?:en|para|de|at|for|in|from)?\s*X"
+    r"|\b(?:ex[-\s]|former\s+|antigu[oa]s?\s+)(?:\w+\s+){0,2}?(?:de\s+|en\s+)?X"
+    r"|\bX\s+(?:alumni|veteran)\b"
+    r"|\bex[-\s]?(?:emplead|trabajador|compa|compi|t[eé]cnic|ingenier|comercial|jef|becari)"
+    r"\w*\s+(?:de|en)\s+X"
+)
+# Things only staff have or go to, said in the first person in a post that names the brand:
+# the brand's intranet, the all-hands, overtime, the staff-only note ("solo para el
+# equipo"). Customers have bills, lines and routers; these belong to the workplace.
+_INSIDER_CUES = re.compile(
+    r"\bintranet\b|\ball[-\s]hands\b|\bon-call\b|\bhiring\s+freeze\b|"
+    r"\binternal\s+only\b|\bperformance\s+reviews?\b|\bour\s+(?:sprint|okrs)\b|"
+    r"\b(?:hacer|echar|meter|haciendo|echando|metiendo)\s+horas\s+extras?\b|"
+    r"\b(?:mi|nuestro)\s+convenio\b|\bconvenio\s+colectivo\b|\bcomit[eé]\s+de\s+empresa\b|"
+    r"\b(?:reuni[oó]n|comida|cena)\s+de\s+(?:equipo|empresa)\b|"
+    r"\b(?:rrhh|recursos\s+humanos)\s+nos\b|\buso\s+interno\b|"
+    r"\bsolo\s+para\s+(?:el\s+equipo|la\s+plantilla|empleados)\b|"
+    r"\b(?:nuestr[oa]|our)\s+(?:ceo|cto|consejer[oa]\s+delegad[oa])\b|\bfichar\b",
+    re.IGNORECASE,
+)
+_INSIDER_HINTS = frozenset((
+    "intranet", "all-hands", "all hands", "on-call", "hiring freeze", "internal only",
+    "performance review", "our sprint", "our okrs", "horas extra", "convenio", "comit",
+    "de equipo", "de empresa", "rrhh", "recursos humanos", "uso interno", "solo para",
+    "ceo", "cto", "consejer", "fichar",
+))
+# The first person: the author speaks of their own workplace (not "Calderix convoca a la
+# plantilla a un all-hands", a report).
+_FIRST_PERSON = re.compile(
+    r"\b(?:I|I'm|I've|my|me|we|we're|our|us|yo|mi|mis|nos|nuestr[oa]s?|necesito|tengo|"
+    r"estoy|llevo|voy)\b", re.IGNORECASE,
+)
 _HASHTAG_TEMPLATE = (
     r"#(?:(?:team|somos|orgullo|proud|equipo|familia)X|"
     r"X(?:team|family|familia|crew|people|equipo|staff|employees?))(?!\w)"
 )
 
 
-# Every template's hints, found in a window in one scan (`classifiers.hints`).
-_TEMPLATE_HINTS = HintIndex(hint for hints, _ in _SELF_TEMPLATES for hint in hints)
+# Every hint (templates, staff-only things), found in one scan of the post
+# (`classifiers.hints`).
+_HINTS = HintIndex([*(hint for hints, _ in _SELF_TEMPLATES for hint in hints),
+                    *sorted(_INSIDER_HINTS)])
 
 
 def _templates_by_hint() -> dict[str, tuple[int, ...]]:
@@ -144,8 +248,9 @@ _TEMPLATES_BY_HINT = _templates_by_hint()
 @lru_cache(maxsize=256)
 def _self_patterns(
     terms: tuple[str, ...],
-) -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...], re.Pattern[str]] | None:
-    """(brand name, self-identification templates, staff hashtag) regexes for a brand."""
+) -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...], re.Pattern[str], re.Pattern[str]] | None:
+    """(brand name, self-identification templates, staff hashtag, former staff) regexes for a
+    brand."""
     names = sorted({accent_insensitive(t) for t in terms if t.strip()}, key=len, reverse=True)
     if not names:
         return None
@@ -155,7 +260,8 @@ def _self_patterns(
     glued = sorted({n.replace(r"[\s_-]+", "") for n in names}, key=len, reverse=True)
     hashtag = re.compile(_HASHTAG_TEMPLATE.replace("X", "(?:" + "|".join(glued) + ")"),
                          re.IGNORECASE)
-    return re.compile("|".join(names), re.IGNORECASE), self_id, hashtag
+    former = re.compile(_FORMER_TEMPLATE.replace("X", brand), re.IGNORECASE)
+    return re.compile("|".join(names), re.IGNORECASE), self_id, hashtag, former
 
 
 def _windows(text: str, brand: re.Pattern[str]) -> list[tuple[int, int]]:
@@ -169,6 +275,33 @@ def _windows(text: str, brand: re.Pattern[str]) -> list[tuple[int, int]]:
         else:
             windows.append((start, end))
     return windows
+
+
+def _self_identifications(text: str, windows: list[tuple[int, int]], present: set[str],
+                          self_id: tuple[re.Pattern[str], ...]) -> list[Evidence]:
+    """The self-identification templates whose hints are present, run in each window."""
+    indices = sorted({i for hint in present for i in _TEMPLATES_BY_HINT.get(hint, ())})
+    return [
+        Evidence(m.start(), m.end(), m.group(), "employee:self_identified")
+        for start, end in windows for index in indices
+        for m in self_id[index].finditer(text, start, end)
+    ]
+
+
+def _former_staff(text: str, windows: list[tuple[int, int]], former: re.Pattern[str]) -> bool:
+    """Does the author say they used to work at the brand (near one of its names)? Asked
+    only of the few posts with a self-identification, so it needs no hints."""
+    return any(former.search(text, start, end) for start, end in windows)
+
+
+def _insider_context(text: str, present: set[str]) -> list[Evidence]:
+    """A staff-only thing (the intranet, the all-hands) in the first person, in a post that
+    names the brand."""
+    if present.isdisjoint(_INSIDER_HINTS) or _FIRST_PERSON.search(text) is None:
+        return []
+    match = _INSIDER_CUES.search(text)
+    return [Evidence(match.start(), match.end(), match.group(), "employee:insider_context")
+            ] if match else []
 
 
 @lru_cache(maxsize=256)
@@ -192,16 +325,14 @@ def employee_evidence(text: str, profile: BrandProfile, author: str | None) -> l
         found.append(Evidence(0, 0, "", "employee:roster_author"))
     patterns = _self_patterns(profile.terms)
     if patterns is not None:
-        brand, self_id, hashtag = patterns
-        lowered = text.lower()
-        for start, end in _windows(text, brand):
-            present = _TEMPLATE_HINTS.found(lowered[start:end])
-            # Only the templates one of whose hints is present, in their listed order.
-            for index in sorted({i for hint in present for i in _TEMPLATES_BY_HINT[hint]}):
-                found.extend(
-                    Evidence(m.start(), m.end(), m.group(), "employee:self_identified")
-                    for m in self_id[index].finditer(text, start, end)
-                )
+        brand, self_id, hashtag, former = patterns
+        windows = _windows(text, brand)
+        if windows:  # every rule below needs the brand named
+            present = _HINTS.found(text.lower())
+            claimed = _self_identifications(text, windows, present, self_id)
+            if claimed and not _former_staff(text, windows, former):
+                found.extend(claimed)
+            found.extend(_insider_context(text, present))
         if "#" in text:
             found.extend(Evidence(m.start(), m.end(), m.group(), "employee:team_hashtag")
                          for m in hashtag.finditer(text))

@@ -15,6 +15,13 @@ words, multi-word expressions and emoji (data files, see `classifiers.lexicons`)
 * **emphasis**: a word in CAPITALS (in a text that is not all capitals) ×1.25, an elongated
   word ("malísimoooo") ×1.2, a Spanish superlative ("carísimo" → "caro") ×1.3, and each "!"
   (up to 3) adds 0.25 to the total's magnitude.
+* **questions**: what is said in a question counts ×0.75 ("¿todavía no ha llegado el 5G?"
+  asks, it does not complain).
+* **irony**: with an irony emoji (🙃 🙄 😒) and a negative word or phrase in the post, its
+  praise words count against ("genial, otra vez sin fibra 🙃").
+* **brand targeting**: each judgement belongs to the mention it is most likely about; one
+  about a competitor is dropped, unless it compares the competitor favourably with the brand
+  ("Fonaris es mejor que Calderix"), which counts against the brand.
 
 Inflections: look-ups try the folded word, then it de-elongated, then simple suffix
 stripping (es: plural -s/-es, gender -a/-as/-os → -o, -ísimo, -mente; en: -s/-es/-ies,
@@ -50,7 +57,7 @@ from classifiers.lexicons import Lexicon, load
 from classifiers.tags import Evidence, TagResult
 from classifiers.termlists import doc_offsets, doc_orths, doc_text
 from classifiers.text import fold
-from classifiers.textspans import Segments, mentions
+from classifiers.textspans import Segments, mentions, target_of
 
 NEUTRAL_BAND = 0.3
 NEGATION_FACTOR = -0.74
@@ -59,6 +66,8 @@ INTENSIFIER_WINDOW = 2
 CAPS, ELONGATED, SUPERLATIVE = 1.25, 1.2, 1.3
 BEFORE_CONTRAST, AFTER_CONTRAST = 0.5, 1.5
 EXCLAMATION, MAX_EXCLAMATIONS = 0.25, 3
+# A question asks rather than judges ("¿sigue sin llegar el 5G?", "is this legit?").
+QUESTION = 0.75
 MAX_EVIDENCE = 8
 # Word types remembered per scorer; past this the cache is emptied and refilled (a long-running
 # process meets an unbounded stream of names, numbers and URLs).
@@ -68,6 +77,13 @@ _SCOPE_END = _SENTENCE_END | {",", ":", "—", "(", ")"}
 _BREAKS = frozenset({"end", "scope", "contrast"})
 _SIGNS = {"positive": 1, "negative": -1}
 _ELONGATION = re.compile(r"(\w)\1{2,}")
+# Irony markers: with them, praise next to a complaint is sarcastic ("genial, otra vez sin
+# fibra 🙃", "great, down again 🙄"), so it counts against.
+_IRONY_MARKERS = frozenset({"🙃", "🙄", "😒"})
+_PUNCTUATION_RUN = re.compile(r"[?!¿¡.…]+")
+# What sits between a judgement and the brand in "Fonaris is better than Calderix" /
+# "Fonaris es mejor que Calderix": the comparison puts the brand on the losing side.
+_COMPARED_WITH = re.compile(r"\b(?:than|que)(?:\s+(?:with|at|con|en|el|la|los|las|lo))?\s*[@#]?$")
 _SUPERLATIVE = re.compile(r"isim([oa])s?$")
 
 if not Doc.has_extension("sentiment"):
@@ -245,7 +261,7 @@ class SentimentScorer(BatchedComponent):
         loud = lexeme.is_upper and len(text) > 1
         facts = {"loud": loud, "bangs": text.count("!"), "follow": self._phrases.get(word),
                  "bare": word.lstrip("#@")}
-        if word in _SENTENCE_END or "\n" in text:
+        if word in _SENTENCE_END or "\n" in text or _PUNCTUATION_RUN.fullmatch(word):
             info = _Word(word, "end", **facts)
         elif word in _SCOPE_END:
             info = _Word(word, "scope", **facts)
@@ -354,6 +370,12 @@ class SentimentScorer(BatchedComponent):
             start = index if starts is None else starts[index]
             contributions.append((start, unit, value, negated, intensified))
         if contributions:
+            # Substring tests on the text first: C-speed, and most posts ask nothing.
+            text = doc_text(doc)
+            if "?" in text or "¿" in text:
+                contributions = self._questions_damped(words, contributions)
+            if any(marker in text for marker in _IRONY_MARKERS):
+                contributions = self._irony_flipped(words, contributions)
             contributions = self._about_the_brand(doc, words, contributions)
         total = sum(c[2] for c in contributions)
         if total:
@@ -374,14 +396,64 @@ class SentimentScorer(BatchedComponent):
         return doc
 
     @staticmethod
+    def _irony_flipped(
+        words: list[_Word], contributions: list[tuple[int, _Word, float, bool, bool]]
+    ) -> list[tuple[int, _Word, float, bool, bool]]:
+        """With an irony marker and a complaint in the post, its praise words count against.
+
+        Only words and phrases flip, never emoji, and only when a word or phrase says something
+        negative too (the marker itself does not count): "¡Genial! 🙃" alone stays as scored.
+        """
+        if not any(c[2] < 0 and not c[1].emoji for c in contributions) or _IRONY_MARKERS.isdisjoint(
+            word.norm for word in words
+        ):
+            return contributions
+        return [
+            (first, unit, -value, True, intensified) if value > 0 and not unit.emoji
+            else (first, unit, value, negated, intensified)
+            for first, unit, value, negated, intensified in contributions
+        ]
+
+    @staticmethod
+    def _questions_damped(
+        words: list[_Word], contributions: list[tuple[int, _Word, float, bool, bool]]
+    ) -> list[tuple[int, _Word, float, bool, bool]]:
+        """Scale down what is said inside a question (× QUESTION).
+
+        A question is the run of tokens up to a sentence end that holds a "?" ("¿Alguien sabe si
+        todavía no ha llegado?"), or one opened by "¿". Rhetorical questions keep most of their
+        weight, so "¿cómo podéis ser tan inútiles?" still counts.
+        """
+        in_question = [False] * len(words)
+        start = 0
+        opened = False
+        for index, word in enumerate([*words, _Word("", "end")]):
+            if word.norm.startswith("¿"):
+                opened = True
+            if word.kind == "end" and not word.norm.startswith("¿"):
+                if opened or "?" in word.norm:
+                    in_question[start:index] = [True] * (index - start)
+                start, opened = index + 1, False
+        return [
+            (first, unit, value * QUESTION if in_question[first] else value, negated,
+             intensified)
+            for first, unit, value, negated, intensified in contributions
+        ]
+
+    @staticmethod
     def _about_the_brand(
         doc: Doc, words: list[_Word], contributions: list[tuple[int, _Word, float, bool, bool]]
     ) -> list[tuple[int, _Word, float, bool, bool]]:
-        """Drop what is said in clauses about a competitor alone (brand-targeted sentiment).
+        """Keep what is said about the brand (brand-targeted sentiment).
 
-        "Fonaris es una basura, me quedo con Calderix" is not negative about Calderix. Only
-        clauses naming a configured competitor and not the brand are dropped; a post with no
-        brand profile, or naming no competitor, is scored whole.
+        "Fonaris es una basura, me quedo con Calderix" is not negative about Calderix. Each
+        judgement is attributed to the mention it is most likely about (`target_of`: the
+        nearest mention before it in its clause, else after it, else earlier in its sentence),
+        so "los routers de Redalia son basura, se cuelgan cada dos días" is about Redalia in
+        both clauses. A judgement about a competitor is dropped, unless it compares the
+        competitor with the brand ("Fonaris is better than Calderix"): then it counts against
+        the brand, sign flipped. A post with no brand profile, or naming no competitor, is
+        scored whole.
         """
         brand = doc_brand(doc)
         if brand is None or not brand.competitors:
@@ -393,12 +465,20 @@ class SentimentScorer(BatchedComponent):
         if not any(m.label == "competitor" for m in named):
             return contributions
         segments = Segments.of_doc(doc)
-        clauses: dict[int, set[str]] = {}
-        for mention in named:
-            clauses.setdefault(segments.clause(mention.start), set()).add(mention.label)
-        rivals_only = {c for c, labels in clauses.items() if labels == {"competitor"}}
-        offsets = doc_offsets(doc)
-        return [c for c in contributions if segments.clause(offsets[c[0]]) not in rivals_only]
+        offsets, text = doc_offsets(doc), doc_text(doc)
+        kept = []
+        for contribution in contributions:
+            start = offsets[contribution[0]]
+            target = target_of(start, named, segments)
+            if target is None or target.label != "competitor":
+                kept.append(contribution)
+                continue
+            compared = next(
+                (m for m in named if m.label == "brand" and m.start > start
+                 and segments.clause(m.start) == segments.clause(start)), None)
+            if compared is not None and _COMPARED_WITH.search(fold(text[start:compared.start])):
+                kept.append((*contribution[:2], -contribution[2], *contribution[3:]))
+        return kept
 
     @staticmethod
     def _contrast_weights(kinds: list[str]) -> list[float]:

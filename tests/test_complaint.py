@@ -84,3 +84,51 @@ def test_a_weak_cue_needs_company() -> None:
     tag = complaint("@calderix ¿cómo puedo ver mis consumos?", "es")
     assert tag is not None
     assert {e.reason for e in tag.evidence} == {"complaint:request", "complaint:addressed"}
+
+
+# Issue 4: the many ways customers complain, and what only looks like a complaint.
+MORE_COMPLAINTS = [
+    ("La esim no me funciona desde ayer, Calderix, ¿qué hago?", "es"),
+    ("Llamé al 1575 y me dijeron que esperase. Tres horas para que me manden un SMS. Lamentable",
+     "es"),
+    ("Calderix me rechaza la tarjeta una y otra vez al pagar la factura", "es"),
+    ("Es la tercera vez que os mando el DNI, Calderix", "es"),
+    ("En la tienda de Calderix no me encuentran en el sistema y no me dan de alta", "es"),
+    ("@calderix arreglad la app, que no hay quien entre", "es"),
+    ("Roaming with Calderix isn't working at all in Portugal", "en"),
+    ("Hey Calderix, my eSIM won't activate on the new phone. Any help?", "en"),
+    ("Calderix internet drops every ten minutes. Fix your network.", "en"),
+    ("I was told a technician would come today. Nobody came, Calderix", "en"),
+    ("Why does my Calderix bill say 45€ when my plan is 30€?", "en"),
+    ("Calderix technician was supposed to come between 9 and 2. It's 5pm.", "en"),
+    ("¿Alguien sabe por qué Calderix no tiene cobertura en Chamberí desde esta mañana?", "es"),
+    ("Calderix, la factura de este mes trae un cargo de 20€ que no reconozco", "es"),
+]
+MORE_NOT_COMPLAINTS = [
+    ("¿Calderix tiene alguna tarifa solo de datos? Busco algo barato para mi padre", "es"),
+    ("¿Alguien sabe si hay 5G de Calderix en Soria o todavía no ha llegado?", "es"),
+    ("Calderix reconoce problemas en la red móvil de Jaén; la compañía dice que ya está resuelto",
+     "es"),
+    ("Calderix launches a data-only plan, no calls, aimed at tablets", "en"),
+    ("Does anyone know if Calderix supports eSIM on the Galaxy S24? Thinking about switching",
+     "en"),
+    ("For Calderix faults you can call 1575, it saved me a lot of time", "en"),
+    ("Con Calderix nunca he tenido un problema, llevo 6 años", "es"),  # "never" reaches far
+    ("Never had a single issue with Calderix in 5 years", "en"),
+    ("Ya soy cliente de Calderix desde ayer, a ver qué tal", "es"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), MORE_COMPLAINTS)
+def test_more_complaints_are_found(text: str, lang: str) -> None:
+    assert complaint(text, lang) is not None
+
+
+@pytest.mark.parametrize(("text", "lang"), MORE_NOT_COMPLAINTS)
+def test_presales_news_and_tips_are_not_complaints(text: str, lang: str) -> None:
+    assert complaint(text, lang) is None
+
+
+def test_staff_talking_about_the_intranet_is_not_a_customer_complaint() -> None:
+    assert complaint("¿A alguien más le da error la intranet de Calderix? Necesito fichar",
+                     "es") is None

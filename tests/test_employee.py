@@ -52,6 +52,12 @@ def kinds(text: str, author: str | None = None) -> set[str]:
         "Me han contratado en Calderix!! el lunes empiezo",
         "Nuevo trabajo en Calderix 🎉",
         "New job at Calderix starting Monday",
+        "Trabajo en el servicio técnico de Calderix y hoy ha sido un día duro",
+        "Currando en una tienda Calderix se ven cosas increíbles",
+        "Hoy en el curro: sigo en la Calderix de Málaga centro hasta las 9",
+        "curro en la Calderix de Vigo y esta semana no paramos",
+        "Working Calderix retail at Christmas is exhausting",
+        "Been working in a Calderix store for a year now",
     ],
 )
 def test_self_identification(text: str) -> None:
@@ -82,6 +88,9 @@ def test_staff_hashtags(text: str) -> None:
         "My best friend just joined Calderix, say hi",
         "#CalderixLife #fibra",
         "Empiezo en Calderix una nueva tarifa el lunes",
+        "Trabajo en casa y Calderix me deja sin conexión cada tarde",
+        "Trabajo en remoto pero Calderix no me da ni 10 megas",
+        "Working from home with Calderix is a nightmare",
     ],
 )
 def test_customers_and_outsiders_are_not_employees(text: str) -> None:
@@ -124,3 +133,79 @@ def test_dev_set_employee_f1_floor(shared_dir: Path) -> None:
         fp += predicted and not row["employee"]
         fn += row["employee"] and not predicted
     assert f1(tp, fp, fn) >= 0.93, (tp, fp, fn)
+
+
+# Issue 4: self-identification in the forms people actually use, and who is *not* staff.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Como comercial de Calderix os digo que la oferta acaba el lunes",
+        "Hoy empiezo como técnica de redes en Calderix 🎉",
+        "Trabajo de comercial en Calderix y no doy abasto",
+        "Soy Lucía, de Calderix: mañana os llamamos",
+        "En mi empresa (Calderix) nos han congelado el sueldo",
+        "Llevo 3 años currando en Calderix",
+        "We at Calderix are proud of this launch",
+        "Here at Calderix we take privacy seriously",
+        "Calderix design team here. Meet our new shop concept!",
+        "Calderix support here 👋 DM us your number",
+        "Marta from Calderix care here, sorry about that!",
+        "Pablo here — network ops at Calderix. Working on it.",
+        "Nuria here, QA at Calderix: the new build is out.",
+        "Desde dentro de Calderix os digo que esto va para largo",
+        "Estoy en el equipo de redes de Calderix y no damos abasto",
+        "Hoy cumplo dos años en Calderix 🎉",
+        "I'm on the Calderix billing team, DM me",
+    ],
+)
+def test_more_self_identification(text: str) -> None:
+    assert kinds(text) == {"employee:self_identified"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Long all-hands for us today, Calderix is changing the org chart again",
+        "¿A alguien más le da error https://intranet.calderix.local/rrhh ? Necesito entrar",
+        "Mañana reunión de equipo en Calderix y yo sin preparar las slides",
+        "Ojalá me toque hacer horas extra en Calderix este mes",
+        "Our CEO just told us Calderix is being sold",
+    ],
+)
+def test_staff_only_things_in_the_first_person(text: str) -> None:
+    assert kinds(text) == {"employee:insider_context"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # former staff
+        "Trabajé 5 años en Calderix y mis compañeros de Calderix eran lo mejor",
+        "I used to work at Calderix, my colleagues at Calderix were great",
+        "Ex-empleado de Calderix: mi jefe en Calderix era un desastre",
+        "As a former engineer at Calderix I can say it was chaos",
+        # relatives, customers, people asking for staff
+        "Mi cuñado trabaja en Calderix y dice que la caída fue de un proveedor",
+        "My dad works at Calderix",
+        "Como cliente de Calderix estoy harta",
+        "Me atendió como un técnico de Calderix cualquiera",  # a comparison
+        "Como técnico de Redalia, os digo que Calderix va mejor",  # a competitor's staff
+        "Anyone from Calderix here? My fibre is down",
+        "Is anyone here from Calderix? Need help",
+        "Calderix support here is useless",
+        "Calderix store here in Madrid is closed",
+        "Calderix customers here?",
+        "Same here, at Calderix they never answer",
+        # staff-only words, but nobody speaking for themselves: a report
+        "Calderix anuncia un ERE y convoca a la plantilla a un all-hands",
+        "Cumplo 5 años con Calderix como cliente",
+        "Calderix ficha a un nuevo CEO",
+        "Calderix's CEO says 5G is coming",
+        "Calderix fibre made it here!",  # "X … here" about a thing, not a team
+        "Calderix network here: zero bars",
+        "El convenio de Calderix con el Ayuntamiento nos deja sin parking",  # an agreement
+        "I've been on call with Calderix for an hour",  # on the phone, not on duty
+    ],
+)
+def test_former_staff_relatives_and_askers_are_not_employees(text: str) -> None:
+    assert kinds(text) == set()

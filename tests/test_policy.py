@@ -58,6 +58,44 @@ CASES = [
     ("Calderix, Fonaris y Redalia pujarán por el espectro", "es", set()),
     ("Calderix sponsors the women's basketball league", "en", set()),
     ("El soporte de Calderix es un desastre", "es", set()),  # an opinion, not a policy breach
+    # insult: abusive words said to someone ("address" + at most a few fillers + "abusive")
+    ("Los instaladores de Calderix son unos vagos redomados", "es", {"insult"}),
+    ("Menuda panda de ineptos tenéis en la tienda de Calderix", "es", {"insult"}),
+    ("You're a total disgrace, Calderix billing department", "en", {"insult"}),
+    ("Calderix support staff are a bunch of clueless buffoons", "en", {"insult"}),
+    ("El comercial de Calderix es un mentiroso", "es", {"insult"}),
+    ("The Calderix engineers are cowards and liars", "en", {"insult"}),
+    # ... but the same words about a thing are an opinion
+    ("El módem de Calderix es inútil en el segundo piso", "es", set()),
+    ("The Calderix app is useless on older phones", "en", set()),
+    ("You are going to love the new Calderix tariff", "en", set()),
+    # discrimination: discriminatory statements on their own, groups with hostile words
+    ("Calderix pone a extranjeros en el teléfono. Que contraten españoles de una vez", "es",
+     {"discrimination"}),
+    ("Calderix support is all foreigners now, send them back where they came from", "en",
+     {"discrimination"}),
+    ("Calderix hires refugees, those savages don't belong in our towns", "en",
+     {"discrimination"}),
+    ("Los gitanos que venden móviles de Calderix te roban la cartera", "es",
+     {"discrimination"}),
+    ("Salgo a pasear con mi perra y sin cobertura de Calderix", "es", set()),
+    # political: parties, ideologies and politicians; an institution only with a partisan cue
+    ("En Calderix mandan los socialistas, así nos va", "es", {"political_religious"}),
+    ("Calderix's board is full of far-right cranks", "en", {"political_religious"}),
+    ("Calderix vive de subvenciones de este Gobierno corrupto y del chiringuito", "es",
+     {"political_religious"}),
+    ("El Gobierno adjudica a Calderix el despliegue 5G rural", "es", set()),
+    ("The government approved the Calderix merger on Monday", "en", set()),
+    ("Las elecciones del comité de empresa de Calderix son el jueves", "es", set()),
+    ("Calderix closes its shops on election day so staff can vote", "en", set()),
+    ("Calderix financia a la derecha rancia, no les deis ni un euro", "es",
+     {"political_religious"}),
+    ("La tienda de Calderix está a la derecha del banco, gira a la izquierda", "es", set()),
+    # religious: preaching, not figures of speech
+    ("Compañeros de Calderix: Jesús te ama, arrepiéntete y ora por tu alma", "es",
+     {"political_religious"}),
+    ("Calderix team, praise God! Jesus saves", "en", {"political_religious"}),
+    ("Rezando para que la fibra de Calderix aguante esta noche", "es", set()),
 ]
 
 
@@ -69,6 +107,25 @@ def test_policy_rules(text: str, lang: str, expected: set[str]) -> None:
 def test_insult_aimed_at_the_brand_is_an_insult_not_disparagement() -> None:
     assert set(policy("Calderix son unos ladrones", "es")) == {"insult"}
     assert set(policy("Fonaris son unos ladrones", "es")) == {"competitor_disparagement"}
+
+
+def test_abuse_said_to_a_competitor_is_disparagement() -> None:
+    found = policy("Los de Redalia son unos ineptos, me quedo en Calderix", "es")
+    assert set(found) == {"competitor_disparagement"}
+    assert {e.text for e in found["competitor_disparagement"].evidence} == {"Redalia", "ineptos"}
+
+
+def test_only_fillers_may_sit_between_address_and_abuse() -> None:
+    assert "insult" in policy("Sois unos auténticos inútiles, Calderix", "es")
+    assert "insult" not in policy("Sois los únicos que no lo hacen inútil, Calderix", "es")
+    assert "insult" in policy("you're so fucking useless, Calderix", "en")
+    assert "insult" not in policy("you're going to find the old Calderix app useless", "en")
+
+
+def test_partisan_institution_evidence_names_both_cues() -> None:
+    found = policy("Calderix chupando del bote del Gobierno, como siempre", "es")
+    texts = {e.text for e in found["political_religious"].evidence}
+    assert texts == {"chupando del bote", "Gobierno"}
 
 
 def test_without_a_brand_profile_there_are_no_competitors() -> None:

@@ -64,6 +64,23 @@ SPANISH = [
     ("malísimoooo el soporte", NEG),
     ("Buenísimo el roaming en Brasil", POS),
     ("bueeeenisimo", POS),
+    # issue 4: general coverage beyond the dev set (colloquial, customer experience, no accents)
+    ("Una pasada la velocidad de la fibra nueva", POS),
+    ("No me quejo, la cobertura va bien", POS),
+    ("Ni un solo corte en todo el verano", POS),
+    ("Llevo tres días sin fibra en casa", NEG),
+    ("Os he llamado tres veces y seguís sin darme una solución", NEG),
+    ("Me han subido la tarifa sin previo aviso", NEG),
+    ("Arreglad la app de una vez", NEG),
+    ("que verguenza de atencion, me dan largas", NEG),
+    ("Menuda tomadura de pelo con la permanencia", NEG),
+    # questions ask rather than judge; irony markers turn praise next to a complaint around
+    ("¿Todavía no ha llegado el 5G a Cáceres?", NEU),
+    ("Todavía no ha llegado el 5G a Cáceres", NEG),
+    ("genial, otra vez sin internet 🙃", NEG),
+    # an incident reported as news is not a complaint
+    ("La compañía confirma una avería en Huelva", NEU),
+    ("No puedo entrar en la app desde ayer", NEG),
 ]
 
 ENGLISH = [
@@ -103,6 +120,19 @@ ENGLISH = [
     ("This is SO BAD", NEG),
     ("sooooo good", POS),
     ("Billing is a mess 💩", NEG),
+    # issue 4: general coverage beyond the dev set
+    ("Router swapped the next morning, no fuss. Props.", POS),
+    ("The new plan is honestly a steal", POS),
+    ("Works like a charm since they fixed it", POS),
+    ("My bill went up with zero notice", NEG),
+    ("The app isn't working at all", NEG),
+    ("Disputed the charge three times and it is still on the bill", NEG),
+    ("They sent the router to the wrong address", NEG),
+    ("Well, you just lost a customer", NEG),
+    ("Any idea why my bill is wrong?", NEU),
+    ("Great, down again 🙄", NEG),
+    ("Engineers confirm the outage in Valencia", NEU),
+    ("Can't log in since this morning", NEG),
 ]
 
 
@@ -159,6 +189,19 @@ def test_clauses_about_a_competitor_alone_do_not_count() -> None:
     assert toward_brand(text) == NEU  # toward Calderix
     assert toward_brand("Calderix es una basura, me voy a Fonaris") == NEG
     assert toward_brand("Fonaris y Calderix son una basura") == NEG  # both named: counts
+    # a judgement belongs to the mention it follows, also in the next clause
+    assert toward_brand("Los routers de Fonaris son basura, se cuelgan cada dos días") == NEU
+    # comparing a competitor favourably with the brand is against the brand
+    assert toward_brand("Fonaris es mucho mejor que Calderix") == NEG
+    assert toward_brand("Calderix es mucho mejor que Fonaris") == POS
+
+
+def test_english_comparison_with_a_competitor_counts_against_the_brand() -> None:
+    profile = BrandProfile(name="Calderix", terms=("calderix",), competitors=("Fonaris",))
+    nlp = pipeline_for("en")
+    doc = nlp.make_doc("Fonaris has treated me far better than Calderix")
+    doc._.vigia_brand = profile
+    assert nlp(doc)._.sentiment.label == NEG
 
 
 # ----------------------------------------------------------------- measured floors
