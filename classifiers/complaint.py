@@ -14,13 +14,18 @@ strong. A post is a complaint when the weights reach THRESHOLD. Against it count
 tone, press wording (`news` cues: "según", "according to", "analysts", "launches"), since
 reports of an outage are not a customer asking for help, pre-sales questions (`presales`:
 "¿tiene alguna tarifa…?", "si hay 5G en…", "worth it", "thinking about switching") and tips
-(`info`: "you can call"); and in a long text (an
+(`info`: "you can call"), former customers (`former`: "me fui hace años", "when I was
+with"), people the problem passed by (`unaffected`: "a mí ni me afectó") and new ones
+arriving (`joining`, only when the brand follows: "portabilidad a
+Calderix", "switched to Calderix"). A low star rating ("★☆☆☆☆") is a bad review, a strong
+cue (`review`, as are "1 star", "una sola estrella"); and in a long text (an
 article, ARTICLE_LENGTH) whose only cues are outage, problem or request words (which a press
 report has too), a complaint needs a customer's voice: first-person words (`voice` cues:
 "me", "mi", "my", "I"), the brand's @handle or name called out ("…since 8am, Calderix"),
 or the marks of conversation (a question or exclamation mark, an emoji, a reply
 "@jortega …"), which press reports lack.
-A cue does not count when it is negated ("sin cortes", "ni se corta", "never down") or
+A cue does not count when it is negated in its own sentence ("sin cortes", "ni se corta",
+"never down"; not "no valida'. Es la tercera vez") or
 about a competitor ("Fonaris no funciona"), and nothing is tagged when the author speaks as
 an employee
 (`employee:roster_author`, `self_identified`, `team_hashtag`): staff describing an outage are
@@ -45,8 +50,16 @@ from classifiers.textspans import Segments, mentions, target_of
 WEIGHTS = {
     "outage": 1.0, "billing": 1.0, "waiting": 1.0, "support": 1.0, "cancel": 1.0,
     "demand": 1.0, "request": 0.5, "problem": 0.5, "news": -1.0, "presales": -1.0, "info": -1.0,
-    "voice": 0.0,
+    "voice": 0.0, "former": -1.0, "joining": -1.0, "unaffected": -1.0, "review": 1.0,
+    "service": 0.0,
 }
+# A customer's voice ("my", "me") next to the service they have ("fibre", "factura") in a
+# post whose tone is negative, or that asks something: a bad experience of the service, or a
+# question about it, told by the customer, is a complaint or a support request even in words
+# no cue list foresaw ("my fibre drops every evening, could someone take a look?"). With the
+# weights, it still needs a second cue, the brand addressed or a negative tone to count.
+EXPERIENCE = 0.5
+WEIGHTS["experience"] = EXPERIENCE
 ADDRESSED, NEGATIVE_TONE, POSITIVE_TONE = 0.5, 0.5, -0.5
 # A cue right after one of these is negated: "sin cortes", "ni se corta", "never down"; the
 # adverbs of "never" reach a little further, over an auxiliary and an article ("nunca he
@@ -56,6 +69,12 @@ NEGATORS = re.compile(
     r"|(?:nunca|jamas|jamás|never|ningun|ningún|ninguna)\W+(?:\w+\W+){0,3})$",
     re.IGNORECASE,
 )
+# A negator reaches back within its own sentence only: "dicen que 'no valida'. Es la tercera
+# vez…" does not negate the second sentence.
+SENTENCE_END = re.compile(r"[.!?;¿¡]")
+# A star rating ("★☆☆☆☆", "★★☆☆☆"): a low one is a customer's bad review, a complaint.
+STAR_RATING = re.compile(r"[★☆]{3,}")
+LOW_STARS = 2
 THRESHOLD = 1.0
 INSIDER_REASONS = frozenset(
     {"employee:roster_author", "employee:self_identified", "employee:team_hashtag",
@@ -91,8 +110,25 @@ def _tone(doc: Doc) -> str:
 
 
 def _negated(text: str, hit: TermHit) -> bool:
-    """Is the cue negated by a word just before it (see NEGATORS)?"""
-    return NEGATORS.search(text[max(0, hit.start - 40) : hit.start]) is not None
+    """Is the cue negated by a word just before it, in the same sentence (see NEGATORS)?"""
+    window = text[max(0, hit.start - 40) : hit.start]
+    window = SENTENCE_END.split(window)[-1]
+    return NEGATORS.search(window) is not None
+
+
+def _low_star_reviews(text: str) -> list[TermHit]:
+    """Star ratings of LOW_STARS or fewer filled stars, as `review` cues."""
+    if "★" not in text and "☆" not in text:
+        return []
+    return [TermHit(m.start(), m.end(), m.group(), "review")
+            for m in STAR_RATING.finditer(text) if m.group().count("★") <= LOW_STARS]
+
+
+def _joining(hit: TermHit, text: str, named: list[TermHit]) -> bool:
+    """A `joining` cue ("portabilidad a", "switched to") followed by the brand itself: a new
+    customer arriving, not one leaving."""
+    return any(m.label == "brand" and 0 <= m.start - hit.end <= 3
+               and not text[hit.end : m.start].strip() for m in named)
 
 
 class ComplaintTagger(BatchedComponent):
@@ -121,13 +157,16 @@ class ComplaintTagger(BatchedComponent):
     def tag(self, doc: Doc, brand: BrandProfile | None, tone: str = "neutral"
             ) -> TagResult | None:
         """The complaint TagResult for one Doc about `brand` with this overall tone, or None."""
-        hits = self.terms.find(doc)
-        best = sum(WEIGHTS.get(h.label, 0) for h in hits if WEIGHTS.get(h.label, 0) > 0)
-        if best + ADDRESSED + NEGATIVE_TONE * (tone == "negative") < THRESHOLD:
-            return None  # cannot reach the threshold, whatever else the post holds
         text = doc_text(doc)
+        hits = [*self.terms.find(doc), *_low_star_reviews(text)]
+        best = sum(WEIGHTS.get(h.label, 0) for h in hits if WEIGHTS.get(h.label, 0) > 0)
+        troubled = tone == "negative" or "?" in text
+        experience = EXPERIENCE if troubled and _experience(hits) else 0.0
+        if best + experience + ADDRESSED + NEGATIVE_TONE * (tone == "negative") < THRESHOLD:
+            return None  # cannot reach the threshold, whatever else the post holds
         hits = [h for h in hits if WEIGHTS.get(h.label, 0) <= 0 or not _negated(text, h)]
         named = mentions(doc, brand)
+        hits = [h for h in hits if h.label != "joining" or _joining(h, text, named)]
         if any(m.label == "competitor" for m in named):
             segments = Segments.of_doc(doc)
             hits = [h for h in hits if not _about_competitor(h, named, segments)]
@@ -141,6 +180,10 @@ class ComplaintTagger(BatchedComponent):
                        and (WEIGHTS.get(c.label, 0) < 0) == against for c in cues):
                 cues.append(hit)
         total = sum(WEIGHTS.get(c.label, 0.0) for c in cues)
+        experience_hits = _experience(hits) if troubled else []
+        if experience_hits:
+            total += EXPERIENCE
+            cues.extend(experience_hits)
         if total <= 0:
             return None
         addressed = self._addressed(text, brand)
@@ -159,6 +202,15 @@ class ComplaintTagger(BatchedComponent):
         evidence = [Evidence(c.start, c.end, c.text, f"complaint:{c.label}") for c in positive]
         evidence = sorted(evidence[:MAX_EVIDENCE] + addressed, key=lambda e: e.start)
         return TagResult("complaint", "complaint", min(1.0, total / 2), tuple(evidence))
+
+
+def _experience(hits: list[TermHit]) -> list[TermHit]:
+    """The service word of a customer's own experience: a `service` cue in a post that also
+    speaks in the first person (`voice`); [] when either is missing."""
+    if not any(h.label == "voice" for h in hits):
+        return []
+    service = next((h for h in hits if h.label == "service"), None)
+    return [TermHit(service.start, service.end, service.text, "experience")] if service else []
 
 
 def _conversational(text: str) -> bool:

@@ -15,13 +15,20 @@ words, multi-word expressions and emoji (data files, see `classifiers.lexicons`)
 * **emphasis**: a word in CAPITALS (in a text that is not all capitals) ×1.25, an elongated
   word ("malísimoooo") ×1.2, a Spanish superlative ("carísimo" → "caro") ×1.3, and each "!"
   (up to 3) adds 0.25 to the total's magnitude.
-* **questions**: what is said in a question counts ×0.75 ("¿todavía no ha llegado el 5G?"
-  asks, it does not complain).
+* **questions**: blame said in a question counts ×0.75 ("¿todavía no ha llegado el 5G?"
+  asks, it does not complain), praise ×0.6 ("any good?", "¿merece la pena?" ask for an
+  opinion).
+* **reported news**: in a post with a reporting marker ("according to", "según", "confirmed",
+  "portavoz"; `reporting_<lang>.txt`) everything counts ×0.5: it describes events.
+* **sarcastic thanks**: thanks closing a post that only complains and asks nothing count
+  against ("... y ahora 150€ de penalización. Gracias, de verdad").
 * **irony**: with an irony emoji (🙃 🙄 😒) and a negative word or phrase in the post, its
   praise words count against ("genial, otra vez sin fibra 🙃").
 * **brand targeting**: each judgement belongs to the mention it is most likely about; one
   about a competitor is dropped, unless it compares the competitor favourably with the brand
-  ("Fonaris es mejor que Calderix"), which counts against the brand.
+  ("Fonaris es mejor que Calderix"), which counts against the brand; blame on a competitor in
+  a post that names the brand counts for the brand at half weight (the brand is offered as the
+  better choice).
 
 Inflections: look-ups try the folded word, then it de-elongated, then simple suffix
 stripping (es: plural -s/-es, gender -a/-as/-os → -o, -ísimo, -mente; en: -s/-es/-ies,
@@ -53,7 +60,7 @@ from spacy.tokens import Doc
 
 from classifiers.batching import BatchedComponent
 from classifiers.context import doc_brand, extension_key
-from classifiers.lexicons import Lexicon, load
+from classifiers.lexicons import LEXICON_DIR, Lexicon, load, read_terms
 from classifiers.tags import Evidence, TagResult
 from classifiers.termlists import doc_offsets, doc_orths, doc_text
 from classifiers.text import fold
@@ -68,6 +75,17 @@ BEFORE_CONTRAST, AFTER_CONTRAST = 0.5, 1.5
 EXCLAMATION, MAX_EXCLAMATIONS = 0.25, 3
 # A question asks rather than judges ("¿sigue sin llegar el 5G?", "is this legit?").
 QUESTION = 0.75
+# Praise inside a question mostly asks for an opinion ("¿merece la pena?", "any good?", "¿qué
+# tal va?"), while blame inside one is often rhetorical, so praise is damped further.
+ASKED_PRAISE = 0.6
+# Blame on a competitor next to the brand's name reads as preference for the brand, weaker
+# than direct praise (see `_about_the_brand`).
+RIVAL_DISPARAGED = 0.5
+# Sarcastic thanks count against by their own value plus this much: a thanks worth 1 reads -2.
+SARCASM = 1.0
+# A post attributing what it says to a source ("according to", "según", "confirmed") reports
+# news: its sentiment words describe events, not the writer's judgement.
+REPORTED = 0.5
 MAX_EVIDENCE = 8
 # Word types remembered per scorer; past this the cache is emptied and refilled (a long-running
 # process meets an unbounded stream of names, numbers and URLs).
@@ -80,6 +98,9 @@ _ELONGATION = re.compile(r"(\w)\1{2,}")
 # Irony markers: with them, praise next to a complaint is sarcastic ("genial, otra vez sin
 # fibra 🙃", "great, down again 🙄"), so it counts against.
 _IRONY_MARKERS = frozenset({"🙃", "🙄", "😒"})
+# Thanking words: closing a post that only complains, they are sarcastic ("... y ahora 150€ de
+# penalización. Gracias Calderix, de verdad").
+_THANKS = frozenset({"gracias", "thanks", "thank", "thx", "cheers", "ty"})
 _PUNCTUATION_RUN = re.compile(r"[?!¿¡.…]+")
 # What sits between a judgement and the brand in "Fonaris is better than Calderix" /
 # "Fonaris es mejor que Calderix": the comparison puts the brand on the losing side.
@@ -144,6 +165,8 @@ class SentimentScorer(BatchedComponent):
         self._cache: dict[str, tuple[float, float] | None] = {}
         self._words: dict[int, _Word] = {}
         self._phrases = self._compile_phrases(nlp, lexicon)
+        reporting = LEXICON_DIR / f"reporting_{lexicon.lang}.txt"
+        self._reporting = read_terms(reporting) if reporting.exists() else frozenset()
 
     @staticmethod
     def _compile_phrases(
@@ -243,7 +266,8 @@ class SentimentScorer(BatchedComponent):
             if word.endswith("ies") or word.endswith("ied"):
                 forms.append((word[:-3] + "y", 1.0))
             for end in ("es", "s", "ed", "ing", "ly", "d"):
-                if word.endswith(end):
+                # A bare "-d" only ends a past form after an "e" ("liked"): "fund" is not "fun".
+                if word.endswith(end) and (end != "d" or word.endswith("ed")):
                     base = word[: -len(end)]
                     forms += [(base, 1.0), (base + "e", 1.0)]
                     if len(base) > 2 and base[-1] == base[-2]:
@@ -376,7 +400,10 @@ class SentimentScorer(BatchedComponent):
                 contributions = self._questions_damped(words, contributions)
             if any(marker in text for marker in _IRONY_MARKERS):
                 contributions = self._irony_flipped(words, contributions)
+            contributions = self._sarcastic_thanks(words, contributions)
             contributions = self._about_the_brand(doc, words, contributions)
+            if not self._reporting.isdisjoint(map(_BARE, words)):
+                contributions = [(c[0], c[1], c[2] * REPORTED, *c[3:]) for c in contributions]
         total = sum(c[2] for c in contributions)
         if total:
             bangs = min(MAX_EXCLAMATIONS, sum(map(_BANGS, words)))
@@ -415,6 +442,26 @@ class SentimentScorer(BatchedComponent):
         ]
 
     @staticmethod
+    def _sarcastic_thanks(
+        words: list[_Word], contributions: list[tuple[int, _Word, float, bool, bool]]
+    ) -> list[tuple[int, _Word, float, bool, bool]]:
+        """Thanks that close a post of complaints count against ("Thanks a lot.").
+
+        Fires only when the thanks (a word or a phrase starting with one) come last, every word
+        or phrase before them is negative, and the post asks nothing: sincere thanks follow a
+        fix (positive) or close a request ("¿cómo cambio el titular? Gracias.").
+        """
+        last = contributions[-1]
+        if last[2] <= 0 or words[last[0]].norm not in _THANKS or any(
+            "?" in word.norm or "¿" in word.norm for word in words
+        ):
+            return contributions
+        before = [c for c in contributions[:-1] if not c[1].emoji]
+        if not before or any(c[2] > 0 for c in before):
+            return contributions
+        return [*contributions[:-1], (last[0], last[1], -last[2] - SARCASM, True, last[4])]
+
+    @staticmethod
     def _questions_damped(
         words: list[_Word], contributions: list[tuple[int, _Word, float, bool, bool]]
     ) -> list[tuple[int, _Word, float, bool, bool]]:
@@ -435,8 +482,8 @@ class SentimentScorer(BatchedComponent):
                     in_question[start:index] = [True] * (index - start)
                 start, opened = index + 1, False
         return [
-            (first, unit, value * QUESTION if in_question[first] else value, negated,
-             intensified)
+            (first, unit, value * (QUESTION if value < 0 else ASKED_PRAISE) if in_question[first]
+             else value, negated, intensified)
             for first, unit, value, negated, intensified in contributions
         ]
 
@@ -452,8 +499,11 @@ class SentimentScorer(BatchedComponent):
         so "los routers de Redalia son basura, se cuelgan cada dos días" is about Redalia in
         both clauses. A judgement about a competitor is dropped, unless it compares the
         competitor with the brand ("Fonaris is better than Calderix"): then it counts against
-        the brand, sign flipped. A post with no brand profile, or naming no competitor, is
-        scored whole.
+        the brand, sign flipped. Blame on a competitor in a post that also names the brand
+        offers the brand as the better choice ("Fonaris' coverage is a joke, Calderix actually
+        works", "me he cambiado a Calderix, Fonaris son unos ladrones"), so it counts for the
+        brand at RIVAL_DISPARAGED weight. A post with no brand profile, or naming no
+        competitor, is scored whole.
         """
         brand = doc_brand(doc)
         if brand is None or not brand.competitors:
@@ -466,6 +516,7 @@ class SentimentScorer(BatchedComponent):
             return contributions
         segments = Segments.of_doc(doc)
         offsets, text = doc_offsets(doc), doc_text(doc)
+        brand_named = any(m.label == "brand" for m in named)
         kept = []
         for contribution in contributions:
             start = offsets[contribution[0]]
@@ -478,6 +529,10 @@ class SentimentScorer(BatchedComponent):
                  and segments.clause(m.start) == segments.clause(start)), None)
             if compared is not None and _COMPARED_WITH.search(fold(text[start:compared.start])):
                 kept.append((*contribution[:2], -contribution[2], *contribution[3:]))
+            elif contribution[2] < 0 and brand_named:
+                kept.append(
+                    (*contribution[:2], -contribution[2] * RIVAL_DISPARAGED, *contribution[3:])
+                )
         return kept
 
     @staticmethod

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from classifiers.complaint import WEIGHTS
 from classifiers.context import BrandProfile, EmployeeRef
+from classifiers.lexicons import LEXICON_DIR
 from classifiers.nlp import pipeline_for
 from classifiers.tags import TagResult
+from classifiers.termlists import read_labelled_terms
 
 PROFILE = BrandProfile(
     name="Calderix",
@@ -41,6 +44,18 @@ COMPLAINTS = [
     ("@calderix how do I activate roaming on my SIM?", "en"),
     ("Third time the Calderix app keeps crashing on login, unacceptable", "en"),
     ("@jortega el 4G de Calderix va fatal en Cuenca", "es"),  # a reply to staff
+    # round 2 (issue 4): deliveries, codes, asking for a person, rejected payments, reviews
+    ("Pedí una SIM de Calderix hace una semana y todavía no ha llegado", "es"),
+    ("@calderix no me llega el SMS de verificación, ¿cómo lo soluciono?", "es"),
+    ("Is there any way to talk to a human at Calderix? Your bot goes in circles", "en"),
+    ("El banco dice que todo está bien, pero Calderix dice que la domiciliación ha sido "
+     "rechazada. Explicadme esto", "es"),
+    ("Calderix Fibre 1000 ★☆☆☆☆ nowhere near the speed they sell", "en"),
+    ("My Calderix router drops the connection during calls. Anyone found a fix?", "en"),
+    # the negator "no" in the previous sentence does not reach "es la tercera vez"
+    ("Dicen que mi DNI no vale. Es la tercera vez que voy a la tienda de Calderix", "es"),
+    ("Reseña: 1/5. Calderix tardó un mes en instalar", "es"),
+    ("Calderix: 3 técnicos, 3 citas, 0 soluciones", "es"),  # "0" here is no negator
 ]
 NOT_COMPLAINTS = [
     ("Calderix sube las tarifas un 3% en julio", "es"),
@@ -50,6 +65,14 @@ NOT_COMPLAINTS = [
     ("Is there a Calderix shop in Murcia?", "en"),
     ("Calderix fixed my line in an hour, great service", "en"),
     ("Analysts said the Calderix outage last week will not hit earnings", "en"),  # news
+    ("Hice la portabilidad a Calderix en diez minutos, sin llamadas ni papeleo", "es"),  # joining
+    ("Calderix tenía una cobertura malísima en mi pueblo, por eso me fui hace años", "es"),  # ex
+    ("Journalists covering the Calderix outage can reach the press office at 910 000 000",
+     "en"),
+    ("★★★★★ Calderix Fibra, instalada en un día", "es"),  # a good review
+    ("¿Calderix Móvil tiene red propia o usa la de otro operador?", "es"),  # pre-sales
+    ("I switched to Calderix last month and the 5G is great", "en"),  # joining, not leaving
+    ("Leí que Calderix tuvo una caída en Sevilla, a mí ni me afectó", "es"),  # unaffected
     # a press report: long, and no customer speaking
     ("La caída de la red de fibra de Calderix dejó ayer sin conexión a varios barrios del sur "
      "de Madrid durante cuatro horas. La avería, originada por unas obras en Leganés, quedó "
@@ -132,3 +155,39 @@ def test_presales_news_and_tips_are_not_complaints(text: str, lang: str) -> None
 def test_staff_talking_about_the_intranet_is_not_a_customer_complaint() -> None:
     assert complaint("¿A alguien más le da error la intranet de Calderix? Necesito fichar",
                      "es") is None
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_every_cue_kind_in_the_lexicons_has_a_weight(lang: str) -> None:
+    """A misspelt kind would be read as weight 0 and silently never count."""
+    kinds = read_labelled_terms(LEXICON_DIR / f"complaint_{lang}.tsv")
+    assert kinds and set(kinds) <= set(WEIGHTS)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Hi Calderix, my broadband has been crawling every night this week. Could someone "
+         "have a look?", "en"),
+        ("Calderix, my bill went up and nobody warned me, this is shameful", "en"),
+        ("Calderix, mi fibra va fatal desde el lunes, ¿alguien me lo mira?", "es"),
+        ("Lo de mi factura de Calderix es una vergüenza, otra vez mal", "es"),
+    ],
+)
+def test_a_customers_bad_experience_of_the_service_is_a_complaint(text: str, lang: str) -> None:
+    tag = complaint(text, lang)
+    assert tag is not None
+    assert "complaint:experience" in {e.reason for e in tag.evidence}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("My Calderix fibre is brilliant, never had a single drop", "en"),  # happy customer
+        ("Calderix raises its fibre prices from January, the company said", "en"),  # no voice
+        ("¿Alguien sabe si la fibra de Calderix llega a Teruel? Me mudo en enero", "es"),
+        ("Mi router de Calderix llegó hoy y lo instalé en cinco minutos", "es"),
+    ],
+)
+def test_voice_and_service_alone_are_not_a_complaint(text: str, lang: str) -> None:
+    assert complaint(text, lang) is None

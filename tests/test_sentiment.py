@@ -146,6 +146,36 @@ def test_english(text: str, expected: str) -> None:
     assert sentiment(text, "en").label == expected
 
 
+ROUND_TWO = [
+    # review stars: a run sums filled minus empty
+    ("★★☆☆☆ Fibra 300, nada que destacar", "es", NEG),
+    ("★★★★★ the installer was on time", "en", POS),
+    ("★★★☆☆", "en", NEU),
+    # an emoticon-like "):" after a parenthesis is punctuation, not a frown
+    ("Nuevo horario de tiendas (solo en Madrid): abren a las nueve", "es", NEU),
+    # "-d" is stripped only from "-ed": "fund" is not "fun"
+    ("The company set up a pension fund for staff", "en", NEU),
+    # sarcastic thanks closing a post of complaints; sincere or polite thanks stay positive
+    ("My line was cut for a week and the bill went up again. Thanks a lot.", "en", NEG),
+    ("Me han cobrado una penalización que nadie me explicó. Gracias, de verdad.", "es", NEG),
+    ("Thanks for fixing my line so quickly", "en", POS),
+    # idiom of price, negated: "no me cuesta un ojo de la cara" praises
+    ("Con esta tarifa llamar fuera no me cuesta un ojo de la cara", "es", POS),
+    # a report attributing events to a source is news
+    ("Según fuentes del sector, la operadora cerrará tiendas y recortará plantilla", "es", NEU),
+    # problem narratives without an explicit negative word
+    ("My parcel still hasn't moved since Monday", "en", NEG),
+    ("Por tercera vez llamo para lo mismo", "es", NEG),
+    # opinion-seeking questions ask, they do not praise
+    ("Is their fibre any good in Cádiz?", "en", NEU),
+]
+
+
+@pytest.mark.parametrize(("text", "lang", "expected"), ROUND_TWO)
+def test_round_two_rules(text: str, lang: str, expected: str) -> None:
+    assert sentiment(text, lang).label == expected
+
+
 def test_evidence_spans_slice_the_text_and_say_why() -> None:
     text = "Buen precio, pero el soporte es PÉSIMO y no funciona nada 😡"
     result = sentiment(text, "es")
@@ -175,7 +205,7 @@ def test_neutral_without_sentiment_words_has_no_evidence() -> None:
     assert result.label == NEU and result.score == 0 and result.evidence == ()
 
 
-def test_clauses_about_a_competitor_alone_do_not_count() -> None:
+def test_clauses_about_a_competitor_do_not_count_as_such() -> None:
     profile = BrandProfile(name="Calderix", terms=("calderix",), competitors=("Fonaris",))
 
     def toward_brand(text: str) -> str:
@@ -186,7 +216,10 @@ def test_clauses_about_a_competitor_alone_do_not_count() -> None:
 
     text = "Fonaris es una basura, hoy me he pasado a Calderix"
     assert sentiment(text, "es").label == NEG  # the whole post
-    assert toward_brand(text) == NEU  # toward Calderix
+    # toward Calderix: the blame is Fonaris's, and next to a switch to Calderix it reads as
+    # preference for the brand (round 2, issue 4: the labelled sets agree)
+    assert toward_brand(text) == POS
+    assert toward_brand("Fonaris es una basura") == NEU  # the brand not named: nothing for it
     assert toward_brand("Calderix es una basura, me voy a Fonaris") == NEG
     assert toward_brand("Fonaris y Calderix son una basura") == NEG  # both named: counts
     # a judgement belongs to the mention it follows, also in the next clause
