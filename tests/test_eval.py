@@ -121,6 +121,6 @@ def test_dev_set_meets_the_goals(shared_dir: Path) -> None:
     assert report["n"] == 150
     # measured: about_brand 1.000, sentiment 0.801, policy 1.000, complaint 0.988
     assert report["about_brand"]["f1"] >= 0.97
-    assert report["sentiment"]["macro_f1"] >= 0.76
-    assert report["policy"]["micro"]["f1"] >= 0.90
-    assert report["complaint"]["f1"] >= 0.90
+    assert report["sentiment"]["macro_f1"] >= 0.83
+    assert report["policy"]["micro"]["f1"] >= 0.95
+    assert report["complaint"]["f1"] >= 0.95
