@@ -49,7 +49,7 @@ from connectors.base import Connector, ConnectorOptions, FetchResult, SourceStat
 from connectors.feed_parse import parse_feed
 from connectors.html_text import plain_text
 from monitor.errors import RetryLater, SkipItem, SourceError, SourceMisconfigured
-from monitor.http import http_status_of
+from monitor.http_status import http_status_of
 from monitor.netguard import redact_url
 from monitor.rawpost import RawPost
 

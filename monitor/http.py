@@ -5,8 +5,8 @@ timeouts, a User-Agent that names us (so site owners can reach us instead of blo
 a bounded body (a hostile or broken server cannot fill the memory), redirects followed by
 hand so each hop passes the private-address guard (`monitor.netguard`), per-host
 politeness when sources run in parallel threads, and error classification in exactly one
-place: `RetryLater` (timeouts, network errors, 429, 5xx) or `SourceMisconfigured`
-(other 4xx, refused addresses, oversized bodies). Retries use tenacity on an injectable
+place (`monitor.http_status`): `RetryLater` (timeouts, network errors, 429, 5xx) or
+`SourceMisconfigured` (other 4xx, refused addresses, oversized bodies). Retries use tenacity on an injectable
 sleep, so tests run on a fake clock.
 
 Rate limits are honoured per host: when a response says the budget is spent
@@ -21,12 +21,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -34,7 +31,14 @@ import tenacity
 
 from monitor import __version__
 from monitor.config import HttpSettings
-from monitor.errors import RetryLater, SourceError, SourceMisconfigured
+from monitor.errors import RetryLater, SourceMisconfigured
+from monitor.http_body import BodyDecoder
+from monitor.http_status import (
+    MAX_RETRY_AFTER,
+    classify_status,
+    parse_retry_after,
+    rate_limit_wait,
+)
 from monitor.netguard import (
     GuardedBackend,
     IPNetwork,
@@ -49,10 +53,6 @@ log = logging.getLogger("vigia.http")
 
 USER_AGENT = f"Vigia/{__version__} (+https://github.com/vigia-monitor/vigia)"
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-#: A Retry-After longer than this is not waited for inside a run: the scheduler waits instead.
-MAX_RETRY_AFTER = 60.0
-#: How long a host that says its rate limit is spent, without saying until when, is left alone.
-DEFAULT_RATE_LIMIT_WAIT = 60.0
 #: Headers that must not follow a redirect to another origin.
 _CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 
@@ -70,184 +70,6 @@ class HttpResponse:
     headers: dict[str, str] = field(default_factory=dict)
     content: bytes = b""
     warning: str | None = None
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), else None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - now)
-
-
-def parse_rate_limit_reset(value: str | None, now: float) -> float | None:
-    """Seconds until a rate-limit window resets, from the forms the APIs we poll send.
-
-    Reddit and the IETF draft send delta-seconds ("15"), Bluesky an epoch ("1747676784"),
-    Mastodon an ISO 8601 time ("2026-11-21T06:30:00.000Z"); anything else is None.
-    """
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        number = float(value)
-    except ValueError:
-        pass
-    else:
-        if number != number or number < 0:  # NaN or negative: meaningless
-            return None
-        # A plain number that large can only be an epoch (delta of 30+ years otherwise).
-        return max(0.0, number - now) if number > 1e9 else number
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return parse_retry_after(value, now)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)
-
-
-def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds to wait before the next request when the response says no budget is left.
-
-    None while requests remain (or the host sends no rate-limit headers). A spent budget
-    without a usable reset time waits `DEFAULT_RATE_LIMIT_WAIT`.
-    """
-    for prefix in ("x-ratelimit-", "ratelimit-"):
-        remaining = headers.get(prefix + "remaining")
-        if remaining is None:
-            continue
-        try:
-            left = float(remaining.strip())
-        except ValueError:
-            return None
-        if left >= 1:
-            return None
-        reset = parse_rate_limit_reset(headers.get(prefix + "reset"), now)
-        return DEFAULT_RATE_LIMIT_WAIT if reset is None else reset
-    return None
-
-
-def classify_status(status: int, url: str, headers: Mapping[str, str], now: float) -> SourceError:
-    """The one mapping from an HTTP error status to what the pipeline should do."""
-    shown = redact_url(url)
-    if status == 429 or status >= 500:
-        retry_after = parse_retry_after(headers.get("retry-after"), now)
-        if retry_after is None and status in (429, 503):
-            retry_after = rate_limit_wait(headers, now)
-        wait = f" (server asks to wait {retry_after:.0f}s)" if retry_after is not None else ""
-        return _with_status(
-            RetryLater(f"HTTP {status} from {shown}{wait}", retry_after=retry_after), status
-        )
-    hints = {
-        401: "the source needs credentials Vigía does not have",
-        403: "the server refuses access; the URL may need a login or block bots",
-        404: "the URL does not exist; check it in a browser",
-        410: "the source was removed; delete or replace it",
-    }
-    hint = hints.get(status, "check the source's URL and options")
-    return _with_status(SourceMisconfigured(f"HTTP {status} from {shown} — {hint}"), status)
-
-
-def _with_status(error: SourceError, status: int) -> SourceError:
-    error.http_status = status  # type: ignore[attr-defined]
-    return error
-
-
-def http_status_of(error: BaseException) -> int | None:
-    """The HTTP status behind a SourceError raised for an error response (else None).
-
-    For connectors that react to one refusal in particular (Reddit's 403 to anonymous
-    JSON clients), without parsing messages.
-    """
-    status = getattr(error, "http_status", None)
-    return status if isinstance(status, int) else None
-
-
-class _BodyDecoder:
-    """Undo Content-Encoding ourselves so that broken compression never crashes a run.
-
-    Servers label plain bodies as gzip, truncate streams, or send raw deflate without the
-    zlib header. Like feedparser, we use the raw bytes when a body is not compressed at all
-    (its first bytes are not a gzip/zlib stream), and keep what decoded when a stream
-    breaks part-way; either way `warning` says so.
-    """
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = self._label = encoding
-        self.warning: str | None = None
-        self._raw = encoding not in ("gzip", "x-gzip", "deflate")
-        self._broken = False
-        self._started = False
-        self._head = b""
-        gzip = encoding in ("gzip", "x-gzip")
-        self._wbits = 16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS
-        self._zlib = zlib.decompressobj(self._wbits)
-        if self._raw and encoding not in ("", "identity"):
-            self.warning = f"unsupported Content-Encoding {encoding!r}; body used as sent"
-
-    def feed(self, chunk: bytes, room: int) -> bytes:
-        """Decoded bytes for `chunk`: at most `room + 1`, so the caller can detect overflow."""
-        if self._raw:
-            return chunk
-        if self._broken:
-            return b""
-        saved = self._zlib.copy()
-        try:
-            out = self._zlib.decompress(chunk, room + 1)
-        except zlib.error as exc:
-            return self._fail(saved, chunk, room, exc)
-        if not self._started:
-            self._started = bool(out)
-            self._head += chunk
-        return out
-
-    def _fail(self, saved: zlib._Decompress, chunk: bytes, room: int, exc: zlib.error) -> bytes:
-        data = chunk if self._started else self._head + chunk
-        if not self._started and self.encoding == "deflate":
-            # Raw deflate without the zlib header is common; retry the stream that way.
-            self.encoding, self._wbits = "raw deflate", -zlib.MAX_WBITS
-            self._zlib = zlib.decompressobj(self._wbits)
-            saved = self._zlib.copy()
-            try:
-                out = self._zlib.decompress(data, room + 1)
-            except zlib.error as again:
-                exc = again
-            else:
-                self._started, self._head = bool(out), data
-                return out
-        if not self._started and data[:2] != b"\x1f\x8b" and data[:1] != b"\x78":
-            self._raw = True
-            self.warning = f"body labelled {self._label} is not compressed; used as sent"
-            return data
-        # A real stream that breaks part-way: salvage what decodes, in small steps.
-        self._broken = True
-        self.warning = f"{self.encoding} body is corrupt ({exc}); kept the part that decoded"
-        if not self._started:
-            chunk, saved = data, zlib.decompressobj(self._wbits)
-        out_parts: list[bytes] = []
-        for start in range(0, len(chunk), 64):
-            try:
-                out_parts.append(saved.decompress(chunk[start : start + 64], room + 1))
-            except zlib.error:
-                break
-        return b"".join(out_parts)[: room + 1]
-
-    def finish(self) -> bytes:
-        if self._raw or self._broken:
-            return b""
-        out = self._zlib.flush()
-        if not self._zlib.eof and self._started:
-            self.warning = f"{self.encoding} body is truncated; kept the part that decoded"
-        return out
 
 
 def guarded_transport(resolve: Resolver, trusted: Sequence[IPNetwork]) -> httpx.HTTPTransport:
@@ -417,7 +239,7 @@ class HttpClient:
         declared = headers.get("content-length", "")
         if not encoding and declared.isdigit() and int(declared) > limit:
             raise too_big
-        decoder = _BodyDecoder(encoding)
+        decoder = BodyDecoder(encoding)
         parts: list[bytes] = []
         size = 0
         deadline = time.monotonic() + self.settings.max_download_seconds

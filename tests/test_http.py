@@ -20,7 +20,8 @@ import pytest
 
 from monitor.config import HttpSettings
 from monitor.errors import RetryLater, SourceMisconfigured
-from monitor.http import USER_AGENT, HttpClient, parse_retry_after
+from monitor.http import USER_AGENT, HttpClient
+from monitor.http_status import parse_retry_after
 from monitor.netguard import check_url, is_forbidden_address, redact_url
 from tests.corpus_server import Canned, CorpusServer, FeedCorpus, Request
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from monitor.config import Settings
 from monitor.errors import RetryLater
-from monitor.http import MAX_RETRY_AFTER, parse_rate_limit_reset, rate_limit_wait
+from monitor.http_status import MAX_RETRY_AFTER, parse_rate_limit_reset, rate_limit_wait
 from monitor.models import Source
 from monitor.pipeline import Pipeline
 from monitor.storage import Database
