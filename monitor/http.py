@@ -6,8 +6,8 @@ a bounded body (a hostile or broken server cannot fill the memory), redirects fo
 hand so each hop passes the private-address guard (`monitor.netguard`), per-host
 politeness when sources run in parallel threads, and error classification in exactly one
 place (`monitor.http_status`): `RetryLater` (timeouts, network errors, 429, 5xx) or
-`SourceMisconfigured` (other 4xx, refused addresses, oversized bodies). Retries use tenacity on an injectable
-sleep, so tests run on a fake clock.
+`SourceMisconfigured` (other 4xx, refused addresses, oversized bodies). Retries use tenacity
+on an injectable sleep, so tests run on a fake clock.
 
 Rate limits are honoured per host: when a response says the budget is spent
 (`x-ratelimit-remaining: 0` as Mastodon and Reddit send it, `RateLimit-Remaining: 0` as
