@@ -9,23 +9,20 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from monitor.config import Settings, load_settings, settings_path
+from monitor import cli_email
+from monitor.cli_common import Context, console, context_of, errors, open_db, parse_since
+from monitor.config import Settings, settings_path
 from monitor.errors import VigiaError
 
-console = Console(soft_wrap=True)
-errors = Console(stderr=True)
 app = typer.Typer(
     help="Vigía: brand-mention monitor for communications teams.",
     no_args_is_help=True,
@@ -34,20 +31,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-report_app = typer.Typer(help="Reports beyond the daily digest.", no_args_is_help=True)
-app.add_typer(report_app, name="report")
-
-
-@dataclass
-class Context:
-    settings_file: Path
-
-    def settings(self) -> Settings:
-        return load_settings(self.settings_file)
-
-
-def _ctx(ctx: typer.Context) -> Context:
-    return ctx.obj  # type: ignore[no-any-return]
 
 
 @app.callback()
@@ -71,16 +54,10 @@ def options(
     ctx.obj = Context(settings_path(settings))
 
 
-def _open(settings: Settings):  # type: ignore[no-untyped-def]
-    from monitor.storage import open_database
-
-    return open_database(settings.database_url)
-
-
 def _pipeline(settings: Settings):  # type: ignore[no-untyped-def]
     from monitor.pipeline import Pipeline
 
-    return Pipeline(settings, _open(settings))
+    return Pipeline(settings, open_db(settings))
 
 
 def _progress() -> Progress:
@@ -123,7 +100,7 @@ def run(
     ] = False,
 ) -> None:
     """Run the monitor: as a service (default) or one pass (--once)."""
-    settings = _ctx(ctx).settings()
+    settings = context_of(ctx).settings()
     pipeline = _pipeline(settings)
     try:
         if not once:
@@ -173,7 +150,7 @@ def fetch(
     ] = None,
 ) -> None:
     """Fetch sources now and store new mentions (no digest)."""
-    settings = _ctx(ctx).settings()
+    settings = context_of(ctx).settings()
     chosen = settings.sources
     if source:
         found = settings.source(source)
@@ -186,20 +163,6 @@ def fetch(
         _print_runs(_run_with_progress(pipeline, chosen))
     finally:
         pipeline.close()
-
-
-def _parse_since(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise VigiaError(
-            f"--since {value!r}: use a date like 2026-11-20 or 2026-11-20T08:00"
-        ) from None
-    if isinstance(parsed, datetime) and parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
 
 
 @app.command()
@@ -220,14 +183,14 @@ def mentions(
     """List stored mentions, newest first."""
     from monitor.queries import find_mentions, mention_as_dict
 
-    settings = _ctx(ctx).settings()
-    db = _open(settings)
+    settings = context_of(ctx).settings()
+    db = open_db(settings)
     with db.reading() as session:
         found = find_mentions(
             session,
             brand=brand,
             brands=[b.name for b in settings.brands],
-            since=_parse_since(since),
+            since=parse_since(since),
             tag=tag,
             limit=limit,
         )
@@ -251,110 +214,6 @@ def mentions(
 
 
 @app.command()
-def digest(
-    ctx: typer.Context,
-    day: Annotated[
-        str | None, typer.Option("--date", help="Day (YYYY-MM-DD); default today.")
-    ] = None,
-    preview: Annotated[
-        Path | None, typer.Option(help="Write the HTML here instead of sending.")
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Send again even if already sent.")
-    ] = False,
-) -> None:
-    """Write (and deliver) the daily digest, or preview it as an HTML file."""
-    from monitor.pipeline import utcnow
-    from monitor.service import send_digest
-    from reports.digest import preview_digest
-
-    settings = _ctx(ctx).settings()
-    db = _open(settings)
-    chosen_day = _parse_day(day)
-    now = utcnow()
-    if chosen_day and chosen_day < now.astimezone(settings.schedule.zone).date():
-        # A past day's digest is as of that day's digest time, not of now.
-        now = datetime.combine(chosen_day, time(23, 59, 59), settings.schedule.zone).astimezone(UTC)
-    if preview:
-        rendered = preview_digest(db, settings, now=now, day=chosen_day)
-        preview.write_text(rendered.html, encoding="utf-8")
-        console.print(f"Preview written to [bold]{preview}[/]")
-        return
-    message = send_digest(settings, db, now=now, day=chosen_day, force=force)
-    if message is None:
-        console.print("That day's digest was already sent; use --force to send it again.")
-    else:
-        console.print(f"Digest written: [bold]{message.subject}[/]")
-
-
-@report_app.command("weekly")
-def report_weekly(
-    ctx: typer.Context,
-    week: Annotated[
-        str | None,
-        typer.Option(help="ISO week (2025-W47) or a day in it; default the last complete week."),
-    ] = None,
-    preview: Annotated[
-        Path | None,
-        typer.Option(help="Write the report as one HTML file (charts embedded); nothing sent."),
-    ] = None,
-    send: Annotated[
-        bool, typer.Option("--send", help="Write it to the outbox for [email.recipients] weekly.")
-    ] = False,
-    brand: Annotated[str | None, typer.Option(help="Only this brand (default: all).")] = None,
-) -> None:
-    """The weekly reputation report: preview it as HTML and/or send it (once per week)."""
-    from monitor.pipeline import utcnow
-    from monitor.service import deliver_outbox
-    from reports.weekly import (
-        last_complete_week,
-        parse_week,
-        preview_weekly,
-        report_path,
-        save_standalone,
-        send_weekly_reports,
-    )
-
-    settings = _ctx(ctx).settings()
-    now = utcnow()
-    if send and brand is not None:
-        raise VigiaError("--send sends every brand's report; leave out --brand")
-    try:
-        chosen = parse_week(week, settings) if week else last_complete_week(settings, now)
-        reports = (
-            preview_weekly(_open(settings), settings, week=chosen, brand=brand)
-            if preview or not send
-            else []
-        )
-    except ValueError as exc:
-        raise VigiaError(str(exc)) from None
-    for index, report in enumerate(reports):
-        # --preview FILE names the first brand's page; the others get their own beside it
-        path = report_path(settings, report)
-        if preview is not None:
-            path = preview if index == 0 else preview.with_name(f"{preview.stem}-{path.name}")
-        save_standalone(report, path)
-        console.print(f"{report.brand} {chosen.label}: preview written to [bold]{path}[/]")
-    if send:
-        db = _open(settings)
-        written = send_weekly_reports(db, settings, now=now, week=chosen)
-        deliver_outbox(settings, db, now=now)
-        if not written:
-            console.print(f"The {chosen.label} reports were already sent.")
-        for message in written:
-            console.print(f"Weekly report written: [bold]{message.subject}[/]")
-
-
-def _parse_day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise VigiaError(f"--date {value!r}: use YYYY-MM-DD, like 2026-11-20") from None
-
-
-@app.command()
 def check(
     ctx: typer.Context,
     source: Annotated[
@@ -367,7 +226,7 @@ def check(
     from monitor.pipeline import utcnow
     from monitor.source_check import check_sources
 
-    context = _ctx(ctx)
+    context = context_of(ctx)
     settings = context.settings()
     console.print(
         f"[green]✓[/] settings: {context.settings_file} is valid "
@@ -419,8 +278,8 @@ def sources(
     from monitor.pipeline import utcnow
     from monitor.source_health import source_health
 
-    settings = _ctx(ctx).settings()
-    db = _open(settings)
+    settings = context_of(ctx).settings()
+    db = open_db(settings)
     now = utcnow()
     with db.reading() as session:
         healths = source_health(session, settings, now)
@@ -470,7 +329,7 @@ def evaluate(
     from classifiers.evaluation import evaluate as run_evaluation
     from classifiers.evaluation import report_rows
 
-    settings = _ctx(ctx).settings()
+    settings = context_of(ctx).settings()
     chosen = next((b for b in settings.brands if brand in (None, b.name)), None)
     if chosen is None:
         names = ", ".join(b.name for b in settings.brands)
@@ -493,71 +352,15 @@ def evaluate(
     console.print(f"{report['docs_per_second']} documents per second")
 
 
-@app.command()
-def outbox(
-    ctx: typer.Context,
-    retry: Annotated[
-        bool, typer.Option("--retry", help="Make unsent and failed emails due now, and deliver.")
-    ] = False,
-    limit: Annotated[int, typer.Option(help="Show at most N emails, newest first.")] = 30,
-    unsent: Annotated[bool, typer.Option("--unsent", help="Only emails not sent yet.")] = False,
-) -> None:
-    """Emails waiting, retrying, failed or sent: attempts and last error; --retry sends now."""
-    from classifiers.masking import mask_text
-    from monitor.alerts.engine import pending_findings
-    from monitor.pipeline import utcnow
-    from monitor.service import deliver_outbox
-    from reports.outbox import list_outbox, make_due
-
-    settings = _ctx(ctx).settings()
-    db = _open(settings)
-    if retry:
-        now = utcnow()
-        due = make_due(db, now)
-        report = deliver_outbox(settings, db, now=now)
-        console.print(
-            f"{due} email(s) made due: {report.sent} sent, {report.failed} failed "
-            f"({report.pending} still pending, {report.dead} given up)"
-        )
-    zone = settings.schedule.zone
-    table = Table(title=f"Outbox ({settings.email.smtp_host or settings.outbox_dir})")
-    for column in ("id", "kind", "state", "tries", "created", "next/sent", "to", "subject"):
-        table.add_column(
-            column,
-            justify="right" if column in ("id", "tries") else "left",
-            no_wrap=column != "subject",
-        )
-    colours = {"sent": "green", "pending": "yellow", "retrying": "yellow", "failed": "red"}
-    for entry in list_outbox(db, limit=limit, unsent_only=unsent):
-        when = entry.sent_at if entry.state == "sent" else entry.next_attempt_at
-        subject = mask_text(entry.subject)
-        if entry.last_error and entry.state != "sent":
-            subject += f"\n[red]last error: {mask_text(entry.last_error)}[/]"
-        table.add_row(
-            str(entry.id),
-            entry.kind,
-            f"[{colours.get(entry.state, 'white')}]{entry.state}[/]",
-            str(entry.attempts),
-            entry.created_at.astimezone(zone).strftime("%m-%d %H:%M"),
-            when.astimezone(zone).strftime("%m-%d %H:%M") if when else "",
-            ", ".join(entry.recipients) or "[red](no recipients)[/]",
-            subject,
-        )
-    console.print(table)
-    with db.reading() as session:
-        for held in pending_findings(session):
-            console.print(
-                f"{held['held']} {held['rule']} finding(s) for {held['brand']} held for the "
-                f"next update (at most one per {settings.alerts.update_every})"
-            )
-
-
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply database migrations (also done automatically at every start)."""
-    settings = _ctx(ctx).settings()
-    _open(settings).dispose()
+    settings = context_of(ctx).settings()
+    open_db(settings).dispose()
     console.print("[green]✓[/] database is up to date")
+
+
+cli_email.register(app)
 
 
 def main() -> None:

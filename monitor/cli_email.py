@@ -1,0 +1,173 @@
+"""The `monitor` commands about email: the daily digest, the weekly report and the outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from monitor.cli_common import console, context_of, open_db, parse_day
+from monitor.errors import VigiaError
+
+
+def register(app: typer.Typer) -> None:
+    """Add `digest`, `report weekly` and `outbox` to the command line."""
+    report_app = typer.Typer(help="Reports beyond the daily digest.", no_args_is_help=True)
+    app.add_typer(report_app, name="report")
+    app.command()(digest)
+    report_app.command("weekly")(report_weekly)
+    app.command()(outbox)
+
+
+def digest(
+    ctx: typer.Context,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Day (YYYY-MM-DD); default today.")
+    ] = None,
+    preview: Annotated[
+        Path | None, typer.Option(help="Write the HTML here instead of sending.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Send again even if already sent.")
+    ] = False,
+) -> None:
+    """Write (and deliver) the daily digest, or preview it as an HTML file."""
+    from monitor.pipeline import utcnow
+    from monitor.service import send_digest
+    from reports.digest import preview_digest
+
+    settings = context_of(ctx).settings()
+    db = open_db(settings)
+    chosen_day = parse_day(day)
+    now = utcnow()
+    if chosen_day and chosen_day < now.astimezone(settings.schedule.zone).date():
+        # A past day's digest is as of that day's digest time, not of now.
+        now = datetime.combine(chosen_day, time(23, 59, 59), settings.schedule.zone).astimezone(UTC)
+    if preview:
+        rendered = preview_digest(db, settings, now=now, day=chosen_day)
+        preview.write_text(rendered.html, encoding="utf-8")
+        console.print(f"Preview written to [bold]{preview}[/]")
+        return
+    message = send_digest(settings, db, now=now, day=chosen_day, force=force)
+    if message is None:
+        console.print("That day's digest was already sent; use --force to send it again.")
+    else:
+        console.print(f"Digest written: [bold]{message.subject}[/]")
+
+
+def report_weekly(
+    ctx: typer.Context,
+    week: Annotated[
+        str | None,
+        typer.Option(help="ISO week (2025-W47) or a day in it; default the last complete week."),
+    ] = None,
+    preview: Annotated[
+        Path | None,
+        typer.Option(help="Write the report as one HTML file (charts embedded); nothing sent."),
+    ] = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Write it to the outbox for [email.recipients] weekly.")
+    ] = False,
+    brand: Annotated[str | None, typer.Option(help="Only this brand (default: all).")] = None,
+) -> None:
+    """The weekly reputation report: preview it as HTML and/or send it (once per week)."""
+    from monitor.pipeline import utcnow
+    from monitor.service import deliver_outbox
+    from reports.weekly import (
+        last_complete_week,
+        parse_week,
+        preview_weekly,
+        report_path,
+        save_standalone,
+        send_weekly_reports,
+    )
+
+    settings = context_of(ctx).settings()
+    now = utcnow()
+    if send and brand is not None:
+        raise VigiaError("--send sends every brand's report; leave out --brand")
+    try:
+        chosen = parse_week(week, settings) if week else last_complete_week(settings, now)
+        reports = (
+            preview_weekly(open_db(settings), settings, week=chosen, brand=brand)
+            if preview or not send
+            else []
+        )
+    except ValueError as exc:
+        raise VigiaError(str(exc)) from None
+    for index, report in enumerate(reports):
+        # --preview FILE names the first brand's page; the others get their own beside it
+        path = report_path(settings, report)
+        if preview is not None:
+            path = preview if index == 0 else preview.with_name(f"{preview.stem}-{path.name}")
+        save_standalone(report, path)
+        console.print(f"{report.brand} {chosen.label}: preview written to [bold]{path}[/]")
+    if send:
+        db = open_db(settings)
+        written = send_weekly_reports(db, settings, now=now, week=chosen)
+        deliver_outbox(settings, db, now=now)
+        if not written:
+            console.print(f"The {chosen.label} reports were already sent.")
+        for message in written:
+            console.print(f"Weekly report written: [bold]{message.subject}[/]")
+
+
+def outbox(
+    ctx: typer.Context,
+    retry: Annotated[
+        bool, typer.Option("--retry", help="Make unsent and failed emails due now, and deliver.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="Show at most N emails, newest first.")] = 30,
+    unsent: Annotated[bool, typer.Option("--unsent", help="Only emails not sent yet.")] = False,
+) -> None:
+    """Emails waiting, retrying, failed or sent: attempts and last error; --retry sends now."""
+    from classifiers.masking import mask_text
+    from monitor.alerts.engine import pending_findings
+    from monitor.pipeline import utcnow
+    from monitor.service import deliver_outbox
+    from reports.outbox import list_outbox, make_due
+
+    settings = context_of(ctx).settings()
+    db = open_db(settings)
+    if retry:
+        now = utcnow()
+        due = make_due(db, now)
+        report = deliver_outbox(settings, db, now=now)
+        console.print(
+            f"{due} email(s) made due: {report.sent} sent, {report.failed} failed "
+            f"({report.pending} still pending, {report.dead} given up)"
+        )
+    zone = settings.schedule.zone
+    table = Table(title=f"Outbox ({settings.email.smtp_host or settings.outbox_dir})")
+    for column in ("id", "kind", "state", "tries", "created", "next/sent", "to", "subject"):
+        table.add_column(
+            column,
+            justify="right" if column in ("id", "tries") else "left",
+            no_wrap=column != "subject",
+        )
+    colours = {"sent": "green", "pending": "yellow", "retrying": "yellow", "failed": "red"}
+    for entry in list_outbox(db, limit=limit, unsent_only=unsent):
+        when = entry.sent_at if entry.state == "sent" else entry.next_attempt_at
+        subject = mask_text(entry.subject)
+        if entry.last_error and entry.state != "sent":
+            subject += f"\n[red]last error: {mask_text(entry.last_error)}[/]"
+        table.add_row(
+            str(entry.id),
+            entry.kind,
+            f"[{colours.get(entry.state, 'white')}]{entry.state}[/]",
+            str(entry.attempts),
+            entry.created_at.astimezone(zone).strftime("%m-%d %H:%M"),
+            when.astimezone(zone).strftime("%m-%d %H:%M") if when else "",
+            ", ".join(entry.recipients) or "[red](no recipients)[/]",
+            subject,
+        )
+    console.print(table)
+    with db.reading() as session:
+        for held in pending_findings(session):
+            console.print(
+                f"{held['held']} {held['rule']} finding(s) for {held['brand']} held for the "
+                f"next update (at most one per {settings.alerts.update_every})"
+            )
