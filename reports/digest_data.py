@@ -39,30 +39,20 @@ from sqlalchemy.orm import Session, selectinload
 from classifiers.text import fold
 from monitor.config import Settings
 from monitor.models import BrandMatch, Mention, MentionSource, Source, Tag
-from monitor.rawpost import RawPost
+from reports.excerpts import Segment, analysed_text, excerpt, valid_spans
 
 MAX_MENTIONS_PER_BRAND = 25
 MAX_SECTION_ITEMS = 10
-EXCERPT_CHARS = 280
 NEGATIVE_WEIGHT = 4.0
 SEVERITY = {"leak": 5.0, "employee": 2.0, "policy": 2.0, "complaint": 1.5}
 DEFAULT_SEVERITY = 1.0
 SENTIMENTS = ("negative", "neutral", "positive")
 # Incident families, in the order their sections appear (most urgent first).
 SECTION_FAMILIES = ("leak", "employee", "policy", "complaint")
-_SPACES = re.compile(r"\s+")
 # " - El País", " | Europa Press", " — Reuters": the outlet an aggregator appends to a headline.
 _OUTLET_SUFFIX = re.compile(r"\s+[-|–—]\s+[^-|–—]{2,60}$")
 _NON_WORD = re.compile(r"[\W_]+")
 MIN_STORY_KEY_WORDS = 4
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A piece of an excerpt; `mark` pieces are evidence and are highlighted."""
-
-    text: str
-    mark: bool = False
 
 
 @dataclass(frozen=True)
@@ -452,8 +442,8 @@ def mention_item(
     copies: int = 1,
 ) -> MentionItem:
     tags = [tag for tag in mention.tags if tag.brand == brand]
-    full, body_offset = _analysed_text(mention)
-    spans = [span for tag in tags for span in _valid_spans(full, tag.evidence)]
+    full, body_offset = analysed_text(mention.title, mention.text)
+    spans = [span for tag in tags for span in valid_spans(full, tag.evidence)]
     links = [LinkItem(ms.source.name, ms.url) for ms in mention.sources]
     sentiment = _sentiment([(t.family, t.label, t.score) for t in tags])
     return MentionItem(
@@ -483,75 +473,6 @@ def mention_item(
         outlets=list(dict.fromkeys(link.source for link in links)) if outlets is None else outlets,
         copies=copies,
     )
-
-
-def _analysed_text(mention: Mention) -> tuple[str, int]:
-    """The text the classifiers saw (`RawPost.full_text`) and where the body starts in it."""
-    title, text = mention.title or "", mention.text or ""
-    full = RawPost(source="", external_id="", title=title or None, text=text).full_text()
-    if not text:
-        return full, len(full)  # title only: no body to excerpt
-    return full, len(full) - len(text)
-
-
-def _valid_spans(full: str, evidence: list[Any]) -> list[tuple[int, int]]:
-    """Evidence offsets that really point at their text; stale or hostile ones are dropped."""
-    spans = []
-    for item in evidence:
-        if not isinstance(item, dict):
-            continue
-        start, end, text = item.get("start"), item.get("end"), item.get("text")
-        in_range = isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(full)
-        if in_range and (not text or full[start:end] == text):
-            spans.append((start, end))
-    return spans
-
-
-def excerpt(full: str, body_offset: int, spans: list[tuple[int, int]]) -> list[Segment]:
-    """About EXCERPT_CHARS of the body around the first evidence, evidence marked.
-
-    The window starts at the body (the title is shown on its own) unless the first piece
-    of evidence lies further in, in which case it starts a little before that evidence so
-    the reader sees why the post was tagged. Cuts fall on spaces and are shown with "…".
-    """
-    body_spans = sorted(s for s in spans if s[1] > body_offset)
-    start = body_offset
-    if body_spans and body_spans[0][0] - body_offset > EXCERPT_CHARS // 2:
-        start = _word_start(full, max(body_offset, body_spans[0][0] - 60), body_offset)
-    end = min(len(full), start + EXCERPT_CHARS)
-    if end < len(full):
-        space = full.rfind(" ", start + EXCERPT_CHARS // 2, end)
-        end = space if space > 0 else end
-    segments: list[Segment] = [Segment("…")] if start > body_offset else []
-    cursor = start
-    for span_start, span_end in _merge(body_spans):
-        lo, hi = max(span_start, cursor), min(span_end, end)
-        if lo >= hi:
-            continue
-        if lo > cursor:
-            segments.append(Segment(full[cursor:lo]))
-        segments.append(Segment(full[lo:hi], mark=True))
-        cursor = hi
-    if cursor < end:
-        segments.append(Segment(full[cursor:end]))
-    if end < len(full):
-        segments.append(Segment("…"))
-    return [Segment(_SPACES.sub(" ", s.text), s.mark) for s in segments]
-
-
-def _word_start(full: str, index: int, floor: int) -> int:
-    space = full.find(" ", index)
-    return space + 1 if 0 <= space < index + 30 else max(index, floor)
-
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _source_problems(session: Session, settings: Settings, now: datetime) -> list[SourceProblem]:

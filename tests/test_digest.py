@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from monitor.config import Settings
 from monitor.models import BrandMatch, DigestRun, Mention, MentionSource, OutboxMessage, Source, Tag
 from monitor.storage import Database
-from reports import digest_data
+from reports import digest_data, excerpts
 from reports.digest import preview_digest, send_daily_digest
-from reports.digest_data import Segment, collect_digest, excerpt
+from reports.digest_data import collect_digest
+from reports.excerpts import Segment, excerpt
 from reports.render import is_http_url
 
 GOLDEN = Path(__file__).with_name("golden")
@@ -501,7 +502,7 @@ def test_excerpt_centres_on_far_evidence_and_marks_it() -> None:
     segments = excerpt(full, 6, [(start, start + len("exploded"))])
     assert segments[0] == Segment("…") and segments[-1] == Segment("…")
     assert Segment("exploded", mark=True) in segments
-    assert sum(len(s.text) for s in segments) <= digest_data.EXCERPT_CHARS + 2
+    assert sum(len(s.text) for s in segments) <= excerpts.EXCERPT_CHARS + 2
     assert excerpt("Title\nshort body", 6, []) == [Segment("short body")]
 
 
