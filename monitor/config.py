@@ -30,15 +30,14 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitor.errors import SettingsError
+from monitor.settings_problems import inline_secrets, validation_problems
 
 DEFAULT_SETTINGS = "settings.toml"
 SETTINGS_ENV = "VIGIA_SETTINGS"
-SMTP_PASSWORD_ENV = "VIGIA_SMTP_PASSWORD"
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _WEEKLY_SLOT = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]\d|2[0-3]):[0-5]\d$")
-_SECRET_KEYS = {"password", "smtp_password", "token", "api_key", "secret"}
 
 
 def parse_interval(value: str) -> timedelta:
@@ -343,82 +342,6 @@ class Settings(Strict):
         return next((s for s in self.sources if s.name == name), None)
 
 
-def _key(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
-    """('sources', 1, 'every') → 'sources[1].every' (naming the source when it has a name)."""
-    parts: list[str] = []
-    node: Any = data
-    for item in loc:
-        if isinstance(item, int):
-            name = (
-                node[item].get("name")
-                if isinstance(node, list) and item < len(node) and isinstance(node[item], dict)
-                else None
-            )
-            parts[-1] += f"[{item}]" + (f" ({name!r})" if name else "")
-        elif item in ("function-after", "function-before"):
-            continue
-        else:
-            parts.append(str(item))
-        try:
-            node = node[item]
-        except (KeyError, IndexError, TypeError):
-            node = None
-    return ".".join(parts)
-
-
-_FIXES = {
-    "missing": "add it",
-    "extra_forbidden": "remove it or check its spelling against README.md",
-    "bool_parsing": "use true or false (no quotes)",
-    "bool_type": "use true or false (no quotes)",
-    "int_parsing": "use a whole number (no quotes)",
-    "int_type": "use a whole number (no quotes)",
-    "float_parsing": "use a number (no quotes)",
-    "list_type": 'use a list, like ["a", "b"]',
-    "string_type": 'use a quoted string, like "text"',
-    "too_short": "it must not be empty",
-    "greater_than": "use a larger number",
-    "greater_than_equal": "use a larger number",
-    "less_than_equal": "use a smaller number",
-}
-
-
-def _problems(error: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]]:
-    problems = []
-    for item in error.errors():
-        loc = tuple(x for x in item["loc"] if not (isinstance(x, str) and x.startswith("function")))
-        message = item["msg"].removeprefix("Value error, ")
-        fix = _FIXES.get(item["type"])
-        if item["type"] == "extra_forbidden":
-            message = "unknown setting"
-        if fix and "—" not in message:
-            message = f"{message} — {fix}"
-        problems.append((_key(loc, data), message))
-    return problems
-
-
-def _reject_inline_secrets(data: dict[str, Any]) -> list[tuple[str, str]]:
-    problems = []
-    for key in _SECRET_KEYS & set(data.get("email", {})):
-        problems.append(
-            (
-                f"email.{key}",
-                f"secrets do not belong in the settings file — remove it and set "
-                f"the environment variable {SMTP_PASSWORD_ENV} instead",
-            )
-        )
-    for index, source in enumerate(data.get("sources", []) or []):
-        for key in _SECRET_KEYS & set(source if isinstance(source, dict) else {}):
-            problems.append(
-                (
-                    f"sources[{index}].{key}",
-                    "secrets do not belong in the settings file — "
-                    "remove it and name an environment variable with the connector's *_env option",
-                )
-            )
-    return problems
-
-
 def _validate_sources(settings: Settings) -> list[tuple[str, str]]:
     """Check each source's kind exists and its options fit that connector's Options model."""
     from connectors import registry
@@ -439,18 +362,18 @@ def _validate_sources(settings: Settings) -> list[tuple[str, str]]:
                 source.options, context={"base_dir": settings.base_dir}
             )
         except ValidationError as exc:
-            for sub_key, message in _problems(exc, source.options):
+            for sub_key, message in validation_problems(exc, source.options):
                 problems.append((f"{key}.{sub_key}" if sub_key else key, message))
     return problems
 
 
 def parse_settings(data: dict[str, Any], base_dir: Path, path: str | None = None) -> Settings:
     """Validate an already-parsed TOML document; raises SettingsError listing every problem."""
-    problems = _reject_inline_secrets(data)
+    problems = inline_secrets(data)
     try:
         settings = Settings.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
-        raise SettingsError(problems + _problems(exc, data), path) from None
+        raise SettingsError(problems + validation_problems(exc, data), path) from None
     problems += _validate_sources(settings)
     if problems:
         raise SettingsError(problems, path)
