@@ -30,7 +30,7 @@ words, multi-word expressions and emoji (data files, see `classifiers.lexicons`)
   a post that names the brand counts for the brand at half weight (the brand is offered as the
   better choice).
 
-Inflections: look-ups try the folded word, then it de-elongated, then simple suffix
+Inflections (`classifiers.valence`): look-ups try the folded word, then it de-elongated, then suffix
 stripping (es: plural -s/-es, gender -a/-as/-os → -o, -ísimo, -mente; en: -s/-es/-ies,
 -ed/-ing with or without a final e or doubled consonant, -ly), and finally stems (`estaf*`).
 
@@ -55,7 +55,6 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from classifiers.batching import BatchedComponent
@@ -65,12 +64,13 @@ from classifiers.tags import Evidence, TagResult
 from classifiers.termlists import doc_offsets, doc_orths, doc_text
 from classifiers.text import fold
 from classifiers.textspans import Segments, mentions, target_of
+from classifiers.valence import Phrase, Valence, compile_phrases
 
 NEUTRAL_BAND = 0.3
 NEGATION_FACTOR = -0.74
 NEGATION_WINDOW = 3
 INTENSIFIER_WINDOW = 2
-CAPS, ELONGATED, SUPERLATIVE = 1.25, 1.2, 1.3
+CAPS = 1.25
 BEFORE_CONTRAST, AFTER_CONTRAST = 0.5, 1.5
 EXCLAMATION, MAX_EXCLAMATIONS = 0.25, 3
 # A question asks rather than judges ("¿sigue sin llegar el 5G?", "is this legit?").
@@ -94,7 +94,6 @@ _SENTENCE_END = frozenset({".", "!", "?", ";", "...", "…", "¡", "¿", "\n"})
 _SCOPE_END = _SENTENCE_END | {",", ":", "—", "(", ")"}
 _BREAKS = frozenset({"end", "scope", "contrast"})
 _SIGNS = {"positive": 1, "negative": -1}
-_ELONGATION = re.compile(r"(\w)\1{2,}")
 # Irony markers: with them, praise next to a complaint is sarcastic ("genial, otra vez sin
 # fibra 🙃", "great, down again 🙄"), so it counts against.
 _IRONY_MARKERS = frozenset({"🙃", "🙄", "😒"})
@@ -105,7 +104,6 @@ _PUNCTUATION_RUN = re.compile(r"[?!¿¡.…]+")
 # What sits between a judgement and the brand in "Fonaris is better than Calderix" /
 # "Fonaris es mejor que Calderix": the comparison puts the brand on the losing side.
 _COMPARED_WITH = re.compile(r"\b(?:than|que)(?:\s+(?:with|at|con|en|el|la|los|las|lo))?\s*[@#]?$")
-_SUPERLATIVE = re.compile(r"isim([oa])s?$")
 
 if not Doc.has_extension("sentiment"):
     Doc.set_extension("sentiment", default=None)
@@ -117,14 +115,6 @@ def doc_sentiment(doc: Doc) -> TagResult | None:
     """The sentiment TagResult the component left on the Doc (`doc._.sentiment`), or None."""
     found = doc.user_data.get(SENTIMENT_KEY)
     return found if isinstance(found, TagResult) else None
-
-
-class _Phrase(NamedTuple):
-    """A multi-word term as the folded forms of its tokens, with its role and value."""
-
-    norms: tuple[str, ...]
-    kind: str
-    value: float
 
 
 class _Word(NamedTuple):
@@ -145,7 +135,7 @@ class _Word(NamedTuple):
     bangs: int = 0
     # Phrases starting with this word, by their second word (None: one-token phrases),
     # longest first; None when no phrase starts here.
-    follow: dict[str | None, tuple[_Phrase, ...]] | None = None
+    follow: dict[str | None, tuple[Phrase, ...]] | None = None
     size: int = 1  # tokens covered (phrases)
     bare: str = ""  # norm without a leading '#'/'@', as competitor names are compared
 
@@ -162,117 +152,11 @@ class SentimentScorer(BatchedComponent):
     def __init__(self, nlp: Language, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self.vocab = nlp.vocab
-        self._cache: dict[str, tuple[float, float] | None] = {}
+        self.valence = Valence(lexicon)
         self._words: dict[int, _Word] = {}
-        self._phrases = self._compile_phrases(nlp, lexicon)
+        self._phrases = compile_phrases(nlp, lexicon)
         reporting = LEXICON_DIR / f"reporting_{lexicon.lang}.txt"
         self._reporting = read_terms(reporting) if reporting.exists() else frozenset()
-
-    @staticmethod
-    def _compile_phrases(
-        nlp: Language, lexicon: Lexicon
-    ) -> dict[str, dict[str | None, tuple[_Phrase, ...]]]:
-        """Multi-word terms by first and second folded token, longest first.
-
-        A spaCy PhraseMatcher over the same patterns decides which term wins when two terms
-        tokenise to the same forms ("kind of" is both a phrase and an intensifier): the one it
-        reports first, as the original matcher-based scorer did.
-        """
-        matcher = PhraseMatcher(nlp.vocab, attr="NORM")
-        patterns: dict[tuple[str, ...], Doc] = {}
-        roles: dict[int, tuple[str, float]] = {}
-        for kind, terms in (
-            ("sent", lexicon.phrases),
-            ("int", {t: v for t, v in lexicon.intensifiers.items() if " " in t}),
-            ("neg", dict.fromkeys((t for t in lexicon.negators if " " in t), 1.0)),
-            ("contrast", dict.fromkeys((t for t in lexicon.contrast if " " in t), 1.0)),
-        ):
-            for term, value in terms.items():
-                pattern = nlp.make_doc(term)
-                for token in pattern:
-                    token.norm_ = fold(token.text)
-                key = f"{kind}\t{term}"
-                matcher.add(key, [pattern])
-                roles[nlp.vocab.strings[key]] = (kind, value)
-                patterns.setdefault(tuple(token.norm_ for token in pattern), pattern)
-        grouped: dict[str, dict[str | None, list[_Phrase]]] = {}
-        for norms, pattern in patterns.items():
-            if not norms:
-                continue
-            key = next(k for k, s, e in matcher(pattern) if s == 0 and e == len(pattern))
-            second = norms[1] if len(norms) > 1 else None
-            grouped.setdefault(norms[0], {}).setdefault(second, []).append(
-                _Phrase(norms, *roles[key])
-            )
-        return {
-            first: {
-                second: tuple(sorted(found, key=lambda p: -len(p.norms)))
-                for second, found in by_second.items()
-            }
-            for first, by_second in grouped.items()
-        }
-
-    # ------------------------------------------------------------------ look-ups
-
-    def lookup(self, word: str) -> tuple[float, float] | None:
-        """(valence, emphasis multiplier) for a folded word, or None; memoised."""
-        found = self._cache.get(word, False)
-        if found is not False:
-            return found  # type: ignore[return-value]
-        result = self._lookup(word)
-        if len(self._cache) < 200_000:
-            self._cache[word] = result
-        return result
-
-    def _lookup(self, word: str) -> tuple[float, float] | None:
-        words, stems = self.lexicon.words, self.lexicon.stems
-        if word in words:
-            return words[word], 1.0
-        candidates: list[tuple[str, float]] = [(word, 1.0)]
-        squeezed = _ELONGATION.sub(r"\1\1", word)
-        if squeezed != word:
-            candidates += [(squeezed, ELONGATED), (_ELONGATION.sub(r"\1", word), ELONGATED)]
-        for base, emphasis in list(candidates):
-            candidates += [(form, emphasis * boost) for form, boost in self._inflections(base)]
-        for form, emphasis in candidates:
-            if form in words:
-                return words[form], emphasis
-        for form, emphasis in candidates:
-            for size in range(len(form), 3, -1):
-                if form[:size] in stems:
-                    return stems[form[:size]], emphasis
-        return None
-
-    def _inflections(self, word: str) -> list[tuple[str, float]]:
-        forms: list[tuple[str, float]] = []
-        if len(word) < 4:
-            return forms
-        if self.lexicon.lang == "es":
-            superlative = _SUPERLATIVE.search(word)
-            if superlative:
-                stem = word[: superlative.start()]
-                forms += [(stem + end, SUPERLATIVE) for end in (superlative.group(1), "o", "e", "")]
-                forms.append((stem.removesuffix("qu") + "co", SUPERLATIVE))  # riquísimo
-            if word.endswith("mente"):
-                forms += [(word[:-5], 1.0), (word[:-6] + "o", 1.0)]
-            if word.endswith("es"):
-                forms.append((word[:-2], 1.0))
-            if word.endswith("s"):
-                forms.append((word[:-1], 1.0))
-            for end in ("as", "os", "a"):
-                if word.endswith(end):
-                    forms.append((word[: -len(end)] + "o", 1.0))
-        else:
-            if word.endswith("ies") or word.endswith("ied"):
-                forms.append((word[:-3] + "y", 1.0))
-            for end in ("es", "s", "ed", "ing", "ly", "d"):
-                # A bare "-d" only ends a past form after an "e" ("liked"): "fund" is not "fun".
-                if word.endswith(end) and (end != "d" or word.endswith("ed")):
-                    base = word[: -len(end)]
-                    forms += [(base, 1.0), (base + "e", 1.0)]
-                    if len(base) > 2 and base[-1] == base[-2]:
-                        forms.append((base[:-1], 1.0))
-        return forms
 
     # ------------------------------------------------------------------ word types
 
@@ -296,7 +180,7 @@ class SentimentScorer(BatchedComponent):
         elif word in lexicon.intensifiers:
             info = _Word(word, "int", lexicon.intensifiers[word], **facts)
         else:
-            found = self.lookup(word) if not lexeme.is_space else None
+            found = self.valence.lookup(word) if not lexeme.is_space else None
             if found is None or found[0] == 0:
                 info = _Word(word, "other", **facts)
             else:
@@ -320,7 +204,7 @@ class SentimentScorer(BatchedComponent):
         for i in compress(range(n), map(_FOLLOW, words)):
             if i < done:
                 continue
-            follow: dict[str | None, tuple[_Phrase, ...]] = words[i].follow or {}
+            follow: dict[str | None, tuple[Phrase, ...]] = words[i].follow or {}
             found = None
             for phrase in follow.get(words[i + 1].norm, ()) if i + 1 < n else ():
                 size = len(phrase.norms)
