@@ -107,7 +107,10 @@ class HttpClient:
         self._sleep = sleep
         self._clock = clock
         self.max_retry_after = max_retry_after
-        if transport is None and not self.allow_private:
+        # With the guarded transport, addresses are vetted once, when connecting (see
+        # netguard.GuardedBackend); the per-hop check then only looks at scheme and host.
+        self._vetted_when_connecting = transport is None and not self.allow_private
+        if self._vetted_when_connecting:
             transport = guarded_transport(resolver, self._trusted)
         self._client = httpx.Client(
             timeout=self.settings.timeout,
@@ -145,7 +148,10 @@ class HttpClient:
     def check_url(self, url: str) -> None:
         """Raise SourceMisconfigured if `url` may not be fetched (scheme or address)."""
         check_url(
-            url, allow_private=self.allow_private, resolve=self._resolver, trusted=self._trusted
+            url,
+            allow_private=self.allow_private or self._vetted_when_connecting,
+            resolve=self._resolver,
+            trusted=self._trusted,
         )
 
     # -- retries ----------------------------------------------------------------------

@@ -8,7 +8,6 @@ addresses and an injected resolver, and the redirect tests let the client reach 
 from __future__ import annotations
 
 import gzip
-import itertools
 import logging
 import socket
 import threading
@@ -275,38 +274,53 @@ def test_unchanged_polls_reuse_one_connection(server: CorpusServer) -> None:
     assert len(peers) == 1, f"each 304 opened a new connection: {peers}"
 
 
-def test_dns_rebinding_is_refused_at_connect_time(
+def test_a_name_is_resolved_once_and_that_answer_is_vetted(
     server: CorpusServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The name checks out as public, then resolves to loopback when the connection is made:
-    the connection resolves once itself, so the second answer is the one that is vetted."""
-    answers = itertools.cycle([["93.184.216.34"], ["127.0.0.1"]])  # check, then connect
+    """DNS rebinding needs two lookups that answer differently (one checked, one used): the
+    connection makes the only lookup and vets its answer, and connects to nothing else."""
+    lookups: list[str] = []
+
+    def resolver(host: str, _port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]  # what the name points to when the connection is made
+
     system = socket.getaddrinfo
 
     def rebinding_dns(host: str, *args: object, **kwargs: object) -> object:
-        # What an unguarded HTTP library would get from the system resolver at connect time.
+        # What an unguarded HTTP library would get from the system resolver.
         return system("127.0.0.1" if host == "rebind.example" else host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
-    client = HttpClient(HttpSettings(), resolver=lambda _h, _p: next(answers),
-                        sleep=lambda _s: None)
+    client = HttpClient(HttpSettings(), resolver=resolver, sleep=lambda _s: None)
     port = server.url("feed.xml").split(":")[2].split("/")[0]
     with pytest.raises(SourceMisconfigured, match=r"resolves to 127\.0\.0\.1"):
         client.get(f"http://rebind.example:{port}/feed.xml")
     client.close()
+    assert lookups == ["rebind.example"]
     assert not [r for r in server.requests if r.path == "/feed.xml"]  # nothing reached it
 
 
 def test_connections_go_to_the_vetted_address_with_the_original_host(
     server: CorpusServer,
 ) -> None:
-    client = HttpClient(HttpSettings(), resolver=lambda _h, _p: ["127.0.0.1"],
-                        trusted_networks=["127.0.0.1/32"], sleep=lambda _s: None)
+    """The address connected to is the one the guard vetted (a name the system resolver does
+    not know still works), looked up once per connection, not again for the check."""
+    lookups: list[str] = []
+
+    def resolver(host: str, _port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    client = HttpClient(HttpSettings(), resolver=resolver, trusted_networks=["127.0.0.1/32"],
+                        sleep=lambda _s: None)
     port = server.url("feed.xml").split(":")[2].split("/")[0]
-    response = client.get(f"http://feeds.example:{port}/feed.xml")
+    for _ in range(2):  # the second request reuses the connection: no new lookup
+        response = client.get(f"http://feeds.example:{port}/feed.xml")
+        assert response.status == 200 and response.content == FEED
     client.close()
-    assert response.status == 200 and response.content == FEED
     assert server.requests[-1].headers["host"] == f"feeds.example:{port}"
+    assert lookups == ["feeds.example"]
 
 
 def test_a_dripping_body_is_cut_off_by_the_download_deadline() -> None:
