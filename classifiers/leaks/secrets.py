@@ -224,6 +224,8 @@ def _looks_like_password(value: str, separator: str, word: str) -> bool:
     the more the value must look like a password."""
     if _PLACEHOLDER.match(value):
         return False  # "****", "0000", "<password>", "changeme"
+    if "***" in value or "…" in value:
+        return False  # already masked ("3011****G", "sk_live_…9f"): nothing left to leak
     if _CODE_WORD.fullmatch(word) and value.isdigit() and 3 <= len(value) <= 8:
         return True  # "OTP 198614", "CVV 789", "PIN 4821"
     if len(value) < 4 or "://" in value or value.lower().startswith("www."):
