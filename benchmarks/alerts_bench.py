@@ -24,11 +24,11 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from monitor.alerts import evaluate_alerts
-from monitor.alerts.findings import spike_findings
-from monitor.config import parse_settings
-from monitor.models import BrandMatch, Mention, Tag
-from monitor.storage import Database, open_database
+from monitor.app.alerts import evaluate_alerts
+from monitor.app.alerts.findings import spike_findings
+from monitor.app.configuration import parse_settings
+from monitor.core.models import BrandMatch, Mention, Tag
+from monitor.core.storage import Database, open_database
 
 BRAND = "Calderix"
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)

@@ -21,10 +21,10 @@ import feedparser
 
 from benchmarks.local_feed_server import serve_feeds
 from benchmarks.synthetic_feeds import make_feed
-from monitor.config import parse_settings
-from monitor.pipeline import Pipeline
-from monitor.rawpost import RawPost
-from monitor.storage import open_database
+from monitor.app.configuration import parse_settings
+from monitor.app.pipeline import Pipeline
+from monitor.core.rawpost import RawPost
+from monitor.core.storage import open_database
 
 # Worker threads, as `monitor run` uses (on loopback with 2 cores, 1 measures faster).
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))

@@ -27,9 +27,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from monitor.config import Settings, parse_settings
-from monitor.models import BrandMatch, Mention, MentionSource, Source, Tag
-from monitor.storage import Database, open_database
+from monitor.app.configuration import parse_settings
+from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
+from monitor.core.settings import Settings
+from monitor.core.storage import Database, open_database
 from reports.digest import preview_digest
 from reports.weekly import parse_week, preview_weekly
 from reports.weekly_data import said_at

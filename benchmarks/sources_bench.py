@@ -51,12 +51,12 @@ from benchmarks.local_feed_server import serve_feeds
 from benchmarks.synthetic_feeds import OTHER, SUBJECTS_ES, VERBS_ES, make_feed
 from connectors.google_news import GoogleNewsOptions, search_feed_url
 from connectors.youtube import YoutubeOptions, videos_feed_url
-from monitor.config import parse_settings
-from monitor.http import HttpClient
-from monitor.models import Source
-from monitor.pipeline import Pipeline
-from monitor.rawpost import RawPost
-from monitor.storage import open_database
+from monitor.app.configuration import parse_settings
+from monitor.app.pipeline import Pipeline
+from monitor.core.http import HttpClient
+from monitor.core.models import Source
+from monitor.core.rawpost import RawPost
+from monitor.core.storage import open_database
 
 BRAND = {"name": "Calderix", "query": 'Calderix OR "Calderix Móvil" OR @calderix OR #calderix'}
 #: Share of each feed kind among the sources (the rest are plain RSS feeds).

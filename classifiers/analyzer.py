@@ -36,10 +36,10 @@ from classifiers.nlp import pipeline_for
 from classifiers.query import BrandQuery, compile_query
 from classifiers.tags import BrandAnalysis, TagResult
 from classifiers.text import MatchText
-from monitor.rawpost import RawPost
+from monitor.core.rawpost import RawPost
 
 if TYPE_CHECKING:
-    from monitor.config import BrandSettings
+    from monitor.core.settings import BrandSettings
 
 # Doc extensions holding a document-level TagResult, in the order tags are reported: plain
 # value extensions (set with `doc._.name = tag`, no getter), read from `doc.user_data`.

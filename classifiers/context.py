@@ -39,7 +39,7 @@ from classifiers.tags import TagResult
 from classifiers.text import fold
 
 if TYPE_CHECKING:
-    from monitor.config import BrandSettings
+    from monitor.core.settings import BrandSettings
 
 for _name in ("vigia_brand", "vigia_author", "vigia_tags"):
     if not Doc.has_extension(_name):

@@ -28,8 +28,8 @@ from classifiers.language import detect_languages
 from classifiers.nlp import pipeline_for
 from classifiers.query import compile_query
 from classifiers.tags import TagResult
-from monitor.config import BrandSettings
-from monitor.errors import VigiaError
+from monitor.core.errors import VigiaError
+from monitor.core.settings import BrandSettings
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 LEAK_LABELS = ("pii", "secret", "confidential")

@@ -29,10 +29,10 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from connectors.base import ConnectorOptions, SourceState
-from monitor.errors import RetryLater, SkipItem, SourceMisconfigured
-from monitor.http import HttpResponse
-from monitor.netguard import redact_url
-from monitor.rawpost import RawPost
+from monitor.core.errors import RetryLater, SkipItem, SourceMisconfigured
+from monitor.core.http import HttpResponse
+from monitor.core.netguard import redact_url
+from monitor.core.rawpost import RawPost
 
 log = logging.getLogger("vigia.connectors")
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
-    from monitor.http import HttpClient
-    from monitor.rawpost import RawPost
+    from monitor.core.http import HttpClient
+    from monitor.core.rawpost import RawPost
 
 #: How many recently seen external ids a source remembers to drop repeats.
 SEEN_IDS_LIMIT = 2000

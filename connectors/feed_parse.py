@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from connectors.html_text import html_to_text, plain_text
-from monitor.rawpost import RawPost
+from monitor.core.rawpost import RawPost
 
 log = logging.getLogger("vigia.feeds")
 

@@ -39,8 +39,8 @@ from connectors.api_common import (
 )
 from connectors.base import Connector, ConnectorOptions, FetchResult, SourceState
 from connectors.html_text import html_to_text
-from monitor.errors import SkipItem
-from monitor.rawpost import RawPost
+from monitor.core.errors import SkipItem
+from monitor.core.rawpost import RawPost
 
 SEARCH_PATH = "/api/v1/search_by_date"
 ITEM_URL = "https://news.ycombinator.com/item?id={}"

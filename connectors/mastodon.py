@@ -45,8 +45,8 @@ from connectors.api_common import (
 )
 from connectors.base import Connector, ConnectorOptions, FetchResult, SourceState
 from connectors.html_text import html_to_text, plain_text
-from monitor.errors import SkipItem
-from monitor.rawpost import RawPost
+from monitor.core.errors import SkipItem
+from monitor.core.rawpost import RawPost
 
 _TAG = re.compile(r"^\w+$")
 

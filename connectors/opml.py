@@ -26,8 +26,10 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from connectors.feed_url import check_feed_url
+
 if TYPE_CHECKING:
-    from monitor.config import Settings, SourceSettings
+    from monitor.core.settings import Settings, SourceSettings
 
 #: An OPML file larger than this is not a subscription list anyone maintains by hand.
 MAX_OPML_BYTES = 5_000_000
@@ -45,8 +47,6 @@ class OpmlFeed:
 
 def read_opml(path: str, base_dir: Path) -> list[OpmlFeed]:
     """The feeds listed in the OPML file at `path` (relative to `base_dir`), in file order."""
-    from connectors.rss import check_feed_url
-
     file = Path(path).expanduser()
     file = file if file.is_absolute() else base_dir / file
     try:
@@ -113,7 +113,7 @@ def expand_opml_sources(settings: Settings) -> Settings:
 
     Called after validation, which has already read each file (RssOptions) and checked names.
     """
-    from monitor.config import SourceSettings
+    from monitor.core.settings import SourceSettings
 
     if not any(_opml_of(source) for source in settings.sources):
         return settings

@@ -48,10 +48,10 @@ from connectors.api_common import (
 from connectors.base import Connector, ConnectorOptions, FetchResult, SourceState
 from connectors.feed_parse import parse_feed
 from connectors.html_text import plain_text
-from monitor.errors import RetryLater, SkipItem, SourceError, SourceMisconfigured
-from monitor.http_status import http_status_of
-from monitor.netguard import redact_url
-from monitor.rawpost import RawPost
+from monitor.core.errors import RetryLater, SkipItem, SourceError, SourceMisconfigured
+from monitor.core.http_status import http_status_of
+from monitor.core.netguard import redact_url
+from monitor.core.rawpost import RawPost
 
 _SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
 _FULLNAME = re.compile(r"^t[1-6]_[0-9a-z]+$")

@@ -19,7 +19,6 @@ feed at all (an HTML page, an empty document) is a configuration problem.
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote, urlsplit
@@ -28,38 +27,14 @@ from pydantic import ValidationInfo, field_validator, model_validator
 
 from connectors.base import Connector, ConnectorOptions, FetchResult, SourceState
 from connectors.feed_parse import ParsedFeed, parse_feed
-from monitor.errors import SourceMisconfigured
-from monitor.netguard import redact_url
+from connectors.feed_url import check_feed_url
+from monitor.core.errors import SourceMisconfigured
+from monitor.core.netguard import redact_url
 
 _FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
     "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
-
-
-def check_feed_url(value: str) -> str:
-    """A feed address as settings may give it: http(s) URL, file:// URL or local path.
-
-    Raises ValueError saying how to write it; shared by every feed-based connector.
-    """
-    value = value.strip()
-    if not value:
-        raise ValueError(
-            'the feed url is empty — write the feed address, like "https://example.com/feed.xml"'
-        )
-    if _WINDOWS_DRIVE.match(value):
-        return value
-    parts = urlsplit(value)
-    if parts.scheme in ("http", "https"):
-        if not parts.hostname:
-            raise ValueError(f"{value!r} has no host — write it as https://host/path/feed.xml")
-    elif parts.scheme not in ("", "file"):
-        raise ValueError(
-            f"unsupported scheme {parts.scheme!r} in {value!r} — use an http:// or https:// "
-            "URL, a file:// URL or a local path"
-        )
-    return value
 
 
 class RssOptions(ConnectorOptions):
@@ -121,7 +96,7 @@ class RssConnector(Connector):
         if self.options.url is None:
             raise SourceMisconfigured(
                 f"source {self.name!r} has no url — an opml entry is expanded into its feeds "
-                "when settings load; load the settings with monitor.config.load_settings"
+                "when settings load; load the settings with monitor.core.settings.load_settings"
             )
         return self.options.url
 

@@ -23,7 +23,8 @@ from urllib.parse import urlencode, urlsplit
 from pydantic import field_validator, model_validator
 
 from connectors.base import ConnectorOptions
-from connectors.rss import RssConnector, check_feed_url
+from connectors.feed_url import check_feed_url
+from connectors.rss import RssConnector
 
 YOUTUBE = "https://www.youtube.com"
 #: Channel ids are "UC" + 22 URL-safe base64 characters.

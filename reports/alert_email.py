@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from classifiers.masking import mask_value
-from monitor.config import Settings
-from monitor.models import Mention, MentionSource
+from monitor.core.models import Mention, MentionSource
+from monitor.core.settings import Settings
 from reports import i18n
 from reports.render import RenderedEmail, render_email
 

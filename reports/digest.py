@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.config import Settings
-from monitor.models import DigestRun, OutboxMessage
-from monitor.storage import Database
+from monitor.core.models import DigestRun, OutboxMessage
+from monitor.core.settings import Settings
+from monitor.core.storage import Database
 from reports import i18n
 from reports.digest_data import DigestData, collect_digest
 from reports.outbox import enqueue
@@ -89,7 +89,7 @@ def _render(session: Session, settings: Settings, plan: DigestPlan) -> RenderedE
     return render_email("digest", digest_context(settings, data, plan.day))
 
 
-def send_daily_digest(
+def enqueue_daily_digest(
     db: Database, settings: Settings, *, now: datetime, day: date | None = None, force: bool = False
 ) -> OutboxMessage | None:
     """Write `day`'s digest (default: today in the configured zone) to the outbox.
@@ -131,7 +131,7 @@ def send_daily_digest(
 def preview_digest(
     db: Database, settings: Settings, *, now: datetime, day: date | None = None
 ) -> RenderedEmail:
-    """Render what `send_daily_digest` would send (or did send, for a day already done).
+    """Render what `enqueue_daily_digest` would send (or did send, for a day already done).
 
     Nothing is written: the session is only read from and then rolled back.
     """

@@ -37,8 +37,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from classifiers.text import fold
-from monitor.config import Settings
-from monitor.models import BrandMatch, Mention, MentionSource, Source, Tag
+from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
+from monitor.core.settings import Settings
 from reports.excerpts import Segment, analysed_text, excerpt, valid_spans
 
 MAX_MENTIONS_PER_BRAND = 25
@@ -173,7 +173,7 @@ class SourceProblem:
     error: str | None
     warning: str | None
     last_success: datetime | None
-    #: monitor/source_health.py's verdict ("failing", "silent", or "ok" with a warning) and why;
+    #: the source health verdict ("failing", "silent", or "ok" with a warning) and why;
     #: a silent source's reason is also put in `warning` so that every template shows it.
     status: str = "failing"
     reason: str = ""
@@ -476,12 +476,12 @@ def mention_item(
 
 
 def _source_problems(session: Session, settings: Settings, now: datetime) -> list[SourceProblem]:
-    """Failing and silent sources (and any with a warning), judged by monitor/source_health.py.
+    """Failing and silent sources (and any with a warning), judged by monitor/core/source_health.py.
 
     Stored sources no longer in the settings are judged too (with default thresholds): a
     source removed while failing is still worth one last mention.
     """
-    from monitor.source_health import SILENT, problems, source_health
+    from monitor.core.source_health import SILENT, problems, source_health
 
     zone = settings.schedule.zone
     found = problems(source_health(session, settings, now, include_unconfigured=True))

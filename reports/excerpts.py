@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.rawpost import RawPost
+from monitor.core.rawpost import RawPost
 
 EXCERPT_CHARS = 280
 _SPACES = re.compile(r"\s+")

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Protocol
 
 from classifiers.masking import mask_text
-from monitor.config import EmailSettings, Settings
-from monitor.errors import DeliveryError
-from monitor.settings_problems import SMTP_PASSWORD_ENV
+from monitor.core.errors import DeliveryError
+from monitor.core.settings import EmailSettings, Settings
+from monitor.core.settings_problems import SMTP_PASSWORD_ENV
 
 log = logging.getLogger(__name__)
 

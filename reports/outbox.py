@@ -31,9 +31,9 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from monitor.errors import DeliveryError
-from monitor.models import OutboxMessage
-from monitor.storage import Database, insert_if_absent
+from monitor.core.errors import DeliveryError
+from monitor.core.models import OutboxMessage
+from monitor.core.storage import Database, insert_if_absent
 from reports.mailer import Mailer
 from reports.render import one_line
 

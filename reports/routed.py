@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.config import Settings
-from monitor.models import Mention, OutboxMessage, ReportRun, Tag
-from monitor.storage import Database, insert_if_absent
+from monitor.core.models import Mention, OutboxMessage, ReportRun, Tag
+from monitor.core.settings import Settings
+from monitor.core.storage import Database, insert_if_absent
 from reports import i18n
 from reports.alert_email import AlertPost, load_posts
 from reports.outbox import enqueue
@@ -43,7 +43,9 @@ class BrandPosts:
         return self.total - len(self.posts)
 
 
-def send_routed_reports(db: Database, settings: Settings, *, now: datetime) -> list[OutboxMessage]:
+def enqueue_routed_reports(
+    db: Database, settings: Settings, *, now: datetime
+) -> list[OutboxMessage]:
     """Write today's complaints and HR emails to the outbox (each list that has recipients)."""
     written = []
     for kind in ROUTES:

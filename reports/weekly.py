@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.config import BrandSettings, Settings
-from monitor.models import OutboxMessage
-from monitor.storage import Database
+from monitor.core.models import OutboxMessage
+from monitor.core.settings import BrandSettings, Settings
+from monitor.core.storage import Database
 from reports import charts, i18n
 from reports.outbox import enqueue
 from reports.render import RenderedEmail, render_email
@@ -193,7 +193,7 @@ def save_standalone(report: WeeklyReport, path: Path) -> Path:
     return path
 
 
-def send_weekly_reports(
+def enqueue_weekly_reports(
     db: Database, settings: Settings, *, now: datetime, week: Week | None = None
 ) -> list[OutboxMessage]:
     """Write each brand's report for `week` (default: the last complete one) to the outbox.

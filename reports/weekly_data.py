@@ -27,8 +27,8 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from classifiers.text import TAG, WORD, fold, words
-from monitor.config import BrandSettings, Settings
-from monitor.models import BrandMatch, Mention, MentionSource, Source, Tag
+from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
+from monitor.core.settings import BrandSettings, Settings
 from reports.digest_data import MentionItem, importance, load_mentions, mention_item
 
 MAX_RANKED = 10

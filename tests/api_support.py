@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from monitor.config import HttpSettings, Settings
-from monitor.http import HttpClient
-from monitor.models import Mention, MentionSource
-from monitor.pipeline import Pipeline
-from monitor.storage import Database
+from monitor.app.pipeline import Pipeline
+from monitor.core.http import HttpClient
+from monitor.core.models import Mention, MentionSource
+from monitor.core.settings import HttpSettings, Settings
+from monitor.core.storage import Database
 from tests.corpus_server import ApiCorpus, CorpusServer
 
 #: The pipeline's "now" in these tests: after every recording in the corpus.

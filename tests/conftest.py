@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from monitor.config import Settings, parse_settings
-from monitor.storage import Database, make_engine, open_database
+from monitor.app.configuration import parse_settings
+from monitor.core.settings import Settings
+from monitor.core.storage import Database, make_engine, open_database
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("VIGIA_SHARED_DIR", REPO.parent / "shared"))

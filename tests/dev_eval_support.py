@@ -11,8 +11,8 @@ from pathlib import Path
 
 from classifiers.analyzer import Analyzer
 from classifiers.tags import TagResult
-from monitor.config import load_settings
-from monitor.rawpost import RawPost
+from monitor.app.configuration import load_settings
+from monitor.core.rawpost import RawPost
 
 EXAMPLE_SETTINGS = Path(__file__).resolve().parents[1] / "examples/calderix/settings.toml"
 

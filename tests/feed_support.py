@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import Connector, ConnectorContext
-from monitor.config import HttpSettings
-from monitor.http import HttpClient
+from monitor.core.http import HttpClient
+from monitor.core.settings import HttpSettings
 from tests.corpus_server import Canned, Request, Responder
 
 

@@ -15,9 +15,8 @@ import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.alerts import evaluate_alerts, recipients_for
-from monitor.config import Settings
-from monitor.models import (
+from monitor.app.alerts import evaluate_alerts, recipients_for
+from monitor.core.models import (
     AlertState,
     BrandMatch,
     Mention,
@@ -26,7 +25,8 @@ from monitor.models import (
     Source,
     Tag,
 )
-from monitor.storage import Database
+from monitor.core.settings import Settings
+from monitor.core.storage import Database
 from tests.test_digest import check_golden, parse, scrub
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -321,7 +321,7 @@ def test_an_alert_and_its_state_commit_together(db: Database, make_settings, mon
     """A failure while writing the email leaves no state behind: the next run alerts."""
     settings = alert_settings(make_settings)
     seed_leak(db)
-    import monitor.alerts.engine as engine
+    import monitor.app.alerts.engine as engine
 
     def broken(*_a: Any, **_k: Any) -> None:
         raise RuntimeError("disk full")

@@ -10,10 +10,10 @@ import time_machine
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from monitor.cli import app
-from monitor.config import load_settings
-from monitor.models import OutboxMessage
-from monitor.storage import open_database
+from monitor.app.configuration import load_settings
+from monitor.cli.main import app
+from monitor.core.models import OutboxMessage
+from monitor.core.storage import open_database
 
 REPO = Path(__file__).resolve().parents[1]
 FEEDS = REPO / "examples" / "demo" / "feeds"
@@ -78,9 +78,9 @@ def _text(raw: bytes) -> str:
 
 
 def test_the_scheduler_job_alerts_right_after_its_source_run(tmp_path: Path) -> None:
-    from monitor.pipeline import Pipeline
-    from monitor.scheduler import _flush_and_deliver
-    from monitor.service import run_source_job
+    from monitor.app.jobs import run_source_job
+    from monitor.app.pipeline import Pipeline
+    from monitor.app.scheduler import _flush_and_deliver
 
     settings = load_settings(demo_settings(tmp_path))
     db = open_database(settings.database_url)

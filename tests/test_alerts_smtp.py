@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from monitor.models import OutboxMessage
-from monitor.service import deliver_outbox, send_alerts
-from monitor.storage import Database
+from monitor.app.jobs import deliver_outbox, send_alerts
+from monitor.core.models import OutboxMessage
+from monitor.core.storage import Database
 from tests.test_alerts import DNI, NOW, alert_settings, seed_leak, seed_outage
 from tests.test_smtp import Server
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from classifiers.analyzer import Analyzer
-from monitor.config import BrandSettings
-from monitor.rawpost import RawPost
+from monitor.core.rawpost import RawPost
+from monitor.core.settings import BrandSettings
 
 BRANDS = [
     BrandSettings(

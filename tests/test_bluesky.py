@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from connectors.base import ConnectorContext, SourceState
 from connectors.bluesky import BlueskyConnector, BlueskyOptions, parse_search_posts, post_url
-from monitor.config import Settings
-from monitor.storage import Database
+from monitor.core.settings import Settings
+from monitor.core.storage import Database
 from tests.api_support import NOW, api_server, loopback_client, pipeline_for, stored_mentions
 from tests.corpus_server import ApiCorpus, Canned, CorpusServer, Request
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from monitor.cli import app, main
+from monitor.cli.main import app, main
 
 REPO = Path(__file__).resolve().parents[1]
 FEEDS = REPO / "examples" / "demo" / "feeds"

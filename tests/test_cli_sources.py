@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from monitor import cli
-from monitor.cli import app, main
+from monitor.cli import main as cli
+from monitor.cli.main import app, main
 from tests.corpus_server import CorpusServer
 from tests.feed_support import feed_responder
 

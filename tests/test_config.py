@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import load_settings, parse_interval, settings_path
-from monitor.errors import SettingsError
+from monitor.app.configuration import load_settings
+from monitor.core.errors import SettingsError
+from monitor.core.settings import parse_interval, settings_path
 
 REPO = Path(__file__).resolve().parents[1]
 

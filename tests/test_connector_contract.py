@@ -35,8 +35,8 @@ from pydantic import ValidationError
 
 from connectors import registry
 from connectors.base import Connector, ConnectorContext, FetchResult, SourceState
-from monitor.config import parse_interval
-from monitor.errors import RetryLater, SourceError
+from monitor.core.errors import RetryLater, SourceError
+from monitor.core.settings import parse_interval
 from tests.api_support import NOW, FakeClock, loopback_client
 from tests.corpus_server import ApiCorpus, Canned, CorpusServer, FeedCorpus, Request, Responder
 

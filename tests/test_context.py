@@ -23,11 +23,11 @@ from classifiers.context import (
     terms_regex,
 )
 from classifiers.tags import TagResult
-from monitor.config import BrandSettings, Settings
-from monitor.models import BrandMatch, Mention, Tag
-from monitor.pipeline import Pipeline
-from monitor.rawpost import RawPost
-from monitor.storage import Database
+from monitor.app.pipeline import Pipeline
+from monitor.core.models import BrandMatch, Mention, Tag
+from monitor.core.rawpost import RawPost
+from monitor.core.settings import BrandSettings, Settings
+from monitor.core.storage import Database
 
 CALDERIX = BrandSettings(
     name="Calderix",

@@ -9,8 +9,8 @@ import pytest
 from classifiers.analyzer import Analyzer
 from classifiers.context import BrandProfile
 from classifiers.employee import employee_evidence
-from monitor.config import BrandSettings
-from monitor.rawpost import RawPost
+from monitor.core.rawpost import RawPost
+from monitor.core.settings import BrandSettings
 from tests.dev_eval_support import dev_predictions, f1
 
 CALDERIX = BrandSettings(

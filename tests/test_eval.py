@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from classifiers.evaluation import Counts, EvaluationInputError, read_items
-from monitor.cli import app, main
+from monitor.cli.main import app, main
 
 REPO = Path(__file__).resolve().parents[1]
 CALDERIX = REPO / "examples" / "calderix" / "settings.toml"

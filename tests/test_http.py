@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import HttpSettings
-from monitor.errors import RetryLater, SourceMisconfigured
-from monitor.http import USER_AGENT, HttpClient
-from monitor.http_status import parse_retry_after
-from monitor.netguard import check_url, is_forbidden_address, redact_url
+from monitor.core.errors import RetryLater, SourceMisconfigured
+from monitor.core.http import USER_AGENT, HttpClient
+from monitor.core.http_status import parse_retry_after
+from monitor.core.netguard import check_url, is_forbidden_address, redact_url
+from monitor.core.settings import HttpSettings
 from tests.corpus_server import Canned, CorpusServer, FeedCorpus, Request
 
 FEED = b'<rss version="2.0"><channel><title>t</title></channel></rss>'

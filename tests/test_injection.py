@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from monitor.storage import Database
+from monitor.core.storage import Database
 from reports.outbox import build_message
-from reports.routed import send_routed_reports
+from reports.routed import enqueue_routed_reports
 from tests.test_alerts import NOW, add_post, alert_settings, bodies, evaluate, source_in
 from tests.test_digest import parse
 
@@ -92,7 +92,7 @@ def test_alert_emails_are_inert(db: Database, make_settings) -> None:
 def test_routed_emails_are_inert(db: Database, make_settings) -> None:
     settings = alert_settings(make_settings)
     seed_hostile(db)
-    written = send_routed_reports(db, settings, now=NOW + timedelta(minutes=1))
+    written = enqueue_routed_reports(db, settings, now=NOW + timedelta(minutes=1))
     assert {m.kind for m in written} == {"complaints", "employees"}
     for message in written:
         assert_inert(message.message)

@@ -11,8 +11,8 @@ from classifiers.context import BrandProfile
 from classifiers.leaks.component import strength
 from classifiers.leaks.confidential import find_confidential
 from classifiers.tags import Evidence, TagResult
-from monitor.config import BrandSettings
-from monitor.rawpost import RawPost
+from monitor.core.rawpost import RawPost
+from monitor.core.settings import BrandSettings
 from tests.dev_eval_support import dev_predictions, f1
 
 CALDERIX = BrandSettings(

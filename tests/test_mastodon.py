@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from connectors.base import ConnectorContext, SourceState
 from connectors.mastodon import MastodonConnector, MastodonOptions, parse_statuses
-from monitor.config import Settings
-from monitor.errors import SourceMisconfigured
-from monitor.storage import Database
+from monitor.core.errors import SourceMisconfigured
+from monitor.core.settings import Settings
+from monitor.core.storage import Database
 from tests.api_support import NOW, api_server, loopback_client, pipeline_for, stored_mentions
 from tests.corpus_server import Canned, CorpusServer, Request
 

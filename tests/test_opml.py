@@ -15,8 +15,8 @@ import pytest
 from connectors.base import SourceState
 from connectors.opml import parse_opml
 from connectors.rss import RssConnector
-from monitor.config import Settings
-from monitor.errors import SettingsError
+from monitor.core.errors import SettingsError
+from monitor.core.settings import Settings
 from tests.corpus_server import CorpusServer, FeedCorpus
 from tests.feed_support import connector_for
 

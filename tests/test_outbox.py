@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from monitor.errors import DeliveryError
-from monitor.models import OutboxMessage
-from monitor.storage import Database, insert_if_absent
+from monitor.core.errors import DeliveryError
+from monitor.core.models import OutboxMessage
+from monitor.core.storage import Database, insert_if_absent
 from reports import outbox
 from reports.mailer import FileMailer, SmtpMailer, mailer_for
 from reports.outbox import DeliveryReport, backoff, deliver_pending, enqueue

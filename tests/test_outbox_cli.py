@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from monitor import cli
-from monitor.cli import app
-from monitor.config import load_settings
-from monitor.models import OutboxMessage
-from monitor.storage import open_database
+from monitor.app.configuration import load_settings
+from monitor.cli import main as cli
+from monitor.cli.main import app
+from monitor.core.models import OutboxMessage
+from monitor.core.storage import open_database
 from reports.outbox import DEAD, enqueue
 
 SETTINGS = """

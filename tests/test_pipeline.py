@@ -13,11 +13,9 @@ from sqlalchemy import event, func, select
 
 from connectors import registry
 from connectors.base import Connector, ConnectorOptions, FetchResult, SourceState
-from monitor import pipeline as pipeline_module
-from monitor.config import Settings
-from monitor.models import BrandMatch, Mention, MentionSource, Source, Tag
-from monitor.pipeline import Pipeline
-from monitor.source_state import (
+from monitor.app import pipeline as pipeline_module
+from monitor.app.pipeline import Pipeline
+from monitor.app.source_state import (
     UnchangedPoll,
     read_state,
     record_failure,
@@ -25,7 +23,9 @@ from monitor.source_state import (
     source_row,
     source_rows,
 )
-from monitor.storage import Database
+from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
+from monitor.core.settings import Settings
+from monitor.core.storage import Database
 
 Item = tuple[str, str, str]  # guid, title, description
 
@@ -338,8 +338,8 @@ def test_two_workers_storing_one_story_at_once_both_succeed(db: Database) -> Non
     """Worker B looks the story up while A's insert is still uncommitted (one article in two
     feeds polled in parallel): B must wait, then record a sighting of A's mention."""
     from classifiers.tags import BrandAnalysis, TagResult
-    from monitor.mention_store import store_matches
-    from monitor.rawpost import RawPost
+    from monitor.app.mention_store import store_matches
+    from monitor.core.rawpost import RawPost
 
     with db.transaction() as session:
         ids = [source_row(session, name, "rss").id for name in ("feed-a", "feed-b")]

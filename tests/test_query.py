@@ -152,11 +152,12 @@ def test_unsupported_constructs_are_errors(query: str, construct: str) -> None:
         compile_query(query)
 
 
-def test_settings_reject_bad_query() -> None:
-    from monitor.config import BrandSettings
+def test_settings_reject_bad_query(tmp_path) -> None:
+    from monitor.app.configuration import parse_settings
+    from monitor.core.errors import SettingsError
 
-    with pytest.raises(ValueError, match="field searches"):
-        BrandSettings(name="Calderix", query="title:calderix")
+    with pytest.raises(SettingsError, match=r"brands\[0\] \('Calderix'\)\.query: .*field searches"):
+        parse_settings({"brands": [{"name": "Calderix", "query": "title:calderix"}]}, tmp_path)
 
 
 def _variants(text: str) -> st.SearchStrategy[str]:

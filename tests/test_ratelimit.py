@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.config import Settings
-from monitor.errors import RetryLater
-from monitor.http_status import MAX_RETRY_AFTER, parse_rate_limit_reset, rate_limit_wait
-from monitor.models import Source
-from monitor.pipeline import Pipeline
-from monitor.storage import Database
+from monitor.app.pipeline import Pipeline
+from monitor.core.errors import RetryLater
+from monitor.core.http_status import MAX_RETRY_AFTER, parse_rate_limit_reset, rate_limit_wait
+from monitor.core.models import Source
+from monitor.core.settings import Settings
+from monitor.core.storage import Database
 from tests.api_support import NOW, FakeClock, api_server, loopback_client
 from tests.corpus_server import ApiCorpus, Canned, CorpusServer, Request
 

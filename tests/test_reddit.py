@@ -14,9 +14,9 @@ from pydantic import ValidationError
 
 from connectors.base import ConnectorContext, SourceState
 from connectors.reddit import RedditConnector, RedditOptions, parse_listing
-from monitor.config import Settings
-from monitor.errors import RetryLater, SourceMisconfigured
-from monitor.storage import Database
+from monitor.core.errors import RetryLater, SourceMisconfigured
+from monitor.core.settings import Settings
+from monitor.core.storage import Database
 from tests.api_support import NOW, api_server, loopback_client, pipeline_for, stored_mentions
 from tests.corpus_server import ApiCorpus, Canned, CorpusServer, Request
 

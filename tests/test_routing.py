@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.config import load_settings
-from monitor.errors import SettingsError
-from monitor.models import OutboxMessage, ReportRun
-from monitor.service import send_digest
-from monitor.storage import Database
-from reports.routed import send_routed_reports
+from monitor.app.configuration import load_settings
+from monitor.app.jobs import send_digest
+from monitor.core.errors import SettingsError
+from monitor.core.models import OutboxMessage, ReportRun
+from monitor.core.storage import Database
+from reports.routed import enqueue_routed_reports
 from tests.test_alerts import DNI, NOW, add_post, alert_settings, bodies, source_in
 from tests.test_digest import check_golden, parse
 
@@ -126,7 +126,7 @@ def seed_day(db: Database) -> None:
 def test_each_list_gets_only_what_it_is_for(db: Database, make_settings) -> None:
     settings = alert_settings(make_settings, "es")
     seed_day(db)
-    written = {m.kind: m for m in send_routed_reports(db, settings, now=NOW)}
+    written = {m.kind: m for m in enqueue_routed_reports(db, settings, now=NOW)}
     assert set(written) == {"complaints", "employees"}
     complaints, employees = written["complaints"], written["employees"]
     assert complaints.recipients == ["care@example.com"]
@@ -143,14 +143,14 @@ def test_each_list_gets_only_what_it_is_for(db: Database, make_settings) -> None
         "routed_employees_es.html", parse(employees.message).get_body(("html",)).get_content()
     )
     # Once a day: a second call the same day writes nothing and records nothing new.
-    assert send_routed_reports(db, settings, now=NOW + timedelta(hours=3)) == []
+    assert enqueue_routed_reports(db, settings, now=NOW + timedelta(hours=3)) == []
 
 
 def test_periods_chain_and_quiet_days_send_nothing(db: Database, make_settings) -> None:
     settings = alert_settings(make_settings)
-    assert send_routed_reports(db, settings, now=NOW) == []  # nothing to report: no email
+    assert enqueue_routed_reports(db, settings, now=NOW) == []  # nothing to report: no email
     seed_day(db)  # these were first seen before the first period ended: already covered
-    assert send_routed_reports(db, settings, now=NOW + timedelta(days=1)) == []
+    assert enqueue_routed_reports(db, settings, now=NOW + timedelta(days=1)) == []
     with db.sessions() as session:
         runs = session.scalars(select(ReportRun).order_by(ReportRun.id)).all()
         assert [(r.kind, r.outbox_key) for r in runs] == [
@@ -165,7 +165,7 @@ def test_periods_chain_and_quiet_days_send_nothing(db: Database, make_settings) 
 def test_lists_without_recipients_get_nothing(db: Database, make_settings) -> None:
     settings = make_settings()  # BASE_SETTINGS: only digest and alerts lists
     seed_day(db)
-    assert send_routed_reports(db, settings, now=NOW) == []
+    assert enqueue_routed_reports(db, settings, now=NOW) == []
 
 
 def test_the_digest_job_sends_the_routed_emails_too(db: Database, make_settings) -> None:

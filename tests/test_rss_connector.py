@@ -21,9 +21,9 @@ import connectors.rss
 from connectors import registry
 from connectors.base import ConnectorContext, SourceState
 from connectors.rss import RssConnector, RssOptions
-from monitor.config import HttpSettings
-from monitor.errors import RetryLater, SourceMisconfigured
-from monitor.http import HttpClient
+from monitor.core.errors import RetryLater, SourceMisconfigured
+from monitor.core.http import HttpClient
+from monitor.core.settings import HttpSettings
 from tests.corpus_server import Canned, CorpusServer, FeedCorpus, Request
 
 XML = [("Content-Type", "application/rss+xml; charset=utf-8")]

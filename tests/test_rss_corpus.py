@@ -30,10 +30,10 @@ from connectors.base import ConnectorContext, FetchResult, SourceState
 from connectors.feed_parse import parse_feed
 from connectors.html_text import html_to_text, plain_text
 from connectors.rss import RssConnector, RssOptions
-from monitor.config import HttpSettings
-from monitor.errors import SourceError, SourceMisconfigured
-from monitor.http import HttpClient, HttpResponse
-from monitor.rawpost import RawPost
+from monitor.core.errors import SourceError, SourceMisconfigured
+from monitor.core.http import HttpClient, HttpResponse
+from monitor.core.rawpost import RawPost
+from monitor.core.settings import HttpSettings
 from tests.conftest import SHARED
 from tests.corpus_server import CorpusServer, FeedCorpus, feed_files, read_feed_meta
 

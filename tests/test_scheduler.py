@@ -14,9 +14,9 @@ from pathlib import Path
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.pipeline import Pipeline
-from monitor.scheduler import build_scheduler, jitter_seconds, source_interval
-from monitor.storage import open_database
+from monitor.app.pipeline import Pipeline
+from monitor.app.scheduler import build_scheduler, jitter_seconds, source_interval
+from monitor.core.storage import open_database
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from monitor.storage import Database
+from monitor.core.storage import Database
 from reports.digest import preview_digest
 from reports.weekly import parse_week, preview_weekly, save_standalone
 from tests.test_digest import NOW as DIGEST_NOW

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from monitor.config import Settings
-from monitor.errors import SettingsError
-from monitor.models import Source
-from monitor.pipeline import Pipeline
-from monitor.source_health import (
+from monitor.app.pipeline import Pipeline
+from monitor.core.errors import SettingsError
+from monitor.core.models import Source
+from monitor.core.settings import Settings
+from monitor.core.source_health import (
     DISABLED,
     FAILING,
     NEVER_RUN,
@@ -25,7 +25,7 @@ from monitor.source_health import (
     silence_limit,
     source_health,
 )
-from monitor.storage import Database
+from monitor.core.storage import Database
 from reports.digest_data import collect_digest
 
 T0 = datetime(2026, 11, 20, 12, tzinfo=UTC)

@@ -6,8 +6,8 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from monitor.alerts.spike import HOUR, RECENT, WEEKLY, baseline, hour_of, is_spike
-from monitor.alerts.storm import decide
+from monitor.app.alerts.spike import HOUR, RECENT, WEEKLY, baseline, hour_of, is_spike
+from monitor.app.alerts.storm import decide
 
 START = datetime(2026, 10, 19, 0, 0, tzinfo=UTC)  # a Monday, five weeks before NOW
 NOW = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from monitor.models import Mention, MentionSource, OutboxMessage, Source
-from monitor.storage import Database, open_database
+from monitor.core.models import Mention, MentionSource, OutboxMessage, Source
+from monitor.core.storage import Database, open_database
 
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 
@@ -110,7 +110,7 @@ def test_migrations_match_the_models(db: Database) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from monitor.models import Base
+    from monitor.core.models import Base
 
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -20,18 +20,18 @@ from PIL import Image
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from monitor.config import Settings
-from monitor.errors import SettingsError, VigiaError
-from monitor.models import BrandMatch, OutboxMessage, Source
-from monitor.storage import Database
+from monitor.core.errors import SettingsError, VigiaError
+from monitor.core.models import BrandMatch, OutboxMessage, Source
+from monitor.core.settings import Settings
+from monitor.core.storage import Database
 from reports import charts
 from reports.weekly import (
     CHART_IDS,
+    enqueue_weekly_reports,
     last_complete_week,
     parse_week,
     preview_weekly,
     report_path,
-    send_weekly_reports,
 )
 from reports.weekly_data import DayPoint, SentimentCounts, ShareItem, collect_weekly
 from tests.test_digest import add_mention, check_golden, parse, scrub
@@ -370,7 +370,7 @@ def test_charts_are_pngs_that_draw_the_data() -> None:
 def test_weekly_matches_golden(db: Database, make_settings: Any, language: str) -> None:
     seed_week(db)
     settings = weekly_settings(make_settings, language)
-    [message] = send_weekly_reports(db, settings, now=NOW)
+    [message] = enqueue_weekly_reports(db, settings, now=NOW)
     assert message.key == "weekly:Calderix:2025-W46" and message.recipients == ["board@example.com"]
     email = parse(message.message)
     html = email.get_body(("html",)).get_content()
@@ -386,7 +386,7 @@ def test_weekly_matches_golden(db: Database, make_settings: Any, language: str) 
 def test_charts_travel_inline_by_content_id(db: Database, make_settings: Any) -> None:
     seed_week(db)
     settings = weekly_settings(make_settings)
-    [message] = send_weekly_reports(db, settings, now=NOW)
+    [message] = enqueue_weekly_reports(db, settings, now=NOW)
     email = parse(message.message)
     html = email.get_body(("html",)).get_content()
     related = [part for part in email.walk() if part.get_content_type() == "multipart/related"]
@@ -423,11 +423,11 @@ def test_a_week_is_sent_once_per_brand(db: Database, make_settings: Any) -> None
         ],
         email={"recipients": {"weekly": ["board@example.com"]}},
     )
-    first = send_weekly_reports(db, settings, now=NOW)
-    again = send_weekly_reports(db, settings, now=NOW + timedelta(hours=2))
+    first = enqueue_weekly_reports(db, settings, now=NOW)
+    again = enqueue_weekly_reports(db, settings, now=NOW + timedelta(hours=2))
     assert [m.key for m in first] == ["weekly:Calderix:2025-W46", "weekly:Fonaris:2025-W46"]
     assert again == []
-    next_week = send_weekly_reports(db, settings, now=NOW + timedelta(days=7))
+    next_week = enqueue_weekly_reports(db, settings, now=NOW + timedelta(days=7))
     assert [m.key for m in next_week] == ["weekly:Calderix:2025-W47", "weekly:Fonaris:2025-W47"]
     with db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 4
@@ -462,9 +462,9 @@ def test_weekly_slot_setting(make_settings: Any) -> None:
 def test_scheduler_runs_the_weekly_report(make_settings: Any, tmp_path: Path) -> None:
     from apscheduler.triggers.cron import CronTrigger
 
-    from monitor.pipeline import Pipeline
-    from monitor.scheduler import build_scheduler
-    from monitor.storage import open_database
+    from monitor.app.pipeline import Pipeline
+    from monitor.app.scheduler import build_scheduler
+    from monitor.core.storage import open_database
 
     settings = make_settings(
         f"sqlite:///{tmp_path / 'v.db'}",
@@ -484,7 +484,7 @@ def test_scheduler_runs_the_weekly_report(make_settings: Any, tmp_path: Path) ->
 
 
 def test_cli_preview_and_send(tmp_path: Path) -> None:
-    from monitor.cli import app
+    from monitor.cli.main import app
 
     settings = tmp_path / "settings.toml"
     settings.write_text(
@@ -563,9 +563,9 @@ def test_themes_merge_spellings_and_show_the_accented_one(db: Database, make_set
 
 
 def test_a_restart_after_the_slot_catches_up(make_settings: Any, tmp_path: Path) -> None:
-    from monitor.pipeline import Pipeline
-    from monitor.scheduler import build_scheduler
-    from monitor.storage import open_database
+    from monitor.app.pipeline import Pipeline
+    from monitor.app.scheduler import build_scheduler
+    from monitor.core.storage import open_database
     from reports.weekly import slot_passed_this_week
 
     settings = make_settings(

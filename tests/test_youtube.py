@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from connectors.base import SourceState
 from connectors.youtube import YoutubeConnector, YoutubeOptions, videos_feed_url
-from monitor.config import Settings
-from monitor.models import Mention
-from monitor.pipeline import Pipeline
-from monitor.storage import Database
+from monitor.app.pipeline import Pipeline
+from monitor.core.models import Mention
+from monitor.core.settings import Settings
+from monitor.core.storage import Database
 from tests.corpus_server import CorpusServer
 from tests.feed_support import connector_for, feed_responder
 

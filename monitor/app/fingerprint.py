@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 
 from classifiers.text import words
-from monitor.rawpost import RawPost
+from monitor.core.rawpost import RawPost
 
 MIN_TITLE_WORDS = 6
 

@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.base import SourceState
-from monitor.models import Source
-from monitor.storage import insert_if_absent
+from monitor.core.models import Source
+from monitor.core.storage import insert_if_absent
 
 #: Names per `IN (...)` list, well below every database's bound-parameter limit.
 _IN_CHUNK = 500
@@ -112,7 +112,7 @@ def record_success(
     row.items_seen = (row.items_seen or 0) + items
     row.mentions_stored = (row.mentions_stored or 0) + stored
     if items:
-        # New items, matched or not: silence detection (monitor/source_health.py) asks whether
+        # New items, matched or not: silence detection (monitor/core/source_health.py) asks whether
         # the source still publishes, and a news feed may go weeks without naming the brand.
         row.last_new_at = now
 

@@ -18,10 +18,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from monitor import cli_email
-from monitor.cli_common import Context, console, context_of, errors, open_db, parse_since
-from monitor.config import Settings, settings_path
-from monitor.errors import VigiaError
+from monitor.cli import emails as cli_email
+from monitor.cli.common import Context, console, context_of, errors, open_db, parse_since
+from monitor.core.errors import VigiaError
+from monitor.core.settings import Settings, settings_path
 
 app = typer.Typer(
     help="Vigía: brand-mention monitor for communications teams.",
@@ -55,7 +55,7 @@ def options(
 
 
 def _pipeline(settings: Settings):  # type: ignore[no-untyped-def]
-    from monitor.pipeline import Pipeline
+    from monitor.app.pipeline import Pipeline
 
     return Pipeline(settings, open_db(settings))
 
@@ -104,11 +104,11 @@ def run(
     pipeline = _pipeline(settings)
     try:
         if not once:
-            from monitor.scheduler import serve
+            from monitor.app.scheduler import serve
 
             serve(settings, pipeline)
             return
-        from monitor.service import run_once
+        from monitor.app.jobs import run_once
         from reports.mailer import FileMailer
         from reports.outbox import parse_stored
 
@@ -181,7 +181,7 @@ def mentions(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List stored mentions, newest first."""
-    from monitor.queries import find_mentions, mention_as_dict
+    from monitor.core.queries import find_mentions, mention_as_dict
 
     settings = context_of(ctx).settings()
     db = open_db(settings)
@@ -222,9 +222,9 @@ def check(
 ) -> None:
     """Validate the settings and try each source live once (nothing is stored); exit 1 if any
     source fails."""
-    from monitor.http import HttpClient
-    from monitor.pipeline import utcnow
-    from monitor.source_check import check_sources
+    from monitor.app.pipeline import utcnow
+    from monitor.app.source_check import check_sources
+    from monitor.core.http import HttpClient
 
     context = context_of(ctx)
     settings = context.settings()
@@ -275,8 +275,8 @@ def sources(
 ) -> None:
     """Each source's health (ok, failing, silent, never run, disabled): last success, items
     seen, mentions stored, failures and last error."""
-    from monitor.pipeline import utcnow
-    from monitor.source_health import source_health
+    from monitor.app.pipeline import utcnow
+    from monitor.core.source_health import source_health
 
     settings = context_of(ctx).settings()
     db = open_db(settings)

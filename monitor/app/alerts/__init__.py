@@ -1,9 +1,9 @@
 """Crisis alerts: spike, leak and high-reach rules, storms and cooldowns, exactly-once emails.
 
 `evaluate_alerts` runs after the transaction that stored a run's mentions has committed
-(monitor.service), over the mentions first seen since the run began.
+(monitor.app.jobs), over the mentions first seen since the run began.
 """
 
-from monitor.alerts.engine import AlertReport, evaluate_alerts, recipients_for
+from monitor.app.alerts.engine import AlertReport, evaluate_alerts, recipients_for
 
 __all__ = ["AlertReport", "evaluate_alerts", "recipients_for"]

@@ -1,10 +1,10 @@
-"""Alembic environment: runs against the engine handed over by monitor.storage."""
+"""Alembic environment: runs against the engine handed over by monitor.core.storage."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from monitor.models import Base
+from monitor.core.models import Base
 
 engine = context.config.attributes["engine"]
 

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from monitor.cli_common import console, context_of, open_db, parse_day
-from monitor.errors import VigiaError
+from monitor.cli.common import console, context_of, open_db, parse_day
+from monitor.core.errors import VigiaError
 
 
 def register(app: typer.Typer) -> None:
@@ -35,8 +35,8 @@ def digest(
     ] = False,
 ) -> None:
     """Write (and deliver) the daily digest, or preview it as an HTML file."""
-    from monitor.pipeline import utcnow
-    from monitor.service import send_digest
+    from monitor.app.jobs import send_digest
+    from monitor.app.pipeline import utcnow
     from reports.digest import preview_digest
 
     settings = context_of(ctx).settings()
@@ -74,15 +74,15 @@ def report_weekly(
     brand: Annotated[str | None, typer.Option(help="Only this brand (default: all).")] = None,
 ) -> None:
     """The weekly reputation report: preview it as HTML and/or send it (once per week)."""
-    from monitor.pipeline import utcnow
-    from monitor.service import deliver_outbox
+    from monitor.app.jobs import deliver_outbox
+    from monitor.app.pipeline import utcnow
     from reports.weekly import (
+        enqueue_weekly_reports,
         last_complete_week,
         parse_week,
         preview_weekly,
         report_path,
         save_standalone,
-        send_weekly_reports,
     )
 
     settings = context_of(ctx).settings()
@@ -107,7 +107,7 @@ def report_weekly(
         console.print(f"{report.brand} {chosen.label}: preview written to [bold]{path}[/]")
     if send:
         db = open_db(settings)
-        written = send_weekly_reports(db, settings, now=now, week=chosen)
+        written = enqueue_weekly_reports(db, settings, now=now, week=chosen)
         deliver_outbox(settings, db, now=now)
         if not written:
             console.print(f"The {chosen.label} reports were already sent.")
@@ -125,9 +125,9 @@ def outbox(
 ) -> None:
     """Emails waiting, retrying, failed or sent: attempts and last error; --retry sends now."""
     from classifiers.masking import mask_text
-    from monitor.alerts.engine import pending_findings
-    from monitor.pipeline import utcnow
-    from monitor.service import deliver_outbox
+    from monitor.app.alerts.engine import pending_findings
+    from monitor.app.jobs import deliver_outbox
+    from monitor.app.pipeline import utcnow
     from reports.outbox import list_outbox, make_due
 
     settings = context_of(ctx).settings()

@@ -19,10 +19,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from classifiers.tags import BrandAnalysis
-from monitor.fingerprint import fingerprint
-from monitor.models import BrandMatch, Mention, MentionSource, Source, Tag
-from monitor.rawpost import RawPost
-from monitor.storage import insert_ignoring_conflicts
+from monitor.app.fingerprint import fingerprint
+from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
+from monitor.core.rawpost import RawPost
+from monitor.core.storage import insert_ignoring_conflicts
 
 Matched = Sequence[tuple[RawPost, Sequence[BrandAnalysis]]]
 

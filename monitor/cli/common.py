@@ -1,6 +1,6 @@
 """What every `monitor` command shares: the consoles, the settings context, the database.
 
-Kept apart from the commands so that command modules (`monitor.cli`, `monitor.cli_email`)
+Kept apart from the commands so that command modules (`monitor.cli.main`, `monitor.cli.emails`)
 import it without importing each other.
 """
 
@@ -13,8 +13,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from monitor.config import Settings, load_settings
-from monitor.errors import VigiaError
+from monitor.app.configuration import load_settings
+from monitor.core.errors import VigiaError
+from monitor.core.settings import Settings
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True)
@@ -33,7 +34,7 @@ def context_of(ctx: typer.Context) -> Context:
 
 
 def open_db(settings: Settings):  # type: ignore[no-untyped-def]
-    from monitor.storage import open_database
+    from monitor.core.storage import open_database
 
     return open_database(settings.database_url)
 

@@ -20,21 +20,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from connectors.registry import get as get_connector
-from monitor.config import Settings, SourceSettings, parse_interval
-from monitor.pipeline import Pipeline, RunReport
-from monitor.service import deliver_outbox, run_source_job, send_alerts, send_digest
+from monitor.app.jobs import deliver_outbox, run_source_job, send_alerts, send_digest
+from monitor.app.pipeline import Pipeline, RunReport
+from monitor.core.settings import Settings, SourceSettings
 
 log = logging.getLogger(__name__)
 OUTBOX_EVERY = timedelta(minutes=1)
 
 
 def source_interval(source: SourceSettings) -> timedelta:
-    """The source's `every`, or its connector's default."""
-    if source.every:
-        return parse_interval(source.every)
-    connector = get_connector(source.kind)
-    return parse_interval(connector.default_every if connector else "30m")
+    """The source's `every` (the settings loader fills in the connector's default)."""
+    return source.interval
 
 
 def jitter_seconds(interval: timedelta) -> int:
@@ -66,10 +62,10 @@ def _flush_and_deliver(settings: Settings, pipeline: Pipeline) -> None:
 
 def _send_weekly(settings: Settings, pipeline: Pipeline) -> None:
     """The last complete week's reports, once per brand and week, then delivery."""
-    from reports.weekly import send_weekly_reports
+    from reports.weekly import enqueue_weekly_reports
 
     now = pipeline.clock()
-    written = send_weekly_reports(pipeline.db, settings, now=now)
+    written = enqueue_weekly_reports(pipeline.db, settings, now=now)
     log.info("weekly report: %d written", len(written))
     deliver_outbox(settings, pipeline.db, now=now)
 

@@ -3,9 +3,9 @@
 Centralising HTTP means every source gets the same protections and manners for free:
 timeouts, a User-Agent that names us (so site owners can reach us instead of blocking us),
 a bounded body (a hostile or broken server cannot fill the memory), redirects followed by
-hand so each hop passes the private-address guard (`monitor.netguard`), per-host
+hand so each hop passes the private-address guard (`monitor.core.netguard`), per-host
 politeness when sources run in parallel threads, and error classification in exactly one
-place (`monitor.http_status`): `RetryLater` (timeouts, network errors, 429, 5xx) or
+place (`monitor.core.http_status`): `RetryLater` (timeouts, network errors, 429, 5xx) or
 `SourceMisconfigured` (other 4xx, refused addresses, oversized bodies). Retries use tenacity
 on an injectable sleep, so tests run on a fake clock.
 
@@ -30,16 +30,15 @@ import httpx
 import tenacity
 
 from monitor import __version__
-from monitor.config import HttpSettings
-from monitor.errors import RetryLater, SourceMisconfigured
-from monitor.http_body import BodyDecoder
-from monitor.http_status import (
+from monitor.core.errors import RetryLater, SourceMisconfigured
+from monitor.core.http_body import BodyDecoder
+from monitor.core.http_status import (
     MAX_RETRY_AFTER,
     classify_status,
     parse_retry_after,
     rate_limit_wait,
 )
-from monitor.netguard import (
+from monitor.core.netguard import (
     GuardedBackend,
     IPNetwork,
     Resolver,
@@ -48,6 +47,7 @@ from monitor.netguard import (
     redact_url,
     resolve_host,
 )
+from monitor.core.settings import HttpSettings
 
 log = logging.getLogger("vigia.http")
 

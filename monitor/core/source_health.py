@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.config import Settings, SourceSettings, parse_interval
-from monitor.models import Source
+from monitor.core.models import Source
+from monitor.core.settings import Settings, SourceSettings, parse_interval
 
 OK, FAILING, SILENT, NEVER_RUN, DISABLED = "ok", "failing", "silent", "never run", "disabled"
 #: Statuses that the digest reports as problems.
@@ -85,10 +85,8 @@ class SourceHealth:
 
 def polling_interval(kind: str, source: SourceSettings | None) -> timedelta:
     """The interval the scheduler polls the source at (for a stored source no longer in the
-    settings: its kind's default)."""
-    from monitor.scheduler import source_interval
-
-    return source_interval(source or SourceSettings(name="(not configured)", kind=kind))
+    settings: the fallback interval)."""
+    return (source or SourceSettings(name="(not configured)", kind=kind)).interval
 
 
 def silence_limit(kind: str, source: SourceSettings | None, settings: Settings) -> timedelta:

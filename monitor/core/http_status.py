@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from monitor.errors import RetryLater, SourceError, SourceMisconfigured
-from monitor.netguard import redact_url
+from monitor.core.errors import RetryLater, SourceError, SourceMisconfigured
+from monitor.core.netguard import redact_url
 
 #: A Retry-After longer than this is not waited for inside a run: the scheduler waits instead.
 MAX_RETRY_AFTER = 60.0

@@ -7,7 +7,7 @@ them back, hence dicts and not objects.
 
 Rules:
 * spike: an hour of the brand's mentions, by published time, whose total or negative count
-  is far above its baseline (`monitor.alerts.spike`);
+  is far above its baseline (`monitor.app.alerts.spike`);
 * leak: a high-severity `leak` tag: `secret`, a `confidential` codename, or `pii` backed by
   an identifier whose checksum was validated (an email address or phone number alone is
   the digest's business, not a crisis);
@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from monitor.alerts.spike import HOUR, WEEK, Baseline, baseline, hour_of, is_spike
-from monitor.config import AlertSettings
-from monitor.models import BrandMatch, Mention, Tag
+from monitor.app.alerts.spike import HOUR, WEEK, Baseline, baseline, hour_of, is_spike
+from monitor.core.models import BrandMatch, Mention, Tag
+from monitor.core.settings import AlertSettings
 
 Finding = dict[str, Any]
 

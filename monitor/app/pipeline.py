@@ -29,12 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from classifiers.analyzer import Analyzer
 from classifiers.tags import BrandAnalysis
 from connectors.base import FetchResult, SourceState
-from monitor.config import Settings, SourceSettings
-from monitor.errors import SourceError
-from monitor.http import HttpClient
-from monitor.mention_store import store_matches
-from monitor.rawpost import RawPost
-from monitor.source_state import (
+from monitor.app.mention_store import store_matches
+from monitor.app.source_state import (
     UnchangedPoll,
     read_state,
     record_failure,
@@ -44,8 +40,12 @@ from monitor.source_state import (
     source_rows,
     write_state,
 )
-from monitor.sources import build_connector
-from monitor.storage import Database
+from monitor.app.sources import build_connector
+from monitor.core.errors import SourceError
+from monitor.core.http import HttpClient
+from monitor.core.rawpost import RawPost
+from monitor.core.settings import Settings, SourceSettings
+from monitor.core.storage import Database
 
 log = logging.getLogger(__name__)
 

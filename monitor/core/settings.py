@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable, Sequence
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,10 +30,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from monitor.errors import SettingsError
-from monitor.settings_problems import inline_secrets, validation_problems
+from monitor.core.errors import SettingsError
+from monitor.core.settings_problems import inline_secrets, validation_problems
 
 DEFAULT_SETTINGS = "settings.toml"
+# A source's interval when neither the file nor its connector says (a stored source that
+# is no longer configured, say).
+FALLBACK_EVERY = "30m"
 SETTINGS_ENV = "VIGIA_SETTINGS"
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
@@ -96,7 +100,7 @@ class HealthSettings(Strict):
 
     `max_failures` consecutive failed runs make a source failing. A source is silent when it
     has produced no new item for longer than its own `silent_after`, else this section's
-    `silent_after`, else a default derived from its interval (monitor/source_health.py).
+    `silent_after`, else a default derived from its interval (monitor/core/source_health.py).
     """
 
     max_failures: int = Field(3, ge=1, le=1000)
@@ -251,19 +255,6 @@ class BrandSettings(Strict):
     internal_domains: list[str] = []
     contact_points: list[str] = []
 
-    @model_validator(mode="after")
-    def _query_parses(self) -> BrandSettings:
-        from classifiers.query import QuerySyntaxError, compile_query
-
-        try:
-            compile_query(self.effective_query)
-        except QuerySyntaxError as exc:
-            raise ValueError(
-                f"cannot parse query {self.effective_query!r}: {exc} — use Lucene syntax: "
-                'terms, "exact phrases", AND / OR / NOT, parentheses, @handles and #tags'
-            ) from None
-        return self
-
     @property
     def effective_query(self) -> str:
         """The query, or the quoted brand name when none is given."""
@@ -280,6 +271,12 @@ class SourceSettings(BaseModel):
     every: Interval | None = None
     enabled: bool = True
     silent_after: Interval | None = None
+
+    @property
+    def interval(self) -> timedelta:
+        """How often the source is polled: its `every`, which the application fills with the
+        connector's default when the file gives none (`FALLBACK_EVERY` before that)."""
+        return parse_interval(self.every or FALLBACK_EVERY)
 
     @property
     def options(self) -> dict[str, Any]:
@@ -342,55 +339,41 @@ class Settings(Strict):
         return next((s for s in self.sources if s.name == name), None)
 
 
-def _validate_sources(settings: Settings) -> list[tuple[str, str]]:
-    """Check each source's kind exists and its options fit that connector's Options model."""
-    from connectors import registry
-
-    problems: list[tuple[str, str]] = []
-    kinds = registry.available()
-    for index, source in enumerate(settings.sources):
-        key = f"sources[{index}] ({source.name!r})"
-        connector = kinds.get(source.kind)
-        if connector is None:
-            known = ", ".join(sorted(kinds)) or "none installed"
-            problems.append(
-                (f"{key}.kind", f"unknown source kind {source.kind!r} — use one of: {known}")
-            )
-            continue
-        try:
-            connector.Options.model_validate(
-                source.options, context={"base_dir": settings.base_dir}
-            )
-        except ValidationError as exc:
-            for sub_key, message in validation_problems(exc, source.options):
-                problems.append((f"{key}.{sub_key}" if sub_key else key, message))
-    return problems
+SettingsCheck = Callable[[Settings], list[tuple[str, str]]]
+"""A check the schema cannot make by itself (a connector's options, a query's syntax): it
+returns `(key, "what is wrong — how to fix it")` problems. The application passes its checks
+in, so the core never imports the floors above it."""
 
 
-def parse_settings(data: dict[str, Any], base_dir: Path, path: str | None = None) -> Settings:
-    """Validate an already-parsed TOML document; raises SettingsError listing every problem."""
+def parse_settings(
+    data: dict[str, Any],
+    base_dir: Path,
+    path: str | None = None,
+    checks: Sequence[SettingsCheck] = (),
+) -> Settings:
+    """Validate an already-parsed TOML document; raises SettingsError listing every problem.
+
+    Most callers want `monitor.app.configuration.parse_settings`, which adds the checks of
+    the connectors and classifiers; this one validates the schema alone.
+    """
     problems = inline_secrets(data)
     try:
         settings = Settings.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
         raise SettingsError(problems + validation_problems(exc, data), path) from None
-    problems += _validate_sources(settings)
+    for check in checks:
+        problems += check(settings)
     if problems:
         raise SettingsError(problems, path)
-    from connectors.opml import expand_opml_sources
-
-    try:
-        return expand_opml_sources(settings)
-    except ValueError as exc:  # an OPML file changed between validation and expansion
-        raise SettingsError([("sources.opml", str(exc))], path) from None
+    return settings
 
 
 def settings_path(explicit: str | Path | None = None) -> Path:
     return Path(explicit or os.environ.get(SETTINGS_ENV) or DEFAULT_SETTINGS)
 
 
-def load_settings(path: str | Path | None = None) -> Settings:
-    """Read and validate the settings file (`--settings`, `$VIGIA_SETTINGS`, ./settings.toml)."""
+def read_settings_file(path: str | Path | None = None) -> tuple[dict[str, Any], Path, str]:
+    """The settings file's TOML document, its folder and its name, or a SettingsError."""
     file = settings_path(path)
     if not file.is_file():
         raise SettingsError(
@@ -411,4 +394,4 @@ def load_settings(path: str | Path | None = None) -> Settings:
         ) from None
     except UnicodeDecodeError:
         raise SettingsError([("", "not UTF-8 text — save the file as UTF-8")], str(file)) from None
-    return parse_settings(data, file.resolve().parent, str(file))
+    return data, file.resolve().parent, str(file)

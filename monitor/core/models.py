@@ -4,7 +4,7 @@ Unique constraints carry the "never duplicate" promise: a post is unique per (so
 external id); the same story seen by two sources is one `Mention` (same text fingerprint)
 with two `MentionSource` rows; a tag is unique per (mention, brand, label); an email is
 unique per outbox key. Several workers inserting the same thing therefore cannot duplicate
-it. Changing anything here needs a new Alembic revision in monitor/migrations/versions/.
+it. Changing anything here needs a new Alembic revision in monitor/core/migrations/versions/.
 """
 
 from __future__ import annotations

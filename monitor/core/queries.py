@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.models import BrandMatch, Mention, MentionSource, Source, Tag
+from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
 
 
 def find_mentions(

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connectors.base import SourceState
-from monitor.config import Settings, SourceSettings
-from monitor.errors import VigiaError
-from monitor.http import HttpClient
-from monitor.sources import build_connector
+from monitor.app.sources import build_connector
+from monitor.core.errors import VigiaError
+from monitor.core.http import HttpClient
+from monitor.core.settings import Settings, SourceSettings
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 
-from monitor.errors import RetryLater, SourceMisconfigured
+from monitor.core.errors import RetryLater, SourceMisconfigured
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from connectors.base import Connector, ConnectorContext
 from connectors.registry import get as get_connector
-from monitor.config import Settings, SourceSettings
-from monitor.errors import SourceMisconfigured
-from monitor.http import HttpClient
+from monitor.core.errors import SourceMisconfigured
+from monitor.core.http import HttpClient
+from monitor.core.settings import Settings, SourceSettings
 
 
 def build_connector(

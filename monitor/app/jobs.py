@@ -10,15 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from monitor.alerts import AlertReport, evaluate_alerts
-from monitor.config import Settings, SourceSettings
-from monitor.models import OutboxMessage
-from monitor.pipeline import Pipeline, RunReport
-from monitor.storage import Database
-from reports.digest import send_daily_digest
+from monitor.app.alerts import AlertReport, evaluate_alerts
+from monitor.app.pipeline import Pipeline, RunReport
+from monitor.core.models import OutboxMessage
+from monitor.core.settings import Settings, SourceSettings
+from monitor.core.storage import Database
+from reports.digest import enqueue_daily_digest
 from reports.mailer import mailer_for
 from reports.outbox import DeliveryReport, deliver_pending
-from reports.routed import send_routed_reports
+from reports.routed import enqueue_routed_reports
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +36,11 @@ def send_digest(
     settings: Settings, db: Database, *, now: datetime, day: date | None = None, force: bool = False
 ) -> OutboxMessage | None:
     """Write the day's digest to the outbox (once per day unless forced), then deliver."""
-    message = send_daily_digest(db, settings, now=now, day=day, force=force)
+    message = enqueue_daily_digest(db, settings, now=now, day=day, force=force)
     if message is None:
         log.debug("digest for %s already written; use --force to send it again", day or "today")
     if day is None:
-        send_routed_reports(db, settings, now=now)  # complaints and HR lists, once a day
+        enqueue_routed_reports(db, settings, now=now)  # complaints and HR lists, once a day
     deliver_outbox(settings, db, now=now)
     return message
 

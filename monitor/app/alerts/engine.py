@@ -3,7 +3,7 @@
 For each configured brand and rule, the rule's findings among a run's new mentions are
 compared with that (rule, brand)'s `AlertState`: findings it already announced are dropped,
 the rest start a storm (an alert), join it as an update, or wait for the next update slot
-(`monitor.alerts.storm`). The state row is locked while this happens and the email is
+(`monitor.app.alerts.storm`). The state row is locked while this happens and the email is
 enqueued in the same transaction, so an alert is written exactly once even with several
 workers, and a crash leaves either both the email and the new state or neither.
 """
@@ -20,12 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from monitor.alerts import findings as rules
-from monitor.alerts.findings import LEAK, REACH, RULES, SPIKE, Finding
-from monitor.alerts.storm import decide, update_due
-from monitor.config import Settings
-from monitor.models import AlertState, OutboxMessage
-from monitor.storage import Database
+from monitor.app.alerts import findings as rules
+from monitor.app.alerts.findings import LEAK, REACH, RULES, SPIKE, Finding
+from monitor.app.alerts.storm import decide, update_due
+from monitor.core.models import AlertState, OutboxMessage
+from monitor.core.settings import Settings
+from monitor.core.storage import Database
 from reports.alert_email import render_alert
 from reports.outbox import enqueue
 

@@ -1,0 +1,95 @@
+"""Loading settings for the application: the core's schema plus what only the floors above
+it can check.
+
+The settings schema (`monitor.core.settings`) knows nothing of connectors or classifiers, so
+that the core imports nothing above it. Here the application adds the checks that need them,
+each reporting every problem at once with the key and the fix: a source's kind and its
+connector's options, a brand's query syntax. Then it expands OPML imports into rss sources
+and gives each source without `every` its connector's default interval.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from classifiers.query import QuerySyntaxError, compile_query
+from connectors import registry
+from connectors.opml import expand_opml_sources
+from monitor.core.errors import SettingsError
+from monitor.core.settings import Settings, read_settings_file
+from monitor.core.settings import parse_settings as parse_schema
+from monitor.core.settings_problems import validation_problems
+
+
+def check_sources(settings: Settings) -> list[tuple[str, str]]:
+    """Each source's kind exists and its options fit that connector's Options model."""
+    problems: list[tuple[str, str]] = []
+    kinds = registry.available()
+    for index, source in enumerate(settings.sources):
+        key = f"sources[{index}] ({source.name!r})"
+        connector = kinds.get(source.kind)
+        if connector is None:
+            known = ", ".join(sorted(kinds)) or "none installed"
+            problems.append(
+                (f"{key}.kind", f"unknown source kind {source.kind!r} — use one of: {known}")
+            )
+            continue
+        try:
+            connector.Options.model_validate(
+                source.options, context={"base_dir": settings.base_dir}
+            )
+        except ValidationError as exc:
+            for sub_key, message in validation_problems(exc, source.options):
+                problems.append((f"{key}.{sub_key}" if sub_key else key, message))
+    return problems
+
+
+def check_queries(settings: Settings) -> list[tuple[str, str]]:
+    """Each brand's query parses with the matcher that will run it."""
+    problems: list[tuple[str, str]] = []
+    for index, brand in enumerate(settings.brands):
+        try:
+            compile_query(brand.effective_query)
+        except QuerySyntaxError as exc:
+            problems.append(
+                (
+                    f"brands[{index}] ({brand.name!r}).query",
+                    f"cannot parse query {brand.effective_query!r}: {exc} — use Lucene syntax: "
+                    'terms, "exact phrases", AND / OR / NOT, parentheses, @handles and #tags',
+                )
+            )
+    return problems
+
+
+CHECKS = (check_queries, check_sources)
+
+
+def with_default_intervals(settings: Settings) -> Settings:
+    """Each source without `every` polled at its connector's default interval."""
+    kinds = registry.available()
+    sources = [
+        source
+        if source.every or source.kind not in kinds
+        else source.model_copy(update={"every": kinds[source.kind].default_every})
+        for source in settings.sources
+    ]
+    return settings.model_copy(update={"sources": sources})
+
+
+def parse_settings(data: dict[str, Any], base_dir: Path, path: str | None = None) -> Settings:
+    """Validate a parsed TOML document: schema, connectors' options and queries, all at once."""
+    settings = parse_schema(data, base_dir, path, checks=CHECKS)
+    try:
+        settings = expand_opml_sources(settings)
+    except ValueError as exc:  # an OPML file changed between validation and expansion
+        raise SettingsError([("sources.opml", str(exc))], path) from None
+    return with_default_intervals(settings)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read and validate the settings file (`--settings`, `$VIGIA_SETTINGS`, ./settings.toml)."""
+    data, base_dir, name = read_settings_file(path)
+    return parse_settings(data, base_dir, name)
