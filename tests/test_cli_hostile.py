@@ -14,9 +14,10 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 from monitor import cli
-from monitor.cli import app
+from monitor.cli import app, main
 from tests import test_smtp
 from tests.test_smtp import Server
+from tests.test_storage import _closed_port
 
 server = test_smtp.server  # the running aiosmtpd fixture
 
@@ -133,3 +134,24 @@ def test_an_smtp_reply_that_looks_like_markup_does_not_crash_outbox(
     flat = " ".join(output.split())
     assert "451 [/x] try [link=http://evil.example/]later[/link]" in flat
     assert "\x1b]8;" not in output
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://vigia@127.0.0.1:{port}/vigia", "file"])
+def test_a_database_that_cannot_be_opened_is_one_line_naming_the_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    if url == "file":
+        (tmp_path / "var").write_text("a file where the folder should be", encoding="utf-8")
+        url = "sqlite:///var/vigia.db"
+    else:
+        url = url.format(port=_closed_port())
+    settings = write_settings(tmp_path, "feed.xml")
+    text = settings.read_text(encoding="utf-8").replace("sqlite:///vigia.db", url)
+    settings.write_text(text, encoding="utf-8")
+    monkeypatch.setattr("sys.argv", ["monitor", "--settings", str(settings), "db", "upgrade"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "[storage] url" in err and " — " in err and "Traceback" not in err
+    assert len(err) < 700 and err.count("error:") == 1  # one message (wrapped), not 160 lines
