@@ -1,6 +1,9 @@
 """Mailers hand a finished message to the world: an SMTP server, or `.eml` files on disk.
 
 A mailer only delivers; retries, backoff and "send at most once" live in `reports.outbox`.
+`send` calls `on_accepted` the moment the message is accepted (for SMTP: right after the
+250 reply to DATA, before QUIT and before any log line), so the outbox records the delivery
+before anything else can fail or hang.
 Both mailers raise `DeliveryError` for anything the outbox should retry, with a message that
 never contains the SMTP password (it is scrubbed even from server replies that echo it).
 """
@@ -16,6 +19,7 @@ import smtplib
 import ssl
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
@@ -34,7 +38,9 @@ DEFAULT_TIMEOUT = 30.0
 class Mailer(Protocol):
     """Delivers one message; raises DeliveryError when the outbox should try again later."""
 
-    def send(self, message: EmailMessage) -> None: ...
+    def send(
+        self, message: EmailMessage, on_accepted: Callable[[], None] | None = None
+    ) -> None: ...
 
 
 def envelope(message: EmailMessage) -> tuple[str, list[str]]:
@@ -65,23 +71,37 @@ class SmtpMailer:
         s = self.settings
         return f"SmtpMailer({s.smtp_host}:{s.smtp_port}, user={s.username or None!r})"
 
-    def send(self, message: EmailMessage) -> None:
+    def send(
+        self, message: EmailMessage, on_accepted: Callable[[], None] | None = None
+    ) -> None:
         sender, recipients = envelope(message)
         if not recipients:
             raise DeliveryError(
                 "message has no recipients — add addresses to [email.recipients] in settings"
             )
         where = f"{self.settings.smtp_host}:{self.settings.smtp_port}"
+        smtp: smtplib.SMTP | None = None
         try:
-            with self._connect() as smtp:
-                refused = smtp.send_message(message, from_addr=sender, to_addrs=recipients)
+            smtp = self._connect()
+            refused = smtp.send_message(message, from_addr=sender, to_addrs=recipients)
         except smtplib.SMTPAuthenticationError as exc:
+            _close(smtp)
             raise DeliveryError(
                 f"SMTP {where}: login as {self.settings.username!r} refused "
                 f"({exc.smtp_code}) — check the username and {SMTP_PASSWORD_ENV}"
             ) from None
         except (smtplib.SMTPException, OSError) as exc:
+            _close(smtp)
             raise DeliveryError(f"SMTP {where}: {self._scrub(_describe(exc))}") from None
+        except BaseException:
+            _close(smtp)
+            raise
+        # Accepted: record it first; QUIT (which waits for one more reply) and logs come after.
+        try:
+            if on_accepted is not None:
+                on_accepted()
+        finally:
+            _quit(smtp)
         if refused:
             # Some recipients were accepted: the message went out and must not be resent.
             log.warning("SMTP %s refused some recipients: %s", where, self._scrub(str(refused)))
@@ -116,6 +136,19 @@ class SmtpMailer:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._password, "***") if self._password else text
+
+
+def _close(smtp: smtplib.SMTP | None) -> None:
+    if smtp is not None:
+        smtp.close()
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye after an accepted message; a server that fails to answer changes nothing."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def _describe(exc: BaseException) -> str:
@@ -156,9 +189,13 @@ class FileMailer:
         subject = mask_text(str(message.get("Subject", "")))
         return self.directory / f"{stamp}-{slugify(subject)}-{digest}.eml"
 
-    def send(self, message: EmailMessage) -> None:
+    def send(
+        self, message: EmailMessage, on_accepted: Callable[[], None] | None = None
+    ) -> None:
         path = self.path_for(message)
         if path.exists():
+            if on_accepted is not None:
+                on_accepted()
             log.info("%s already written to %s", message.get("Message-ID"), path)
             return
         try:
@@ -169,6 +206,8 @@ class FileMailer:
             _atomic_write(path, message.as_bytes())  # last: its presence means "delivered"
         except OSError as exc:
             raise DeliveryError(f"cannot write {path}: {exc.strerror or exc}") from None
+        if on_accepted is not None:
+            on_accepted()
         log.info("wrote %s", path)
 
 

@@ -8,11 +8,19 @@ client can tell a retry from a new email. A `key` names what the email is about
 from another worker at the same moment (`INSERT … ON CONFLICT DO NOTHING`, no exception).
 
 `deliver_pending` claims one due row at a time with a single UPDATE (`FOR UPDATE SKIP
-LOCKED` inside it on PostgreSQL; SQLite's one writer serialises it), pushing its
-`next_attempt_at` a lease into the future; then it sends outside any transaction, so a slow
-SMTP server never holds a database lock, and finally marks the row sent or failed. Two
-workers therefore never send the same row; a worker that dies mid-send leaves the row to be
-retried when the lease ends (the same Message-ID, so at worst a visible duplicate).
+LOCKED` inside it on PostgreSQL; SQLite's one writer serialises it) that writes a lease,
+`claimed_until` and `claimed_by`; then it sends outside any transaction, so a slow SMTP
+server never holds a database lock. The row is marked sent the moment the server has
+accepted the message (the mailer calls back right after the 250 reply, before QUIT and
+before any log line), so a slow QUIT, a closed terminal or a broken pipe cannot undo it.
+No deliverer, not even `monitor outbox --retry` (`make_due`), takes a row whose lease is
+still running.
+
+What SMTP cannot close: between the server's 250 and that one UPDATE there is still a
+window of microseconds (there is no two-phase commit between a mail server and a
+database). A deliverer killed by `kill -9` or a power cut exactly there leaves the row
+claimed; when the lease ends (`CLAIM_LEASE`) it is sent again, with the same Message-ID,
+so at worst a recipient sees one duplicate that clients can thread or drop.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import email
 import email.policy
 import hashlib
 import logging
+import os
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +38,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.core.errors import DeliveryError
@@ -176,18 +186,36 @@ def parse_stored(raw: bytes) -> EmailMessage:
     return email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.SMTP)  # type: ignore[return-value]
 
 
+def worker_name() -> str:
+    """Who holds a claim (`host:pid`), shown by `monitor outbox` while a row is being sent."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:200]
+
+
+def _unclaimed(now: datetime) -> ColumnElement[bool]:
+    return or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now)
+
+
 def deliver_pending(
     db: Database, mailer: Mailer, now: datetime, *, limit: int = 50
 ) -> DeliveryReport:
     """Send up to `limit` due messages, each claimed, sent and recorded on its own."""
     sent = failed = 0
+    worker = worker_name()
     for _ in range(limit):
-        claimed = _claim(db, now)
+        claimed = _claim(db, now, worker)
         if claimed is None:
             break
         row_id, message_id, raw, attempts = claimed
+        marked = False
+
+        def accepted(row_id: int = row_id) -> None:
+            nonlocal marked
+            if not marked:
+                _mark_sent(db, row_id, now)
+                marked = True
+
         try:
-            mailer.send(parse_stored(raw))
+            mailer.send(parse_stored(raw), on_accepted=accepted)
         except DeliveryError as exc:
             failed += 1
             _record_failure(db, row_id, message_id, attempts + 1, str(exc), now)
@@ -197,12 +225,7 @@ def deliver_pending(
                 db, row_id, message_id, attempts + 1, f"{type(exc).__name__}: {exc}", now
             )
             raise
-        with db.transaction() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
-                .values(status=SENT, sent_at=now, next_attempt_at=now)
-            )
+        accepted()  # a mailer that does not call back: delivered once send returns
         sent += 1
     with db.transaction() as session:
         counts = dict(
@@ -213,11 +236,15 @@ def deliver_pending(
     return DeliveryReport(sent, failed, counts.get(PENDING, 0), counts.get(DEAD, 0))
 
 
-def _claim(db: Database, now: datetime) -> tuple[int, str, bytes, int] | None:
-    """Take the next due message by moving its next attempt a lease ahead, atomically."""
+def _claim(db: Database, now: datetime, worker: str) -> tuple[int, str, bytes, int] | None:
+    """Take the next due, unclaimed message by writing a lease on it, atomically."""
     due = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+        .where(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            _unclaimed(now),
+        )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -225,8 +252,8 @@ def _claim(db: Database, now: datetime) -> tuple[int, str, bytes, int] | None:
     )
     claim = (
         update(OutboxMessage)
-        .where(OutboxMessage.id == due, OutboxMessage.status == PENDING)
-        .values(next_attempt_at=now + CLAIM_LEASE)
+        .where(OutboxMessage.id == due, OutboxMessage.status == PENDING, _unclaimed(now))
+        .values(claimed_until=now + CLAIM_LEASE, claimed_by=worker)
         .returning(
             OutboxMessage.id,
             OutboxMessage.message_id,
@@ -238,6 +265,17 @@ def _claim(db: Database, now: datetime) -> tuple[int, str, bytes, int] | None:
     with db.transaction() as session:
         row = session.execute(claim).first()
     return (row[0], row[1], bytes(row[2]), row[3]) if row else None
+
+
+def _mark_sent(db: Database, row_id: int, now: datetime) -> None:
+    with db.transaction() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == PENDING)
+            .values(
+                status=SENT, sent_at=now, next_attempt_at=now, claimed_until=None, claimed_by=None
+            )
+        )
 
 
 def _record_failure(
@@ -254,13 +292,17 @@ def _record_failure(
     )
     with db.transaction() as session:
         session.execute(
+            # Only a row still pending: an error raised after the server accepted the message
+            # (and the row was marked sent) must not turn it back into a retry.
             update(OutboxMessage)
-            .where(OutboxMessage.id == row_id)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == PENDING)
             .values(
                 attempts=attempts,
                 last_error=error[:MAX_ERROR],
                 next_attempt_at=next_at,
                 status=DEAD if dead else PENDING,
+                claimed_until=None,
+                claimed_by=None,
             )
         )
 
@@ -280,6 +322,8 @@ class OutboxEntry:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    claimed_until: datetime | None = None
+    claimed_by: str | None = None
 
     @property
     def state(self) -> str:
@@ -303,6 +347,8 @@ def list_outbox(db: Database, *, limit: int = 50, unsent_only: bool = False) -> 
         OutboxMessage.last_error,
         OutboxMessage.created_at,
         OutboxMessage.sent_at,
+        OutboxMessage.claimed_until,
+        OutboxMessage.claimed_by,
     ).order_by(OutboxMessage.id.desc())
     if unsent_only:
         query = query.where(OutboxMessage.status != SENT)
@@ -314,12 +360,13 @@ def make_due(db: Database, now: datetime) -> int:
     """Every unsent message (pending, retrying, or given up) becomes due now; returns how many.
 
     Attempts are kept: a message that had given up gets exactly one more try, and the
-    backoff resumes from where it was if that fails too.
+    backoff resumes from where it was if that fails too. A message another deliverer has
+    claimed is left alone until its lease ends: it may already be in the recipient's inbox.
     """
     with db.transaction() as session:
         result = session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status.in_((PENDING, DEAD)))
+            .where(OutboxMessage.status.in_((PENDING, DEAD)), _unclaimed(now))
             .values(status=PENDING, next_attempt_at=now)
             .execution_options(synchronize_session=False)
         )

@@ -11,6 +11,10 @@ autoescape off: it is not HTML, and `&amp;` in a plain-text email would be a bug
 A template `NAME` is `templates/NAME.html` plus `templates/NAME.txt`; the text template sets
 the subject with `{% set subject = ... %}` so the two parts and the subject share one
 context and one translation table.
+
+Unicode bidirectional controls are dropped from every subject and both parts: quoted from a
+post, "factura\u202egpj.exe" would display as "factura exe.jpg". A reader sees the characters
+in the order they were written, which is what a warning about a leak must show.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from classifiers.masking import mask_text
 
 _UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f<>\"'`\\]")
+#: Embeddings and overrides (U+202A–202E), isolates (U+2066–2069), LRM/RLM, Arabic letter mark.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 @dataclass(frozen=True)
@@ -48,9 +54,14 @@ def is_http_url(value: object) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
+def without_bidi_controls(value: str) -> str:
+    """`value` without the invisible characters that reorder what a reader sees."""
+    return _BIDI_CONTROLS.sub("", value)
+
+
 def one_line(value: object) -> str:
     """Collapse every kind of line break and run of whitespace: for subjects and headers."""
-    return " ".join(str(value).split())
+    return " ".join(without_bidi_controls(str(value)).split())
 
 
 def truncate_text(value: object, length: int = 300) -> str:
@@ -64,7 +75,7 @@ def masked(value: object) -> str:
     Applied to everything a post contributes (title, text, author, evidence) before any
     truncation, so a cut can never leave half an identifier readable.
     """
-    return "" if value is None else mask_text(str(value))
+    return "" if value is None else mask_text(without_bidi_controls(str(value)))
 
 
 @lru_cache(maxsize=1)
@@ -108,4 +119,9 @@ def render_email(template: str, context: Mapping[str, Any]) -> RenderedEmail:
     if not subject:
         raise ValueError(f"templates/{template}.txt must set a subject with {{% set subject %}}")
     html = env.get_template(f"{template}.html").render({**context, "subject": subject})
-    return RenderedEmail(subject=subject, html=_inliner().inline(html), text=str(text_module))
+    # Also on the whole output: a value a template shows without `masked` is covered too.
+    return RenderedEmail(
+        subject=subject,
+        html=without_bidi_controls(_inliner().inline(html)),
+        text=without_bidi_controls(str(text_module)),
+    )

@@ -70,6 +70,17 @@ def test_bundled_settings_files_are_valid() -> None:
             "comms@example.com",
         ),
         ('[storage]\nurl = "mysql://x"\n', "storage.url", "postgresql+psycopg"),
+        ('[storage]\nurl = "mysql://u:hunter2@x/db"\n', "storage.url", "u:***@x"),
+        (
+            '[storage]\nurl = "postgresql+psycopg://vigia:hunter2@db.internal/vigia"\n',
+            "storage.url",
+            "PGPASSWORD",
+        ),
+        (
+            '[[sources]]\nname = "a"\nkind = "rss"\nurl = "x"\nenabled = "off"\n',
+            "sources[0] ('a').enabled",
+            "true or false",
+        ),
         ('[schedul]\ntimezone = "UTC"\n', "schedul", "spelling"),
         (
             '[[sources]]\nname = "a"\nkind = "carrier-pigeon"\nurl = "x"\n',

@@ -126,3 +126,54 @@ def test_an_address_with_a_line_break_is_refused() -> None:
             text="x",
             now=datetime(2026, 11, 20, 9, tzinfo=UTC),
         )
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def assert_no_bidi(raw: bytes) -> None:
+    message = parse(raw)
+    parts = [str(message["Subject"])]
+    parts += [message.get_body((kind,)).get_content() for kind in ("plain", "html")]
+    for part in parts:
+        assert not set(part) & set(BIDI), [hex(ord(c)) for c in part if c in BIDI]
+
+
+def test_bidi_controls_never_reach_an_email(db: Database, make_settings) -> None:
+    """'factura\u202egpj.exe' would read as 'factura exe.jpg': every email drops the controls."""
+    settings = alert_settings(make_settings)
+    with db.transaction() as session:
+        add_post(
+            session,
+            source_in(session, "Foro \u2067abc\u2069"),
+            "bidi",
+            title="Calderix factura\u202egpj.exe",
+            text="Calderix \u202dadjunto\u202c \u200fhola\u200e \u061c\u2066x\u2069 \u202a\u202b",
+            published=NOW,
+            seen=NOW,
+            reach=99_000,
+            author="\u202eevil",
+            tags=[
+                ("sentiment", "negative", -0.9, ()),
+                ("complaint", "complaint", 0.9, [("Calderix", "complaint:x")]),
+            ],
+        )
+    written = evaluate(settings, db) + enqueue_routed_reports(
+        db, settings, now=NOW + timedelta(minutes=1)
+    )
+    assert {m.kind for m in written} >= {"alert-reach", "complaints"}
+    for message in written:
+        assert_no_bidi(message.message)
+        assert "gpj.exe" in parse(message.message).get_body(("plain",)).get_content()
+
+
+def test_a_subject_loses_its_bidi_controls() -> None:
+    message = build_message(
+        sender="Vigía <vigia@example.com>",
+        recipients=["crisis@example.com"],
+        subject=f"Alert {BIDI}gpj.exe",
+        html="<p>x</p>",
+        text="x",
+        now=datetime(2026, 11, 20, 9, tzinfo=UTC),
+    )
+    assert parse(message.as_bytes())["Subject"] == "Alert gpj.exe"

@@ -63,7 +63,7 @@ class Recording:
         self.calls = 0
         self.lock = threading.Lock()
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, on_accepted: object = None) -> None:
         with self.lock:
             self.calls += 1
         time.sleep(self.delay)

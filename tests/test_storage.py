@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import socket
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from monitor.core.errors import StorageUnavailable
 from monitor.core.models import Mention, MentionSource, OutboxMessage, Source
-from monitor.core.storage import Database, open_database
+from monitor.core.storage import Database, alembic_config, open_database
+from tests.conftest import POSTGRES_URL, _reset_postgres
 
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 
@@ -32,8 +38,9 @@ def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> 
         "report_runs",
         "alembic_version",
     } <= tables
+    head = ScriptDirectory.from_config(alembic_config(second.engine)).get_current_head()
     with second.sessions() as session:
-        assert session.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert session.execute(text("select version_num from alembic_version")).scalar() == head
     first.dispose()
     second.dispose()
 
@@ -132,3 +139,53 @@ def test_a_reader_does_not_block_a_writer_on_sqlite(tmp_path: Path) -> None:
         assert reader.scalar(select(func.count()).select_from(Source)) == 1
     db.dispose()
     other.dispose()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("postgresql+psycopg://vigia:s3cret-pw@127.0.0.1:{port}/vigia", "Connection refused"),
+        ("sqlite:///{file}/sub/vigia.db", "Not a directory"),
+    ],
+)
+def test_a_database_that_cannot_be_opened_names_the_setting_and_the_fix(
+    tmp_path: Path, url: str, reason: str
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder", encoding="utf-8")
+    url = url.format(port=_closed_port(), file=a_file)
+    with pytest.raises(StorageUnavailable) as raised:
+        open_database(url)
+    message = str(raised.value)
+    assert message.startswith("[storage] url = ") and reason in message
+    assert " — " in message and "s3cret-pw" not in message
+    assert raised.value.__cause__ is None and len(message.splitlines()) == 1
+
+
+def _migrate(url: str, barrier: Any) -> None:
+    barrier.wait(timeout=60)
+    open_database(url).dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="set VIGIA_TEST_DATABASE_URL to a PostgreSQL database")
+def test_three_processes_migrating_a_fresh_postgres_at_once_all_succeed() -> None:
+    _reset_postgres(POSTGRES_URL)
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(3)
+    workers = [spawn.Process(target=_migrate, args=(POSTGRES_URL, barrier)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    db = open_database(POSTGRES_URL, migrate=False)
+    with db.sessions() as session:
+        assert session.execute(text("select count(*) from alembic_version")).scalar() == 1
+    db.dispose()

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from monitor.cli.common import console, context_of, open_db, parse_day
 from monitor.core.errors import VigiaError
@@ -49,13 +51,13 @@ def digest(
     if preview:
         rendered = preview_digest(db, settings, now=now, day=chosen_day)
         preview.write_text(rendered.html, encoding="utf-8")
-        console.print(f"Preview written to [bold]{preview}[/]")
+        console.print(f"Preview written to [bold]{escape(str(preview))}[/]")
         return
     message = send_digest(settings, db, now=now, day=chosen_day, force=force)
     if message is None:
         console.print("That day's digest was already sent; use --force to send it again.")
     else:
-        console.print(f"Digest written: [bold]{message.subject}[/]")
+        console.print(f"Digest written: [bold]{escape(message.subject)}[/]")
 
 
 def report_weekly(
@@ -104,7 +106,10 @@ def report_weekly(
         if preview is not None:
             path = preview if index == 0 else preview.with_name(f"{preview.stem}-{path.name}")
         save_standalone(report, path)
-        console.print(f"{report.brand} {chosen.label}: preview written to [bold]{path}[/]")
+        console.print(
+            f"{escape(report.brand)} {chosen.label}: preview written to "
+            f"[bold]{escape(str(path))}[/]"
+        )
     if send:
         db = open_db(settings)
         written = enqueue_weekly_reports(db, settings, now=now, week=chosen)
@@ -112,7 +117,7 @@ def report_weekly(
         if not written:
             console.print(f"The {chosen.label} reports were already sent.")
         for message in written:
-            console.print(f"Weekly report written: [bold]{message.subject}[/]")
+            console.print(f"Weekly report written: [bold]{escape(message.subject)}[/]")
 
 
 def outbox(
@@ -132,8 +137,8 @@ def outbox(
 
     settings = context_of(ctx).settings()
     db = open_db(settings)
+    now = utcnow()
     if retry:
-        now = utcnow()
         due = make_due(db, now)
         report = deliver_outbox(settings, db, now=now)
         console.print(
@@ -141,7 +146,7 @@ def outbox(
             f"({report.pending} still pending, {report.dead} given up)"
         )
     zone = settings.schedule.zone
-    table = Table(title=f"Outbox ({settings.email.smtp_host or settings.outbox_dir})")
+    table = Table(title=escape(f"Outbox ({settings.email.smtp_host or settings.outbox_dir})"))
     for column in ("id", "kind", "state", "tries", "created", "next/sent", "to", "subject"):
         table.add_column(
             column,
@@ -151,23 +156,28 @@ def outbox(
     colours = {"sent": "green", "pending": "yellow", "retrying": "yellow", "failed": "red"}
     for entry in list_outbox(db, limit=limit, unsent_only=unsent):
         when = entry.sent_at if entry.state == "sent" else entry.next_attempt_at
-        subject = mask_text(entry.subject)
+        # Subjects quote posts and errors quote servers ("451 [/x]"): Text, never markup.
+        subject = Text(mask_text(entry.subject))
+        if entry.claimed_until and entry.claimed_until > now and entry.state != "sent":
+            until = entry.claimed_until.astimezone(zone).strftime("%H:%M")
+            subject.append(f"\nbeing sent by {entry.claimed_by} (claim until {until})", "yellow")
         if entry.last_error and entry.state != "sent":
-            subject += f"\n[red]last error: {mask_text(entry.last_error)}[/]"
+            subject.append(f"\nlast error: {mask_text(entry.last_error)}", "red")
         table.add_row(
             str(entry.id),
-            entry.kind,
+            Text(entry.kind),
             f"[{colours.get(entry.state, 'white')}]{entry.state}[/]",
             str(entry.attempts),
             entry.created_at.astimezone(zone).strftime("%m-%d %H:%M"),
             when.astimezone(zone).strftime("%m-%d %H:%M") if when else "",
-            ", ".join(entry.recipients) or "[red](no recipients)[/]",
+            Text(", ".join(entry.recipients)) if entry.recipients else "[red](no recipients)[/]",
             subject,
         )
     console.print(table)
     with db.reading() as session:
         for held in pending_findings(session):
             console.print(
-                f"{held['held']} {held['rule']} finding(s) for {held['brand']} held for the "
+                f"{held['held']} {escape(str(held['rule']))} finding(s) for "
+                f"{escape(str(held['brand']))} held for the "
                 f"next update (at most one per {settings.alerts.update_every})"
             )

@@ -17,6 +17,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from monitor.cli import emails as cli_email
 from monitor.cli.common import Context, console, context_of, errors, open_db, parse_since
@@ -78,11 +79,22 @@ def _print_runs(reports) -> None:  # type: ignore[no-untyped-def]
             column, justify="right" if column in ("items", "matched", "new") else "left"
         )
     for r in reports:
-        status = f"[red]{r.error}" if r.error else ("not modified" if r.not_modified else "ok")
-        if r.warning and not r.error:
-            status += f" [yellow](warning: {r.warning})"
-        table.add_row(r.source, str(r.fetched), str(r.matched), str(r.new_mentions), status)
+        # Errors quote servers and hints ("[http] allow_private_addresses"): never markup.
+        if r.error:
+            status = f"[red]{escape(r.error)}[/]"
+        else:
+            status = "not modified" if r.not_modified else "ok"
+            if r.warning:
+                status += f" [yellow](warning: {escape(r.warning)})[/]"
+        table.add_row(escape(r.source), str(r.fetched), str(r.matched), str(r.new_mentions), status)
     console.print(table)
+
+
+def _exit_if_all_failed(reports) -> None:  # type: ignore[no-untyped-def]
+    """Exit 1 when there were sources and none of them worked: cron must notice."""
+    if reports and all(not r.ok for r in reports):
+        errors.print(f"[red]all {len(reports)} source(s) failed[/]")
+        raise typer.Exit(1)
 
 
 def _run_with_progress(pipeline, sources):  # type: ignore[no-untyped-def]
@@ -119,7 +131,8 @@ def run(
         _print_runs(result.runs)
         for alert in result.alerts:
             console.print(
-                f"Alert written: [bold]{alert.subject}[/] → {', '.join(alert.recipients)}",
+                f"Alert written: [bold]{escape(alert.subject)}[/] → "
+                f"{escape(', '.join(alert.recipients))}",
                 markup=True,
                 highlight=False,
             )
@@ -130,14 +143,17 @@ def run(
                 "(use [bold]monitor digest --force[/] to resend)."
             )
         else:
-            console.print(f"Digest written: [bold]{digest.subject}[/]")
+            console.print(f"Digest written: [bold]{escape(digest.subject)}[/]")
         if not settings.email.smtp_host:
             if digest is not None:
                 eml = FileMailer(settings.outbox_dir).path_for(parse_stored(digest.message))
-                console.print(f"Open it in a browser: [bold]{eml.with_suffix('.html')}[/]")
+                html_twin = escape(str(eml.with_suffix(".html")))
+                console.print(f"Open it in a browser: [bold]{html_twin}[/]")
             console.print(
-                f"Emails are in [bold]{settings.outbox_dir}[/] (.eml and browsable .html)."
+                f"Emails are in [bold]{escape(str(settings.outbox_dir))}[/] "
+                "(.eml and browsable .html)."
             )
+        _exit_if_all_failed(result.runs)
     finally:
         pipeline.close()
 
@@ -160,7 +176,9 @@ def fetch(
         chosen = [found]
     pipeline = _pipeline(settings)
     try:
-        _print_runs(_run_with_progress(pipeline, chosen))
+        reports = _run_with_progress(pipeline, chosen)
+        _print_runs(reports)
+        _exit_if_all_failed(reports)
     finally:
         pipeline.close()
 
@@ -203,12 +221,13 @@ def mentions(
             table.add_column(column)
         for m in found:
             sentiment = next((t.label for t in m.tags if t.family == "sentiment"), "")
+            # Titles are remote text: as Text objects, `[/]` or `[link=…]` are just characters.
             table.add_row(
                 m.first_seen_at.strftime("%Y-%m-%d %H:%M"),
-                ", ".join(b.brand for b in m.brands),
-                sentiment,
-                ", ".join(s.source.name for s in m.sources),
-                (m.title or m.text)[:90],
+                Text(", ".join(b.brand for b in m.brands)),
+                Text(sentiment),
+                Text(", ".join(s.source.name for s in m.sources)),
+                Text((m.title or m.text)[:90]),
             )
         console.print(table)
 
@@ -234,7 +253,7 @@ def check(
     )
     chosen = [_named_source(settings, source)] if source else settings.sources
     for skipped in (s for s in chosen if not s.enabled and not source):
-        console.print(f"[dim]- {skipped.name}: disabled, not checked[/]")
+        console.print(f"[dim]- {escape(skipped.name)}: disabled, not checked[/]")
     with HttpClient(settings.http) as http, _progress() as progress:
         task = progress.add_task("Checking", total=len(chosen))
         results = check_sources(
@@ -247,12 +266,12 @@ def check(
     for result in results:
         if result.ok:
             console.print(
-                f"[green]✓[/] {escape(result.name)} ({result.kind}): {result.items} items in "
-                f"{result.seconds:.1f}s"
+                f"[green]✓[/] {escape(result.name)} ({escape(result.kind)}): "
+                f"{result.items} items in {result.seconds:.1f}s"
                 + (f" [yellow](warning: {escape(result.warning)})[/]" if result.warning else "")
             )
         else:
-            console.print(f"[red]✗[/] {escape(result.name)} ({result.kind}): "
+            console.print(f"[red]✗[/] {escape(result.name)} ({escape(result.kind)}): "
                           f"{escape(result.error or '')}")
     failed = sum(not r.ok for r in results)
     if failed:
@@ -303,7 +322,7 @@ def sources(
         note = h.last_error or h.last_warning or (h.reason if h.status in ("ok", "silent") else "")
         table.add_row(
             escape(h.name),
-            h.kind,
+            escape(h.kind),
             f"[{colours.get(h.status, 'dim')}]{h.status}[/]",
             h.last_success_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
             if h.last_success_at

@@ -53,3 +53,7 @@ class SkipItem(VigiaError):
 
 class DeliveryError(VigiaError):
     """An email could not be handed to the mail server; the outbox will retry it."""
+
+
+class StorageUnavailable(VigiaError):
+    """The database in `[storage] url` cannot be opened; the message says what to change."""

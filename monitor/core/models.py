@@ -185,6 +185,10 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # A deliverer's claim: until then no other deliverer (nor `outbox --retry`) takes the row,
+    # so one killed after the server accepted the message does not make a second one resend it.
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class DigestRun(Base):

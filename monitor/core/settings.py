@@ -24,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -31,7 +32,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitor.core.errors import SettingsError
-from monitor.core.settings_problems import inline_secrets, validation_problems
+from monitor.core.settings_problems import hide_password, inline_secrets, validation_problems
 
 DEFAULT_SETTINGS = "settings.toml"
 # A source's interval when neither the file nor its connector says (a stored source that
@@ -77,8 +78,8 @@ class StorageSettings(Strict):
     def _known_scheme(cls, value: str) -> str:
         if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
             raise ValueError(
-                f"unsupported database URL {value!r} — use sqlite:///path/to/file.db or "
-                "postgresql+psycopg://user@host:5432/dbname"
+                f"unsupported database URL {hide_password(value)!r} — use "
+                "sqlite:///path/to/file.db or postgresql+psycopg://user@host:5432/dbname"
             )
         return value
 
@@ -269,7 +270,8 @@ class SourceSettings(BaseModel):
     name: str = Field(min_length=1)
     kind: str = Field(min_length=1)
     every: Interval | None = None
-    enabled: bool = True
+    # Strict like every other boolean: "off" or "no" must not quietly mean disabled.
+    enabled: StrictBool = True
     silent_after: Interval | None = None
 
     @property

@@ -8,6 +8,7 @@ traceback; and a secret written into the file is refused before anything else.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -70,9 +71,35 @@ def validation_problems(error: ValidationError, data: dict[str, Any]) -> list[tu
     return problems
 
 
+def url_password(url: object) -> str | None:
+    """The password inside a URL such as `postgresql://user:pw@host/db`, if there is one."""
+    if not isinstance(url, str):
+        return None
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def hide_password(url: str) -> str:
+    """`url` with its password (if any) shown as ***, for messages that quote it."""
+    password = url_password(url)
+    return url.replace(f":{password}@", ":***@", 1) if password else url
+
+
 def inline_secrets(data: dict[str, Any]) -> list[tuple[str, str]]:
     """A password or token written in the file: refused, pointing at the environment."""
     problems = []
+    storage = data.get("storage")
+    if isinstance(storage, dict) and url_password(storage.get("url")):
+        problems.append(
+            (
+                "storage.url",
+                "the database password is a secret and does not belong in the settings file — "
+                "remove it from the URL (postgresql+psycopg://user@host/db) and set the "
+                "environment variable PGPASSWORD (or a ~/.pgpass entry) instead",
+            )
+        )
     for key in _SECRET_KEYS & set(data.get("email", {})):
         problems.append(
             (

@@ -2,7 +2,10 @@
 
 SQLite (the embedded default) runs in WAL mode so that the scheduler's worker threads and a
 `monitor mentions` in another terminal can read while a run writes. PostgreSQL needs nothing
-special. Migrations are applied at every start, so upgrading Vigía is "install, run".
+special. Migrations are applied at every start, so upgrading Vigía is "install, run"; on
+PostgreSQL they run under an advisory lock, so several workers starting at once on a fresh
+database take turns instead of racing to create `alembic_version`. A database that cannot be
+opened is one clear `StorageUnavailable` naming `[storage] url`, never a driver traceback.
 """
 
 from __future__ import annotations
@@ -15,13 +18,18 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Column, Connection, Engine, create_engine, event, insert
+from sqlalchemy import Column, Connection, Engine, create_engine, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
+from monitor.core.errors import StorageUnavailable
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: pg_advisory_lock key held while migrating: any constant shared by every Vigía process.
+MIGRATION_LOCK = 0x56494749  # "VIGI"
+CONNECT_TIMEOUT = 10  # seconds; an unreachable PostgreSQL host fails fast instead of hanging
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -60,7 +68,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -71,8 +79,23 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest revision (idempotent), one process at a time.
+
+    On PostgreSQL a session-level advisory lock, held on its own connection, serialises
+    concurrent starts: the first migrates, the others wait and then find nothing to do.
+    SQLite needs none: its single writer lock (BEGIN IMMEDIATE) already serialises them.
+    """
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect() as lock:
+        lock.execute(select(func.pg_advisory_lock(MIGRATION_LOCK)))
+        lock.commit()
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            lock.execute(select(func.pg_advisory_unlock(MIGRATION_LOCK)))
+            lock.commit()
 
 
 @dataclass
@@ -105,10 +128,35 @@ class Database:
 
 
 def open_database(url: str, migrate: bool = True) -> Database:
-    engine = make_engine(url)
-    if migrate:
-        upgrade(engine)
+    """Open (and migrate) the database; StorageUnavailable says why it cannot be opened."""
+    try:
+        engine = make_engine(url)
+        if migrate:
+            upgrade(engine)
+    except OSError as exc:  # the SQLite file's folder cannot be created
+        raise StorageUnavailable(_cannot_open(url, exc.strerror or str(exc))) from None
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StorageUnavailable(_cannot_open(url, reason)) from None
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def _cannot_open(url: str, reason: str) -> str:
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite":
+        fix = (
+            f"make sure the folder of {parsed.database!r} can be created and written "
+            '(no file in the way), or set another path like url = "sqlite:///var/vigia.db"'
+        )
+    else:
+        fix = (
+            f"check that PostgreSQL is running at {parsed.host or 'localhost'}:"
+            f"{parsed.port or 5432}, that database {parsed.database!r} exists and that the "
+            "user may log in (password in the environment, e.g. PGPASSWORD), or use "
+            '"sqlite:///var/vigia.db"'
+        )
+    return f"[storage] url = {shown!r}: cannot open the database ({reason}) — {fix}"
 
 
 def insert_ignoring_conflicts(session: Session, model: type[Any]) -> Any:
