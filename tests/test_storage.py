@@ -173,7 +173,6 @@ def _migrate(url: str, barrier: Any) -> None:
     open_database(url).dispose()
 
 
-@pytest.mark.postgres
 @pytest.mark.skipif(not POSTGRES_URL, reason="set VIGIA_TEST_DATABASE_URL to a PostgreSQL database")
 def test_three_processes_migrating_a_fresh_postgres_at_once_all_succeed() -> None:
     _reset_postgres(POSTGRES_URL)
