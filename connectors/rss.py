@@ -28,7 +28,7 @@ from pydantic import ValidationInfo, field_validator, model_validator
 
 from connectors.base import Connector, ConnectorOptions, FetchResult, SourceState
 from connectors.feed_parse import ParsedFeed, parse_feed
-from monitor.errors import SourceMisconfigured
+from monitor.errors import RetryLater, SourceMisconfigured
 from monitor.netguard import redact_url
 
 _FEED_ACCEPT = (
@@ -159,7 +159,8 @@ class RssConnector(Connector):
                 "(relative paths are resolved against the settings file's folder)"
             ) from None
         if len(content) > limit:
-            raise SourceMisconfigured(
+            # As over HTTP: retry on the next run, it may have shrunk (monitor/errors.py).
+            raise RetryLater(
                 f"local feed {str(path)!r} is larger than {limit} bytes — raise "
                 "[http] max_body_bytes if it is really that big"
             )
