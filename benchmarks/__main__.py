@@ -1,6 +1,13 @@
 """`make bench`: run every benchmark; each prints ratios against its in-run baseline."""
 
-from benchmarks import alerts_bench, classify_bench, pipeline_bench, render_bench, sources_bench
+from benchmarks import (
+    alerts_bench,
+    classify_bench,
+    pipeline_bench,
+    render_bench,
+    sources_bench,
+    trickle_bench,
+)
 
 if __name__ == "__main__":
     # Worst case: brand-search feeds, where every item is a mention to classify and store.
@@ -15,3 +22,5 @@ if __name__ == "__main__":
     render_bench.run()
     # Alert rules after a run of 200 new mentions over 100,000 of history, against a plain query.
     alerts_bench.run()
+    # A monitor fetch pass where one source trickles its body: one deadline, not one per retry.
+    trickle_bench.run()

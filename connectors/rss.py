@@ -28,7 +28,7 @@ from pydantic import ValidationInfo, field_validator, model_validator
 from connectors.base import Connector, ConnectorOptions, FetchResult, SourceState
 from connectors.feed_parse import ParsedFeed, parse_feed
 from connectors.feed_url import check_feed_url
-from monitor.core.errors import SourceMisconfigured
+from monitor.core.errors import RetryLater, SourceMisconfigured
 from monitor.core.netguard import redact_url
 
 _FEED_ACCEPT = (
@@ -134,7 +134,8 @@ class RssConnector(Connector):
                 "(relative paths are resolved against the settings file's folder)"
             ) from None
         if len(content) > limit:
-            raise SourceMisconfigured(
+            # As over HTTP: retry on the next run, it may have shrunk (monitor/core/errors.py).
+            raise RetryLater(
                 f"local feed {str(path)!r} is larger than {limit} bytes — raise "
                 "[http] max_body_bytes if it is really that big"
             )

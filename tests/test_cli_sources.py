@@ -77,6 +77,8 @@ def test_sources_json_reports_each_status(tmp_path: Path) -> None:
     assert (good["status"], good["items_seen"], good["mentions_stored"]) == ("ok", 2, 1)
     assert good["last_success_at"] and good["consecutive_failures"] == 0
     assert gone["status"] == "failing" and gone["consecutive_failures"] == 1
+    assert gone["last_outcome"] == "misconfigured" and good["last_outcome"] is None
+    assert good["items_skipped"] == 0
     assert "cannot read local feed" in gone["last_error"]
     assert rows["Paused feed"]["status"] == "disabled"
 
@@ -91,7 +93,8 @@ def test_sources_table_shows_status_and_last_error(
     good = next(line for line in table.splitlines() if "Good feed" in line)
     gone = next(line for line in table.splitlines() if "Gone feed" in line)
     assert " ok " in good and " 2 " in good
-    assert " ok " in gone and "cannot read local feed" in gone  # 1 failure: not failing yet
+    # A missing file is misconfigured: failing at its first failure (it used to show `ok`).
+    assert " failing " in gone and "cannot read local feed" in gone
     assert "Sources (3 failures in a row = failing)" in table
     assert "disabled" in table and "never" in table
 

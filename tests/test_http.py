@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from monitor.core.errors import RetryLater, SourceMisconfigured
+from monitor.core.errors import Outcome, RetryLater, SourceError, SourceMisconfigured, outcome_for
 from monitor.core.http import USER_AGENT, HttpClient
 from monitor.core.http_status import parse_retry_after
 from monitor.core.netguard import check_url, is_forbidden_address, redact_url
 from monitor.core.settings import HttpSettings
 from tests.corpus_server import Canned, CorpusServer, FeedCorpus, Request
+from tests.drip_server import DripServer
 
 FEED = b'<rss version="2.0"><channel><title>t</title></channel></rss>'
 
@@ -226,7 +227,7 @@ def test_gzip_bomb_is_stopped_by_decoded_size(server: CorpusServer) -> None:
     assert len(bomb) < 10_000
     server.routes["/bomb"] = lambda _r, _b: Canned(200, [("Content-Encoding", "gzip")], bomb)
     with local_client(max_body_bytes=100_000) as http:
-        with pytest.raises(SourceMisconfigured, match="larger than 100000 bytes"):
+        with pytest.raises(RetryLater, match="larger than 100000 bytes"):
             http.get(server.url("/bomb"))
         server.routes["/small"] = lambda _r, _b: Canned(
             200, [("Content-Encoding", "gzip")], gzip.compress(FEED)
@@ -325,30 +326,95 @@ def test_connections_go_to_the_vetted_address_with_the_original_host(
 
 def test_a_dripping_body_is_cut_off_by_the_download_deadline() -> None:
     """One byte every 50 ms never trips the per-read timeout; the whole-body deadline does."""
+    with DripServer(every=0.05) as server, local_client(
+        timeout=5, max_download_seconds=0.5, retries=0
+    ) as client:
+        started = time.monotonic()
+        with pytest.raises(RetryLater, match="max_download_seconds"):
+            client.get(server.url)
+        assert time.monotonic() - started < 4
+
+
+# -- what is retried inside a run (monitor/core/errors.py's POLICY) ----------------------------
+def counting_client(waits: list[float], **settings: object) -> HttpClient:
+    """A local client with 2 retries whose backoff waits are recorded, never slept."""
+    return HttpClient(
+        HttpSettings(**{"retries": 2, **settings}), trusted_networks=["127.0.0.1/32"],
+        sleep=waits.append,
+    )
+
+
+def test_a_trickling_body_is_asked_for_once_per_run() -> None:
+    """The same slow body would miss the deadline again seconds later: no retry in the run."""
+    waits: list[float] = []
+    client = counting_client(waits, timeout=5, max_download_seconds=0.3)
+    with DripServer(every=0.05) as server, client, pytest.raises(
+        RetryLater, match="max_download_seconds"
+    ) as caught:
+        client.get(server.url)
+    assert server.requests == 1 and waits == []
+    assert outcome_for(caught.value) is Outcome.RETRY_LATER and not caught.value.retryable
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+def test_a_body_over_the_size_cap_is_asked_for_once_per_run(
+    server: CorpusServer, declared: bool
+) -> None:
+    body = b"<rss>" + b" " * 5000 + b"</rss>"
+    encoding = [] if declared else [("Content-Encoding", "gzip")]
+    payload = body if declared else gzip.compress(body)
+    server.routes["/big"] = lambda _r, _b: Canned(200, encoding, payload)
+    waits: list[float] = []
+    client = counting_client(waits, max_body_bytes=2000)
+    with client, pytest.raises(SourceError, match="larger than 2000 bytes") as caught:
+        client.get(server.url("/big"))
+    assert len(server.requests) == 1 and waits == []
+    assert outcome_for(caught.value) is Outcome.RETRY_LATER
+
+
+def test_a_redirect_loop_is_followed_once_per_run(server: CorpusServer) -> None:
+    server.routes["/loop"] = lambda _r, b: Canned(302, [("Location", f"{b}/loop")])
+    waits: list[float] = []
+    client = counting_client(waits, max_redirects=3)
+    with client, pytest.raises(SourceMisconfigured, match="too many redirects") as caught:
+        client.get(server.url("/loop"))
+    assert len(server.requests) == 4 and waits == []  # 1 request + 3 redirects, once
+    assert outcome_for(caught.value) is Outcome.MISCONFIGURED
+
+
+@pytest.mark.parametrize(
+    ("status", "tries", "outcome"),
+    [(500, 3, Outcome.TRANSIENT), (503, 3, Outcome.TRANSIENT), (408, 3, Outcome.TRANSIENT),
+     (429, 3, Outcome.TRANSIENT), (404, 1, Outcome.MISCONFIGURED),
+     (403, 1, Outcome.MISCONFIGURED), (400, 1, Outcome.MISCONFIGURED),
+     (410, 1, Outcome.MISCONFIGURED)],
+)
+def test_only_5xx_408_and_429_are_retried_inside_a_run(
+    server: CorpusServer, status: int, tries: int, outcome: Outcome
+) -> None:
+    server.routes["/answer"] = lambda _r, _b: Canned(status)
+    waits: list[float] = []
+    with counting_client(waits) as client, pytest.raises(SourceError) as caught:
+        client.get(server.url("/answer"))
+    assert len(server.requests) == tries and len(waits) == tries - 1
+    assert outcome_for(caught.value) is outcome
+    assert caught.value.retryable is (tries > 1)
+
+
+def test_connection_errors_are_retried_inside_a_run() -> None:
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    stop = threading.Event()
+    listener.close()  # nothing listens there any more: connection refused
+    waits: list[float] = []
+    with counting_client(waits) as client, pytest.raises(RetryLater, match="network") as caught:
+        client.get(f"http://127.0.0.1:{port}/feed.xml")
+    assert len(waits) == 2 and outcome_for(caught.value) is Outcome.TRANSIENT
 
-    def drip() -> None:
-        connection, _ = listener.accept()
-        with connection:
-            connection.recv(65536)
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n"
-                               b"Content-Length: 100000\r\n\r\n")
-            while not stop.is_set():
-                try:
-                    connection.sendall(b" ")
-                except OSError:
-                    return
-                time.sleep(0.05)
 
-    thread = threading.Thread(target=drip, daemon=True)
-    thread.start()
-    client = local_client(timeout=5, max_download_seconds=0.5, retries=0)
-    started = time.monotonic()
-    with pytest.raises(RetryLater, match="max_download_seconds"):
-        client.get(f"http://127.0.0.1:{port}/slow.xml")
-    assert time.monotonic() - started < 4
-    stop.set()
-    client.close()
-    listener.close()
+def test_a_long_retry_after_is_left_to_the_scheduler(server: CorpusServer) -> None:
+    server.routes["/busy"] = lambda _r, _b: Canned(429, [("Retry-After", "3600")])
+    waits: list[float] = []
+    with counting_client(waits) as client, pytest.raises(RetryLater) as caught:
+        client.get(server.url("/busy"))
+    assert len(server.requests) == 1 and waits == []
+    assert caught.value.retry_after == 3600 and caught.value.transient

@@ -209,7 +209,7 @@ def test_oversized_body_is_refused(server: CorpusServer, make: Callable[..., Rss
         200, [*XML, ("Content-Encoding", "gzip")], gzip.compress(big)
     )
     for path in ("/f", "/gz"):
-        with pytest.raises(SourceMisconfigured, match="larger than 5000 bytes"):
+        with pytest.raises(RetryLater, match="larger than 5000 bytes"):
             make(server.url(path), max_body_bytes=5000).fetch(SourceState())
 
 
@@ -275,5 +275,5 @@ def test_local_file_sources(tmp_path: Path, make: Callable[..., RssConnector]) -
     assert len(by_uri.posts) == 2
     with pytest.raises(SourceMisconfigured, match="cannot read local feed"):
         make("feeds/missing.xml").fetch(SourceState())
-    with pytest.raises(SourceMisconfigured, match="larger than"):
+    with pytest.raises(RetryLater, match="larger than"):
         make("feeds/big.xml", max_body_bytes=5000).fetch(SourceState())

@@ -8,15 +8,18 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.app.pipeline import Pipeline
 from monitor.app.scheduler import build_scheduler, jitter_seconds, source_interval
+from monitor.core.http import HttpClient
 from monitor.core.storage import open_database
+from tests.corpus_server import Canned, CorpusServer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -94,3 +97,31 @@ def test_service_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             process.kill()
     assert process.returncode == 0, output + rest
     assert "stopped" in rest
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "moved"), [(3600, True), (120, False)], ids=["later", "sooner"]
+)
+def test_a_retry_after_moves_the_sources_next_run(
+    make_settings, tmp_path: Path, retry_after: int, moved: bool
+) -> None:
+    """A 429 asking for an hour moves the job from its interval slot to the hour; a wait
+    shorter than the interval leaves the slot alone. The jobs run by hand: no real clock."""
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    with CorpusServer() as server:
+        server.routes["/api.xml"] = lambda _r, _b: Canned(429, [("Retry-After", str(retry_after))])
+        settings = make_settings(
+            f"sqlite:///{tmp_path / 'v.db'}", http={"allow_private_addresses": True},
+            sources=[{"name": "api", "kind": "rss", "url": server.url("/api.xml")}],
+        )
+        http = HttpClient(settings.http, sleep=lambda _s: None)
+        pipeline = Pipeline(settings, open_database(settings.database_url), http=http,
+                            clock=lambda: now)
+        scheduler = build_scheduler(settings, pipeline)
+        slot = now + timedelta(minutes=30)  # where the interval puts the next run
+        job = scheduler.get_job("source:api")
+        job.modify(next_run_time=slot)
+        job.func()
+        pipeline.close()
+    expected = now + timedelta(seconds=retry_after) if moved else slot
+    assert scheduler.get_job("source:api").next_run_time == expected

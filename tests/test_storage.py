@@ -38,6 +38,7 @@ def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> 
         "report_runs",
         "alembic_version",
     } <= tables
+    # At the newest revision; get_current_head raises if the chain has two heads.
     head = ScriptDirectory.from_config(alembic_config(second.engine)).get_current_head()
     with second.sessions() as session:
         assert session.execute(text("select version_num from alembic_version")).scalar() == head

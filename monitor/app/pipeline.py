@@ -2,9 +2,12 @@
 
 A crash anywhere leaves either the old state and none of the run's mentions, or the new state
 and all of them, so a rerun never loses or duplicates a mention. Failures are handled here,
-once, by class: a `SourceError` is recorded on the source (and reported by `monitor sources`
-and the digest); anything unexpected is logged with its traceback and recorded the same way,
-and never stops the other sources.
+once, by outcome (`monitor.core.errors.outcome_for` and its `POLICY`): every failure is recorded
+on the source with its outcome, which source health reads (a misconfigured source is failing
+at once, in `monitor sources` and the digest), and the report carries `retry_at` when the
+server said when to come back, for the scheduler. Anything unexpected is also logged with its
+traceback; no failure ever stops the other sources. Items a connector could not read
+(`FetchResult.skipped`) are counted on the source.
 
 A multi-source run (`run_sources`) does its per-source bookkeeping in bulk: it reads every
 source's state in one query at the start, and records the polls that found nothing new (most
@@ -22,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -41,7 +44,7 @@ from monitor.app.source_state import (
     write_state,
 )
 from monitor.app.sources import build_connector
-from monitor.core.errors import SourceError
+from monitor.core.errors import POLICY, Outcome, SourceError, outcome_for
 from monitor.core.http import HttpClient
 from monitor.core.rawpost import RawPost
 from monitor.core.settings import Settings, SourceSettings
@@ -69,8 +72,13 @@ class RunReport:
     new_mentions: int = 0
     new_sightings: int = 0
     not_modified: bool = False
+    skipped: int = 0
     warning: str | None = None
     error: str | None = None
+    #: The failure's outcome (None when the run worked) and, when the server said when to
+    #: come back, the time the source's next run should move to.
+    outcome: Outcome | None = None
+    retry_at: datetime | None = None
     seconds: float = 0.0
 
     @property
@@ -151,12 +159,10 @@ class Pipeline:
         try:
             self._run(source, report, known, batch)
         except SourceError as exc:
-            report.error = str(exc)
-            self._record_failure(source, report.error)
+            self._failed(source, report, exc, str(exc))
         except Exception as exc:  # a bug or an unforeseen input: report it, keep going
             log.exception("source %s failed unexpectedly", source.name)
-            report.error = f"internal error: {type(exc).__name__}: {exc}"
-            self._record_failure(source, report.error)
+            self._failed(source, report, exc, f"internal error: {type(exc).__name__}: {exc}")
         report.seconds = time.perf_counter() - started
         return report
 
@@ -221,8 +227,9 @@ class Pipeline:
         result = build_connector(self.settings, source, self.http, self.clock()).fetch(state)
         report.fetched = len(result.posts)
         report.not_modified = result.not_modified
+        report.skipped = result.skipped
         report.warning = result.warning
-        if not result.posts and result.new_state == state:
+        if not result.posts and not result.skipped and result.new_state == state:
             # The common case of a poll: nothing new (a 304, an identical body, or an API with
             # nothing past its cursor). Health only, batched in a multi-source run.
             poll = UnchangedPoll(source_id, self.clock(), result.warning)
@@ -261,15 +268,27 @@ class Pipeline:
             row = source_row(session, source.name, source.kind, lock=True)
             counts = store_matches(session, row, matched, now)
             write_state(row, result.new_state)
-            record_success(row, now, result.warning, len(result.posts), counts.new_mentions)
+            record_success(
+                row, now, result.warning, len(result.posts), counts.new_mentions, result.skipped
+            )
         report.new_mentions = counts.new_mentions
         report.new_sightings = counts.new_sightings
 
-    def _record_failure(self, source: SourceSettings, message: str) -> None:
+    def _failed(
+        self, source: SourceSettings, report: RunReport, error: Exception, message: str
+    ) -> None:
+        """The one place a failed run's outcome becomes actions (`monitor.core.errors.POLICY`)."""
+        outcome = outcome_for(error)
+        report.error, report.outcome = message, outcome
+        wait = getattr(error, "retry_after", None)
+        if POLICY[outcome].honour_retry_after and wait:
+            report.retry_at = self.clock() + timedelta(seconds=wait)
+        self._record_failure(source, message, outcome)
+
+    def _record_failure(self, source: SourceSettings, message: str, outcome: Outcome) -> None:
         try:
             with self.db.transaction() as session:
-                record_failure(
-                    source_row(session, source.name, source.kind, lock=True), message, self.clock()
-                )
+                row = source_row(session, source.name, source.kind, lock=True)
+                record_failure(row, message, self.clock(), outcome)
         except Exception:
             log.exception("could not record the failure of source %s", source.name)

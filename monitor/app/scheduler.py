@@ -2,9 +2,11 @@
 
 Each source is an interval job with jitter (so sources do not all fire on the same second),
 `max_instances=1` (a slow source never overlaps itself) and `coalesce` (after a pause, missed
-runs collapse into one). The digest is a cron job at `[schedule] digest_at` in the configured
-time zone; the outbox is retried every minute. SIGINT/SIGTERM stop the scheduler cleanly,
-letting running jobs finish (every run is one transaction, so even a hard kill loses nothing).
+runs collapse into one). A run that failed with a server's "come back at" (Retry-After, a
+rate-limit reset) moves the job's next run to that time (`move_to_retry_at`). The digest is
+a cron job at `[schedule] digest_at` in the configured time zone; the outbox is retried every
+minute. SIGINT/SIGTERM stop the scheduler cleanly, letting running jobs finish (every run is
+one transaction, so even a hard kill loses nothing).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -38,6 +41,11 @@ def jitter_seconds(interval: timedelta) -> int:
     return int(min(300, interval.total_seconds() * 0.1))
 
 
+def _after_run(scheduler: BaseScheduler, report: RunReport) -> None:
+    _log_report(report)
+    move_to_retry_at(scheduler, report)
+
+
 def _log_report(report: RunReport) -> None:
     if report.error:
         log.warning("source %s failed: %s", report.source, report.error)
@@ -50,6 +58,24 @@ def _log_report(report: RunReport) -> None:
             report.new_mentions,
             " (not modified)" if report.not_modified else "",
         )
+
+
+def move_to_retry_at(scheduler: BaseScheduler, report: RunReport) -> None:
+    """Move a source's next run to the time its server asked for (`RunReport.retry_at`, from
+    a Retry-After or a rate-limit reset), when that is later than the interval's next run:
+    asking earlier would only be refused again. A paused job stays paused."""
+    if report.retry_at is None:
+        return
+    job = scheduler.get_job(source_job_id(report.source))
+    if job is None or job.next_run_time is None or job.next_run_time >= report.retry_at:
+        return
+    job.modify(next_run_time=report.retry_at)
+    log.info("source %s: next run moved to %s, as its server asked", report.source,
+             report.retry_at.isoformat(timespec="seconds"))
+
+
+def source_job_id(name: str) -> str:
+    return f"source:{name}"
 
 
 def _flush_and_deliver(settings: Settings, pipeline: Pipeline) -> None:
@@ -83,9 +109,9 @@ def build_scheduler(
             continue
         interval = source_interval(source)
         scheduler.add_job(
-            lambda s=source: _log_report(run_source_job(settings, pipeline, s)),
+            lambda s=source: _after_run(scheduler, run_source_job(settings, pipeline, s)),
             IntervalTrigger(seconds=int(interval.total_seconds()), jitter=jitter_seconds(interval)),
-            id=f"source:{source.name}",
+            id=source_job_id(source.name),
             name=f"fetch {source.name}",
             max_instances=1,
             coalesce=True,

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.base import SourceState
+from monitor.core.errors import Outcome
 from monitor.core.models import Source
 from monitor.core.storage import insert_if_absent
 
@@ -29,6 +30,7 @@ def _new_source(name: str, kind: str) -> dict[str, Any]:
         "seen_ids": [],
         "consecutive_failures": 0,
         "items_seen": 0,
+        "items_skipped": 0,
         "mentions_stored": 0,
     }
 
@@ -95,21 +97,25 @@ def write_state(row: Source, state: SourceState) -> None:
     row.seen_ids = list(state.seen_ids)
 
 
-def record_failure(row: Source, message: str, now: datetime) -> None:
+def record_failure(row: Source, message: str, now: datetime, outcome: Outcome) -> None:
+    """A failed run; its outcome decides how source health judges it (monitor/core/errors.py)."""
     row.consecutive_failures = (row.consecutive_failures or 0) + 1
     row.last_error = message
+    row.last_outcome = outcome.value
     row.last_attempt_at = now
 
 
 def record_success(
-    row: Source, now: datetime, warning: str | None, items: int, stored: int
+    row: Source, now: datetime, warning: str | None, items: int, stored: int, skipped: int = 0
 ) -> None:
     row.consecutive_failures = 0
     row.last_error = None
+    row.last_outcome = None
     row.last_warning = warning
     row.last_attempt_at = now
     row.last_success_at = now
     row.items_seen = (row.items_seen or 0) + items
+    row.items_skipped = (row.items_skipped or 0) + skipped
     row.mentions_stored = (row.mentions_stored or 0) + stored
     if items:
         # New items, matched or not: silence detection (monitor/core/source_health.py) asks whether
@@ -149,6 +155,7 @@ def record_unchanged(session: Session, polls: Sequence[UnchangedPoll]) -> None:
         .values(
             consecutive_failures=0,
             last_error=None,
+            last_outcome=None,
             last_warning=bindparam("poll_warning"),
             last_attempt_at=bindparam("poll_at"),
             last_success_at=bindparam("poll_at"),

@@ -5,9 +5,12 @@ timeouts, a User-Agent that names us (so site owners can reach us instead of blo
 a bounded body (a hostile or broken server cannot fill the memory), redirects followed by
 hand so each hop passes the private-address guard (`monitor.core.netguard`), per-host
 politeness when sources run in parallel threads, and error classification in exactly one
-place (`monitor.core.http_status`): `RetryLater` (timeouts, network errors, 429, 5xx) or
-`SourceMisconfigured` (other 4xx, refused addresses, oversized bodies). Retries use tenacity
-on an injectable sleep, so tests run on a fake clock.
+place (`monitor.core.http_status` for statuses, `monitor.core.errors.POLICY` for what each outcome
+means). Only transient failures (network errors and timeouts, 5xx, 408, 429) are retried
+inside a run, with tenacity on an injectable sleep so tests run on a fake clock. A body
+slower than `max_download_seconds` or larger than `max_body_bytes` is `RetryLater` without a
+retry (the same request would fail the same way seconds later), and a redirect loop or any
+other 4xx is `SourceMisconfigured`.
 
 Rate limits are honoured per host: when a response says the budget is spent
 (`x-ratelimit-remaining: 0` as Mastodon and Reddit send it, `RateLimit-Remaining: 0` as
@@ -30,7 +33,7 @@ import httpx
 import tenacity
 
 from monitor import __version__
-from monitor.core.errors import RetryLater, SourceMisconfigured
+from monitor.core.errors import RetryLater, SourceMisconfigured, retry_in_run
 from monitor.core.http_body import BodyDecoder
 from monitor.core.http_status import (
     MAX_RETRY_AFTER,
@@ -156,9 +159,7 @@ class HttpClient:
 
     # -- retries ----------------------------------------------------------------------
     def _should_retry(self, exc: BaseException) -> bool:
-        if not isinstance(exc, RetryLater):
-            return False
-        return exc.retry_after is None or exc.retry_after <= self.max_retry_after
+        return retry_in_run(exc, self.max_retry_after)
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -218,26 +219,33 @@ class HttpClient:
             response = self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
             message = f"timed out after {self.settings.timeout:g}s fetching {shown}"
-            raise RetryLater(message) from exc
+            raise RetryLater(message, transient=True) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise SourceMisconfigured(f"cannot fetch {shown}: {exc}") from exc
         except httpx.TransportError as exc:
-            raise RetryLater(f"network error fetching {shown}: {type(exc).__name__}") from exc
+            message = f"network error fetching {shown}: {type(exc).__name__}"
+            raise RetryLater(message, transient=True) from exc
         try:
             yield response
         except httpx.TimeoutException as exc:
-            raise RetryLater(f"timed out after {self.settings.timeout:g}s reading {shown}") from exc
+            message = f"timed out after {self.settings.timeout:g}s reading {shown}"
+            raise RetryLater(message, transient=True) from exc
         except httpx.TransportError as exc:
-            raise RetryLater(f"network error reading {shown}: {type(exc).__name__}") from exc
+            message = f"network error reading {shown}: {type(exc).__name__}"
+            raise RetryLater(message, transient=True) from exc
         finally:
             response.close()
 
     def _read_body(
         self, response: httpx.Response, headers: Mapping[str, str], url: str
     ) -> tuple[bytes, str | None]:
-        """Stream and decode the body, refusing it once it passes max_body_bytes."""
+        """Stream and decode the body, refusing it once it passes max_body_bytes.
+
+        Both refusals here are `RetryLater` without a retry in the run: the same body would
+        be as big, or as slow, seconds later (monitor/core/errors.py).
+        """
         limit = self.settings.max_body_bytes
-        too_big = SourceMisconfigured(
+        too_big = RetryLater(
             f"response larger than {limit} bytes from {redact_url(url)} — raise "
             "[http] max_body_bytes if this source is really that big"
         )

@@ -84,16 +84,24 @@ def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
     return None
 
 
+#: 4xx answers that say "not now" rather than "not this request": retried like a 5xx.
+TRANSIENT_4XX = frozenset({408, 429})
+
+
 def classify_status(status: int, url: str, headers: Mapping[str, str], now: float) -> SourceError:
-    """The one mapping from an HTTP error status to what the pipeline should do."""
+    """The one mapping from an HTTP error status to its outcome (monitor/core/errors.py's POLICY):
+    5xx, 408 and 429 are transient, every other status is a misconfigured source."""
     shown = redact_url(url)
-    if status == 429 or status >= 500:
+    if status in TRANSIENT_4XX or status >= 500:
         retry_after = parse_retry_after(headers.get("retry-after"), now)
         if retry_after is None and status in (429, 503):
             retry_after = rate_limit_wait(headers, now)
         wait = f" (server asks to wait {retry_after:.0f}s)" if retry_after is not None else ""
         return _with_status(
-            RetryLater(f"HTTP {status} from {shown}{wait}", retry_after=retry_after), status
+            RetryLater(
+                f"HTTP {status} from {shown}{wait}", retry_after=retry_after, transient=True
+            ),
+            status,
         )
     hints = {
         401: "the source needs credentials Vigía does not have",

@@ -78,6 +78,10 @@ class Source(Base):
     last_new_at: Mapped[datetime | None]
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
     mentions_stored: Mapped[int] = mapped_column(Integer, default=0)
+    #: Items the source gave but no connector could read (FetchResult.skipped), all runs.
+    items_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    #: The last failed run's monitor.core.errors.Outcome value; None after a success.
+    last_outcome: Mapped[str | None] = mapped_column(String(20))
 
 
 class Mention(Base):

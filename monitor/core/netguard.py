@@ -138,9 +138,11 @@ def vetted_addresses(
         try:
             addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in resolve(host, port)]
         except (OSError, UnicodeError) as exc:
-            raise RetryLater(f"cannot resolve host {host!r} ({shown}): {exc}") from None
+            raise RetryLater(
+                f"cannot resolve host {host!r} ({shown}): {exc}", transient=True
+            ) from None
         if not addresses:
-            raise RetryLater(f"host {host!r} resolved to no address ({shown})")
+            raise RetryLater(f"host {host!r} resolved to no address ({shown})", transient=True)
     for address in addresses:
         if any(address in network for network in trusted):
             continue

@@ -4,7 +4,10 @@ A monitor that quietly stops seeing a source is worse than one that crashes: the
 an empty digest. So one function judges every source from what its row records, and both
 `monitor sources` and the daily digest show that verdict:
 
-- failing: `[health] max_failures` runs in a row have failed (the last error says why);
+- failing: `[health] max_failures` runs in a row have failed (the last error says why), or
+  the last run failed with an outcome that no retry can fix (misconfigured: a 404, a
+  redirect loop, a refused address; monitor/core/errors.py's POLICY), at once — whether or not
+  the source ever worked;
 - silent: runs succeed but no new item has come for longer than `silent_after` (a feed
   that moved, a query that no longer matches, an API that answers with stale data);
 - never run / disabled: nothing to judge yet, or switched off in the settings.
@@ -26,6 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.core.errors import POLICY, Outcome
 from monitor.core.models import Source
 from monitor.core.settings import Settings, SourceSettings, parse_interval
 
@@ -54,6 +58,10 @@ class SourceHealth:
     last_error: str | None
     last_warning: str | None
     silent_after: timedelta
+    #: Items the source gave that could not be read, over all runs.
+    items_skipped: int = 0
+    #: The last failure's outcome ("retry later", "misconfigured", ...); None after a success.
+    last_outcome: str | None = None
 
     @property
     def is_problem(self) -> bool:
@@ -75,9 +83,11 @@ class SourceHealth:
             "last_success_at": when(self.last_success_at),
             "last_new_at": when(self.last_new_at),
             "items_seen": self.items_seen,
+            "items_skipped": self.items_skipped,
             "mentions_stored": self.mentions_stored,
             "consecutive_failures": self.failures,
             "last_error": self.last_error,
+            "last_outcome": self.last_outcome,
             "last_warning": self.last_warning,
             "silent_after_seconds": int(self.silent_after.total_seconds()),
         }
@@ -127,6 +137,8 @@ def assess(
         last_error=row.last_error if row is not None else None,
         last_warning=row.last_warning if row is not None else None,
         silent_after=limit,
+        items_skipped=(row.items_skipped or 0) if row is not None else 0,
+        last_outcome=row.last_outcome if row is not None and failures else None,
     )
 
 
@@ -142,22 +154,33 @@ def _verdict(
         return DISABLED, "enabled = false in the settings"
     if row is None or (row.last_attempt_at is None and row.last_success_at is None):
         return NEVER_RUN, "not fetched yet"
+    since = (
+        f"last success {_ago(now - row.last_success_at)} ago"
+        if row.last_success_at
+        else "never succeeded"
+    )
+    if failures and _failing_at_once(row.last_outcome):
+        return FAILING, f"{row.last_outcome} ({since}): {row.last_error or '?'}"
     if failures >= max_failures:
-        since = (
-            f"last success {_ago(now - row.last_success_at)} ago"
-            if row.last_success_at
-            else "never succeeded"
-        )
         return FAILING, f"{failures} failed runs in a row ({since}): {row.last_error or '?'}"
     if row.last_new_at is not None and now - row.last_new_at > limit:
         return SILENT, (
             f"no new item for {_ago(now - row.last_new_at)} (expected within {_ago(limit)})"
         )
     if failures:
-        return OK, f"{failures} failed run(s) in a row, failing at {max_failures}"
+        never = "" if row.last_success_at else "never succeeded; "
+        return OK, f"{never}{failures} failed run(s) in a row, failing at {max_failures}"
     if row.last_new_at is None:
         return OK, "no items yet"
     return OK, ""
+
+
+def _failing_at_once(outcome: str | None) -> bool:
+    """Whether the stored outcome of the last failure makes the source failing by itself."""
+    try:
+        return outcome is not None and POLICY[Outcome(outcome)].failing_at_once
+    except ValueError:  # a value written by a newer version: judge by the count alone
+        return False
 
 
 def source_health(
