@@ -9,19 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from monitor.cli import app, main
-
-REPO = Path(__file__).resolve().parents[1]
-FEEDS = REPO / "examples" / "demo" / "feeds"
+from tests.demo_support import write_demo_settings
 
 
 @pytest.fixture
 def demo_settings(tmp_path: Path) -> Path:
-    """The demo settings.toml, with its storage and outbox moved into tmp_path."""
-    text = (REPO / "settings.toml").read_text(encoding="utf-8")
-    text = text.replace('url = "examples/demo/feeds/', f'url = "{FEEDS}/')
-    path = tmp_path / "settings.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    """The demo's settings, with its storage and outbox moved into tmp_path."""
+    return write_demo_settings(tmp_path)
 
 
 def invoke(settings: Path, *args: str):  # type: ignore[no-untyped-def]
