@@ -24,8 +24,8 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -101,6 +101,36 @@ class HealthSettings(Strict):
 
     max_failures: int = Field(3, ge=1, le=1000)
     silent_after: Interval | None = None
+
+
+class FetchSettings(Strict):
+    """`[fetch]`: how far back a source's very first run reads.
+
+    A feed's first poll returns its whole archive (years, for some blogs) and an API's first
+    page whatever it holds; without a horizon the first digest of a new brand is a history
+    lesson. On a source's first run, items published before `backfill` ago are remembered as
+    seen (never offered again) but not stored as mentions; `"all"` keeps everything.
+    """
+
+    backfill: str = "3d"
+
+    @field_validator("backfill")
+    @classmethod
+    def _horizon(cls, value: str) -> str:
+        if value.strip().lower() != "all":
+            try:
+                parse_interval(value)
+            except ValueError:
+                raise ValueError(
+                    f"invalid backfill {value!r} — use an interval like \"3d\" or \"12h\", "
+                    'or "all" to store everything a source gives on its first run'
+                ) from None
+        return value
+
+    @property
+    def horizon(self) -> timedelta | None:
+        """How far back a first run stores mentions; None for "all"."""
+        return None if self.backfill.strip().lower() == "all" else parse_interval(self.backfill)
 
 
 class ScheduleSettings(Strict):
@@ -202,14 +232,17 @@ class EmailSettings(Strict):
             raise ValueError(f'unsupported language {value!r} — use "en" or "es"')
         return value
 
-    @model_validator(mode="after")
-    def _tls_modes(self) -> EmailSettings:
-        if self.ssl and self.starttls:
+    @field_validator("ssl")
+    @classmethod
+    def _tls_modes(cls, value: bool, info: ValidationInfo) -> bool:
+        # A field validator, not a model one: pydantic skips model validators when any field
+        # is wrong, and every problem of a file is reported in one go.
+        if value and info.data.get("starttls", True):
             raise ValueError(
-                "ssl and starttls are both true — use ssl = true (port 465) or "
-                "starttls = true (port 587), not both"
+                "ssl and starttls are both true — use ssl = true (port 465) with "
+                "starttls = false, or starttls = true (port 587) with ssl = false"
             )
-        return self
+        return value
 
 
 class AlertSettings(Strict):
@@ -244,30 +277,40 @@ class Employee(Strict):
 
 class BrandSettings(Strict):
     name: str = Field(min_length=1)
-    query: str = ""
+    # None: the quoted brand name. An explicit "" is an error, not a silent fallback.
+    query: str | None = None
     competitors: list[str] = []
     employees: list[Employee] = []
     codenames: list[str] = []
     internal_domains: list[str] = []
     contact_points: list[str] = []
 
-    @model_validator(mode="after")
-    def _query_parses(self) -> BrandSettings:
+    @field_validator("query")
+    @classmethod
+    def _query_parses(cls, value: str | None) -> str | None:
+        # On the field, so that the problem is reported as brands[i].query, with the others.
         from classifiers.query import QuerySyntaxError, compile_query
 
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError(
+                "the query is empty — write one, like 'Acme OR \"Acme Cloud\"', or remove "
+                "the key to match the quoted brand name"
+            )
         try:
-            compile_query(self.effective_query)
+            compile_query(value)
         except QuerySyntaxError as exc:
             raise ValueError(
-                f"cannot parse query {self.effective_query!r}: {exc} — use Lucene syntax: "
+                f"cannot parse query {value.strip()!r}: {exc} — use Lucene syntax: "
                 'terms, "exact phrases", AND / OR / NOT, parentheses, @handles and #tags'
             ) from None
-        return self
+        return value
 
     @property
     def effective_query(self) -> str:
         """The query, or the quoted brand name when none is given."""
-        return self.query.strip() or f'"{self.name}"'
+        return self.query.strip() if self.query is not None else f'"{self.name}"'
 
 
 class SourceSettings(BaseModel):
@@ -301,25 +344,17 @@ class Settings(Strict):
     schedule: ScheduleSettings = ScheduleSettings()
     email: EmailSettings = EmailSettings()
     alerts: AlertSettings = AlertSettings()
+    fetch: FetchSettings = FetchSettings()
     brands: list[BrandSettings] = Field(min_length=1)
     sources: list[SourceSettings] = []
     base_dir: Path = Path(".")
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Settings:
-        for label, names in (
-            ("sources", [s.name for s in self.sources]),
-            ("brands", [b.name for b in self.brands]),
-        ):
-            dupes = sorted({n for n in names if names.count(n) > 1})
-            if dupes:
-                raise ValueError(f"{label}: duplicate name {dupes[0]!r} — give each a unique name")
-        return self
 
     def resolve_path(self, value: str | Path) -> Path:
         """A path from settings, relative to the settings file's folder."""
         path = Path(value).expanduser()
-        return path if path.is_absolute() else (self.base_dir / path)
+        # normpath, not resolve(): "../../var/demo" reads as var/demo, symlinks stay as given
+        return Path(os.path.normpath(path if path.is_absolute() else self.base_dir / path))
 
     @property
     def database_url(self) -> str:
@@ -342,40 +377,68 @@ class Settings(Strict):
         return next((s for s in self.sources if s.name == name), None)
 
 
-def _validate_sources(settings: Settings) -> list[tuple[str, str]]:
-    """Check each source's kind exists and its options fit that connector's Options model."""
+_COMMON_SOURCE_KEYS = frozenset(SourceSettings.model_fields)
+
+
+def _duplicate_names(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Brands and sources need unique names (they key the database rows and the outbox).
+
+    Checked on the raw tables rather than in the model: pydantic runs no model validator
+    once a field is wrong, and a duplicate must be reported with every other problem.
+    """
+    problems = []
+    for label in ("brands", "sources"):
+        entries = data.get(label)
+        if not isinstance(entries, list):
+            continue
+        names = [e.get("name") for e in entries if isinstance(e, dict) and e.get("name")]
+        dupes = sorted({str(n) for n in names if names.count(n) > 1})
+        if dupes:
+            problems.append((label, f"duplicate name {dupes[0]!r} — give each a unique name"))
+    return problems
+
+
+def _validate_sources(sources: Any, base_dir: Path) -> list[tuple[str, str]]:
+    """Check each source's kind exists and its options fit that connector's Options model.
+
+    Works on the raw `[[sources]]` tables, so the options are checked even when other parts
+    of the file are wrong: one run of `monitor check` shows every problem.
+    """
     from connectors import registry
 
     problems: list[tuple[str, str]] = []
     kinds = registry.available()
-    for index, source in enumerate(settings.sources):
-        key = f"sources[{index}] ({source.name!r})"
-        connector = kinds.get(source.kind)
+    for index, source in enumerate(sources if isinstance(sources, list) else []):
+        if not isinstance(source, dict) or not isinstance(source.get("kind"), str):
+            continue  # reported by the Settings model (kind missing or not a string)
+        name = source.get("name")
+        key = f"sources[{index}]" + (f" ({name!r})" if name else "")
+        connector = kinds.get(source["kind"])
         if connector is None:
             known = ", ".join(sorted(kinds)) or "none installed"
             problems.append(
-                (f"{key}.kind", f"unknown source kind {source.kind!r} — use one of: {known}")
+                (f"{key}.kind", f"unknown source kind {source['kind']!r} — use one of: {known}")
             )
             continue
+        options = {k: v for k, v in source.items() if k not in _COMMON_SOURCE_KEYS}
         try:
-            connector.Options.model_validate(
-                source.options, context={"base_dir": settings.base_dir}
-            )
+            connector.Options.model_validate(options, context={"base_dir": base_dir})
         except ValidationError as exc:
-            for sub_key, message in validation_problems(exc, source.options):
+            for sub_key, message in validation_problems(exc, options):
                 problems.append((f"{key}.{sub_key}" if sub_key else key, message))
     return problems
 
 
 def parse_settings(data: dict[str, Any], base_dir: Path, path: str | None = None) -> Settings:
     """Validate an already-parsed TOML document; raises SettingsError listing every problem."""
-    problems = inline_secrets(data)
+    problems = inline_secrets(data) + _duplicate_names(data)
+    settings: Settings | None = None
     try:
         settings = Settings.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
-        raise SettingsError(problems + validation_problems(exc, data), path) from None
-    problems += _validate_sources(settings)
-    if problems:
+        problems += validation_problems(exc, data)
+    problems += _validate_sources(data.get("sources"), base_dir)
+    if problems or settings is None:
         raise SettingsError(problems, path)
     from connectors.opml import expand_opml_sources
 
