@@ -81,6 +81,8 @@ def _print_runs(reports) -> None:  # type: ignore[no-untyped-def]
         status = f"[red]{r.error}" if r.error else ("not modified" if r.not_modified else "ok")
         if r.warning and not r.error:
             status += f" [yellow](warning: {r.warning})"
+        if r.too_old:
+            status += f" [dim]({r.too_old} older than \\[fetch] backfill: seen, not stored)[/]"
         table.add_row(r.source, str(r.fetched), str(r.matched), str(r.new_mentions), status)
     console.print(table)
 
