@@ -15,7 +15,7 @@ from monitor.config import Settings, SourceSettings
 from monitor.models import OutboxMessage
 from monitor.pipeline import Pipeline, RunReport
 from monitor.storage import Database
-from reports.digest import send_daily_digest
+from reports.digest import DigestOutcome, write_daily_digest
 from reports.mailer import mailer_for
 from reports.outbox import DeliveryReport, deliver_pending
 from reports.routed import send_routed_reports
@@ -28,21 +28,30 @@ class PassReport:
     """Everything one `monitor run --once` did."""
 
     runs: list[RunReport] = field(default_factory=list)
-    digest: OutboxMessage | None = None
+    digest: DigestOutcome = field(default_factory=lambda: DigestOutcome("already"))
     alerts: list[OutboxMessage] = field(default_factory=list)
+    #: The last delivery attempt of the pass: what went out and what waits in the outbox.
+    delivery: DeliveryReport | None = None
+
+
+@dataclass
+class DigestSend:
+    """`send_digest`'s result: what was written, and how the delivery that followed went."""
+
+    outcome: DigestOutcome
+    delivery: DeliveryReport
 
 
 def send_digest(
     settings: Settings, db: Database, *, now: datetime, day: date | None = None, force: bool = False
-) -> OutboxMessage | None:
+) -> DigestSend:
     """Write the day's digest to the outbox (once per day unless forced), then deliver."""
-    message = send_daily_digest(db, settings, now=now, day=day, force=force)
-    if message is None:
-        log.debug("digest for %s already written; use --force to send it again", day or "today")
+    outcome = write_daily_digest(db, settings, now=now, day=day, force=force)
+    if outcome.status != "written":
+        log.info("digest for %s not written: %s", day or "today", outcome.status)
     if day is None:
         send_routed_reports(db, settings, now=now)  # complaints and HR lists, once a day
-    deliver_outbox(settings, db, now=now)
-    return message
+    return DigestSend(outcome, deliver_outbox(settings, db, now=now))
 
 
 def send_alerts(settings: Settings, db: Database, *, now: datetime) -> AlertReport:
@@ -81,5 +90,6 @@ def run_once(
     report.runs = pipeline.run_sources(on_done=on_done)
     now = pipeline.clock()
     report.alerts = send_alerts(settings, pipeline.db, now=now).written
-    report.digest = send_digest(settings, pipeline.db, now=now)
+    sent = send_digest(settings, pipeline.db, now=now)
+    report.digest, report.delivery = sent.outcome, sent.delivery
     return report

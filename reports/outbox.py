@@ -22,7 +22,7 @@ import email.policy
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -55,6 +55,9 @@ class DeliveryReport:
     failed: int
     pending: int
     dead: int = 0
+    #: Why this call's failed attempts failed (scrubbed of the SMTP password); diagnostics,
+    #: left out of equality so that reports compare by their counts.
+    errors: tuple[str, ...] = field(default=(), compare=False)
 
 
 def backoff(attempts: int, message_id: str = "") -> timedelta:
@@ -181,6 +184,7 @@ def deliver_pending(
 ) -> DeliveryReport:
     """Send up to `limit` due messages, each claimed, sent and recorded on its own."""
     sent = failed = 0
+    errors: list[str] = []
     for _ in range(limit):
         claimed = _claim(db, now)
         if claimed is None:
@@ -190,6 +194,7 @@ def deliver_pending(
             mailer.send(parse_stored(raw))
         except DeliveryError as exc:
             failed += 1
+            errors.append(str(exc))
             _record_failure(db, row_id, message_id, attempts + 1, str(exc), now)
             continue
         except Exception as exc:
@@ -210,7 +215,9 @@ def deliver_pending(
                 select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
             ).all()
         )
-    return DeliveryReport(sent, failed, counts.get(PENDING, 0), counts.get(DEAD, 0))
+    return DeliveryReport(
+        sent, failed, counts.get(PENDING, 0), counts.get(DEAD, 0), tuple(dict.fromkeys(errors))
+    )
 
 
 def _claim(db: Database, now: datetime) -> tuple[int, str, bytes, int] | None:
