@@ -301,10 +301,13 @@ class BrandSettings(Strict):
         try:
             compile_query(value)
         except QuerySyntaxError as exc:
-            raise ValueError(
-                f"cannot parse query {value.strip()!r}: {exc} — use Lucene syntax: "
-                'terms, "exact phrases", AND / OR / NOT, parentheses, @handles and #tags'
-            ) from None
+            fix = (
+                ""  # the query error already says how to fix it
+                if "—" in str(exc)
+                else ' — use Lucene syntax: terms, "exact phrases", AND / OR / NOT, '
+                "parentheses, @handles and #tags"
+            )
+            raise ValueError(f"cannot parse query {value.strip()!r}: {exc}{fix}") from None
         return value
 
     @property
