@@ -54,15 +54,19 @@ def send_digest(
     return DigestSend(outcome, deliver_outbox(settings, db, now=now))
 
 
-def send_alerts(settings: Settings, db: Database, *, now: datetime) -> AlertReport:
+def send_alerts(
+    settings: Settings, db: Database, *, now: datetime, deliver: bool = True
+) -> AlertReport:
     """Alert on the mentions no rule has examined yet, flush due updates, deliver at once.
 
     Called after a run's store transaction has committed, so an alert never points at a
     mention that a rollback took away; the scheduler also calls it every minute, which is
     when held updates go out and when a run interrupted before alerting is caught up.
+    `deliver=False` leaves delivery to the caller (`run_once` delivers everything once, so
+    its report covers the alerts too).
     """
     report = evaluate_alerts(settings, db, now=now)
-    if report.written:
+    if report.written and deliver:
         deliver_outbox(settings, db, now=now)
     return report
 
@@ -89,7 +93,7 @@ def run_once(
     report = PassReport()
     report.runs = pipeline.run_sources(on_done=on_done)
     now = pipeline.clock()
-    report.alerts = send_alerts(settings, pipeline.db, now=now).written
+    report.alerts = send_alerts(settings, pipeline.db, now=now, deliver=False).written
     sent = send_digest(settings, pipeline.db, now=now)
     report.digest, report.delivery = sent.outcome, sent.delivery
     return report

@@ -65,21 +65,29 @@ def test_no_starttls_on_the_server_says_which_setting_to_change(
     assert not server.inbox.messages
 
 
-def write_settings(tmp_path: Path, port: int, extra_email: str = "") -> Path:
-    """A brand, one local feed with a post from today, SMTP on loopback."""
+def write_feed(tmp_path: Path, *posts: tuple[str, str]) -> None:
+    """The local feed: (guid, text) posts, published now."""
     now = format_datetime(datetime.now(UTC))
+    items = "".join(
+        f"<item><guid>{guid}</guid><title>Acme {guid}</title><pubDate>{now}</pubDate>"
+        f"<link>https://news.example/{guid}</link><description>{text}</description></item>"
+        for guid, text in posts
+    )
     (tmp_path / "feed.xml").write_text(
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
-        f"<item><guid>1</guid><title>Acme opens an office</title><pubDate>{now}</pubDate>"
-        "<link>https://news.example/1</link><description>Acme grows.</description></item>"
-        "</channel></rss>",
+        f"{items}</channel></rss>",
         encoding="utf-8",
     )
+
+
+def write_settings(tmp_path: Path, port: int, extra_email: str = "") -> Path:
+    """A brand, one local feed with a post from today, SMTP on loopback."""
+    write_feed(tmp_path, ("1", "Acme grows."))
     path = tmp_path / "settings.toml"
     path.write_text(
         f'[email]\nfrom = "v@example.com"\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\n'
         f"starttls = false\n{extra_email}"
-        '[email.recipients]\ndigest = ["comms@example.com"]\n\n'
+        '[email.recipients]\ndigest = ["comms@example.com"]\nalerts = ["crisis@example.com"]\n\n'
         '[[brands]]\nname = "Acme"\n\n'
         '[[sources]]\nname = "News"\nkind = "rss"\nurl = "feed.xml"\n',
         encoding="utf-8",
@@ -118,6 +126,26 @@ def test_run_once_says_what_was_delivered(tmp_path: Path, server: Server) -> Non
     assert result.exit_code == 0, result.output
     assert "Delivered 1 email(s) via 127.0.0.1" in result.output
     assert len(server.inbox.messages) == 1
+
+
+def test_an_undelivered_alert_fails_run_once_too(tmp_path: Path) -> None:
+    """Alerts were delivered on their own and their failure never reached the exit code."""
+    running = Server()
+    running.start()
+    try:
+        settings = write_settings(tmp_path, running.port)
+        assert invoke(settings, "run", "--once").exit_code == 0  # today's digest went out
+        write_feed(
+            tmp_path, ("1", "Acme grows."), ("2", "Acme: mi DNI es 48215763N, llamadme ya.")
+        )
+        running.stop()
+        running.inbox = RefusingInbox()
+        running.start()
+        second = invoke(settings, "run", "--once")
+    finally:
+        running.stop()
+    assert "Alert written" in second.output and "already written" in second.output
+    assert second.exit_code == 1 and "550 5.1.1" in second.output
 
 
 def test_check_tries_the_smtp_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
