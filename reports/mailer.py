@@ -112,7 +112,8 @@ class SmtpMailer:
                 )
             elif "AUTH" in str(exc).upper():
                 hint = " — this server offers no login: remove [email] username"
-            raise DeliveryError(f"SMTP {where}: {self._scrub(str(exc))}{hint}") from None
+            reason = self._scrub(str(exc)).rstrip(".")
+            raise DeliveryError(f"SMTP {where}: {reason}{hint}") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"SMTP {where}: {self._scrub(_describe(exc))}") from None
 
