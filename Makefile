@@ -16,9 +16,10 @@ $(READY): pyproject.toml
 
 install: $(READY)
 
-## One full monitoring pass on the bundled demo data (no network needed).
+## One full monitoring pass on the bundled demo data (no network needed). The demo has its
+## own settings, database and outbox (var/demo/), apart from your brand's settings.toml.
 demo: $(READY)
-	$(BIN)/monitor --settings settings.toml run --once
+	$(BIN)/monitor --settings examples/demo/settings.toml run --once
 
 ## The test suite (SQLite always; PostgreSQL too when VIGIA_TEST_DATABASE_URL is set).
 test: $(READY)

@@ -62,6 +62,8 @@ def run(
                 {
                     "storage": {"url": f"sqlite:///{tmp}/bench{attempt}.db"},
                     "http": {"allow_private_addresses": True},
+                    # The synthetic feeds have fixed dates: store every item, however old.
+                    "fetch": {"backfill": "all"},
                     "brands": [BRAND],
                     "sources": sources,
                 },

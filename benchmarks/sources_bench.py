@@ -347,6 +347,8 @@ def run(
                     # One loopback host stands for hundreds of real ones: let every worker
                     # thread reach it at once, as they would reach distinct hosts.
                     "http": {"allow_private_addresses": True, "per_host_concurrency": workers},
+                    # The synthetic feeds have fixed dates: store every item, however old.
+                    "fetch": {"backfill": "all"},
                     "brands": [BRAND],
                     "sources": entries,
                 },

@@ -81,14 +81,47 @@ def compile_query(query: str) -> BrandQuery:
     """Parse a Lucene-syntax query and compile it; raises QuerySyntaxError with the reason."""
     if not query or not query.strip():
         raise QuerySyntaxError("the query is empty")
+    _check_quotes(query)
     try:
         node = parser.parse(query)
     except (ParseError, ValueError, TypeError) as exc:
         raise QuerySyntaxError(str(exc)) from None
+    _check_near(node)
     check = _compile(node)
     if not _positive_sequences(node):
         raise QuerySyntaxError("the query has no positive term (only NOT/- clauses)")
     return BrandQuery(query, check)
+
+
+def _check_quotes(query: str) -> None:
+    """An unclosed phrase, said in words: luqum's lexer calls it an "illegal character"."""
+    opened: int | None = None
+    escaped = False
+    for index, char in enumerate(query):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            opened = index if opened is None else None
+    if opened is not None:
+        start = query[opened : opened + 30].splitlines()[0]
+        raise QuerySyntaxError(
+            f"unclosed quote: the \" at position {opened} ({start}…) has no closing \" — "
+            "end the phrase with a second \""
+        )
+
+
+def _check_near(node: tree.Item) -> None:
+    """`NEAR` without a distance would otherwise be the plain word "near", OR'ed in."""
+    if (
+        isinstance(node, tree.Word)
+        and (node.value == "NEAR" or node.value.startswith("NEAR/"))
+        and not _NEAR.fullmatch(node.value)
+    ):
+        raise QuerySyntaxError(f"{node.value!r} needs a distance in words, like acme NEAR/5 outage")
+    for child in node.children:
+        _check_near(child)
 
 
 # ----------------------------------------------------------------------------- terms

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -89,19 +89,35 @@ def _render(session: Session, settings: Settings, plan: DigestPlan) -> RenderedE
     return render_email("digest", digest_context(settings, data, plan.day))
 
 
-def enqueue_daily_digest(
+@dataclass(frozen=True)
+class DigestOutcome:
+    """What writing a day's digest did: `written` (with its message), `already` (that day's
+    digest exists and was not forced) or `empty` (no mention and no source problem in the
+    period: nothing goes to the list and nothing is recorded, so the next digest, even later
+    the same day, covers this period too)."""
+
+    status: Literal["written", "already", "empty"]
+    message: OutboxMessage | None = None
+    period_start: datetime | None = None
+
+
+def write_daily_digest(
     db: Database, settings: Settings, *, now: datetime, day: date | None = None, force: bool = False
-) -> OutboxMessage | None:
+) -> DigestOutcome:
     """Write `day`'s digest (default: today in the configured zone) to the outbox.
 
-    Returns the outbox message, or None when that day's digest already exists and `force`
-    is false (or another worker wrote it first). Delivery is `outbox.deliver_pending`'s job.
+    Delivery is `outbox.deliver_pending`'s job. A period with nothing to say sends nothing
+    (an empty email to a list teaches its readers to ignore the next one) and is not
+    recorded: a user who fixes a source and runs again the same day gets that day's digest.
     """
     with db.transaction() as session:
         plan = plan_digest(session, settings, now=now, day=day, force=force)
         if plan is None:
-            return None
-        rendered = _render(session, settings, plan)
+            return DigestOutcome("already")
+        data = collect_digest(session, settings, plan.period_start, plan.period_end)
+        if not data.total and not data.source_problems:
+            return DigestOutcome("empty", period_start=plan.period_start)
+        rendered = render_email("digest", digest_context(settings, data, plan.day))
         message = enqueue(
             session,
             key=plan.key,
@@ -114,7 +130,7 @@ def enqueue_daily_digest(
             now=now,
         )
         if message is None:
-            return None
+            return DigestOutcome("already")
         session.add(
             DigestRun(
                 day=plan.day,
@@ -125,7 +141,14 @@ def enqueue_daily_digest(
                 created_at=now,
             )
         )
-        return message
+        return DigestOutcome("written", message, plan.period_start)
+
+
+def enqueue_daily_digest(
+    db: Database, settings: Settings, *, now: datetime, day: date | None = None, force: bool = False
+) -> OutboxMessage | None:
+    """`write_daily_digest`'s message: None when already written or empty."""
+    return write_daily_digest(db, settings, now=now, day=day, force=force).message
 
 
 def preview_digest(

@@ -11,6 +11,7 @@ never contains the SMTP password (it is scrubbed even from server replies that e
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import logging
 import os
@@ -19,7 +20,7 @@ import smtplib
 import ssl
 import tempfile
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
@@ -79,23 +80,12 @@ class SmtpMailer:
             raise DeliveryError(
                 "message has no recipients — add addresses to [email.recipients] in settings"
             )
-        where = f"{self.settings.smtp_host}:{self.settings.smtp_port}"
+        where = self._where
         smtp: smtplib.SMTP | None = None
-        try:
+        with self._errors_explained(lambda: smtp):
             smtp = self._connect()
             refused = smtp.send_message(message, from_addr=sender, to_addrs=recipients)
-        except smtplib.SMTPAuthenticationError as exc:
-            _close(smtp)
-            raise DeliveryError(
-                f"SMTP {where}: login as {self.settings.username!r} refused "
-                f"({exc.smtp_code}) — check the username and {SMTP_PASSWORD_ENV}"
-            ) from None
-        except (smtplib.SMTPException, OSError) as exc:
-            _close(smtp)
-            raise DeliveryError(f"SMTP {where}: {self._scrub(_describe(exc))}") from None
-        except BaseException:
-            _close(smtp)
-            raise
+        assert smtp is not None
         # Accepted: record it first; QUIT (which waits for one more reply) and logs come after.
         try:
             if on_accepted is not None:
@@ -108,6 +98,52 @@ class SmtpMailer:
         log.info(
             "sent %s to %d recipient(s) via %s", message.get("Message-ID"), len(recipients), where
         )
+
+    def verify(self) -> None:
+        """Connect, negotiate TLS and log in as `send` would, then quit (`monitor check`)."""
+        smtp: smtplib.SMTP | None = None
+        with self._errors_explained(lambda: smtp):
+            smtp = self._connect()
+            smtp.noop()
+        _quit(smtp)
+
+    @property
+    def _where(self) -> str:
+        return f"{self.settings.smtp_host}:{self.settings.smtp_port}"
+
+    @contextlib.contextmanager
+    def _errors_explained(
+        self, connection: Callable[[], smtplib.SMTP | None]
+    ) -> Iterator[None]:
+        """smtplib's exceptions as one DeliveryError each, with the server's reason and a fix;
+        on any failure the connection (if one was opened) is closed without a QUIT."""
+        where = self._where
+        try:
+            yield
+        except smtplib.SMTPAuthenticationError as exc:
+            _close(connection())
+            raise DeliveryError(
+                f"SMTP {where}: login as {self.settings.username!r} refused "
+                f"({exc.smtp_code}) — check the username and {SMTP_PASSWORD_ENV}"
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            _close(connection())
+            hint = ""
+            if self.settings.starttls and "STARTTLS" in str(exc).upper():
+                hint = (
+                    " — this server offers no STARTTLS: set [email] starttls = false (only on a "
+                    "trusted network), or ssl = true with its TLS port (465)"
+                )
+            elif "AUTH" in str(exc).upper():
+                hint = " — this server offers no login: remove [email] username"
+            reason = self._scrub(str(exc)).rstrip(".")
+            raise DeliveryError(f"SMTP {where}: {reason}{hint}") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            _close(connection())
+            raise DeliveryError(f"SMTP {where}: {self._scrub(_describe(exc))}") from None
+        except BaseException:
+            _close(connection())
+            raise
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -126,7 +162,9 @@ class SmtpMailer:
             if s.username:
                 if not self._password:
                     raise DeliveryError(
-                        f"SMTP username {s.username!r} is set but {SMTP_PASSWORD_ENV} is empty"
+                        f"SMTP {self._where}: username {s.username!r} is set but the "
+                        f"environment variable {SMTP_PASSWORD_ENV} is not — export it "
+                        "(see README, Set up email), or remove [email] username"
                     )
                 smtp.login(s.username, self._password)
         except BaseException:
@@ -151,16 +189,19 @@ def _quit(smtp: smtplib.SMTP) -> None:
         smtp.close()
 
 
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
-        reply = (
-            exc.smtp_error.decode("utf-8", "replace")
-            if isinstance(exc.smtp_error, bytes)
-            else str(exc.smtp_error)
-        )
-        return f"{exc.smtp_code} {reply}"
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return f"all recipients refused: {', '.join(exc.recipients)}"
+        # Keep each refusal's code and reason: "550 5.1.1 mailbox unknown" is the fix.
+        return "all recipients refused: " + "; ".join(
+            f"{address} ({code} {_text(reason)})"
+            for address, (code, reason) in exc.recipients.items()
+        )
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 

@@ -32,7 +32,7 @@ import logging
 import os
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -65,6 +65,9 @@ class DeliveryReport:
     failed: int
     pending: int
     dead: int = 0
+    #: Why this call's failed attempts failed (scrubbed of the SMTP password); diagnostics,
+    #: left out of equality so that reports compare by their counts.
+    errors: tuple[str, ...] = field(default=(), compare=False)
 
 
 def backoff(attempts: int, message_id: str = "") -> timedelta:
@@ -201,6 +204,7 @@ def deliver_pending(
     """Send up to `limit` due messages, each claimed, sent and recorded on its own."""
     sent = failed = 0
     worker = worker_name()
+    errors: list[str] = []
     for _ in range(limit):
         claimed = _claim(db, now, worker)
         if claimed is None:
@@ -218,6 +222,7 @@ def deliver_pending(
             mailer.send(parse_stored(raw), on_accepted=accepted)
         except DeliveryError as exc:
             failed += 1
+            errors.append(str(exc))
             _record_failure(db, row_id, message_id, attempts + 1, str(exc), now)
             continue
         except Exception as exc:
@@ -233,7 +238,9 @@ def deliver_pending(
                 select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
             ).all()
         )
-    return DeliveryReport(sent, failed, counts.get(PENDING, 0), counts.get(DEAD, 0))
+    return DeliveryReport(
+        sent, failed, counts.get(PENDING, 0), counts.get(DEAD, 0), tuple(dict.fromkeys(errors))
+    )
 
 
 def _claim(db: Database, now: datetime, worker: str) -> tuple[int, str, bytes, int] | None:

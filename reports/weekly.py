@@ -56,6 +56,8 @@ class WeeklyReport:
     week: Week
     email: RenderedEmail
     images: dict[str, bytes]  # Content-ID → PNG
+    #: No mention of the brand this week nor the week before: nothing to tell management.
+    empty: bool = False
 
     @property
     def standalone_html(self) -> str:
@@ -157,7 +159,8 @@ def build_weekly(
     """Collect, chart and render one brand's report (nothing is written)."""
     data = collect_weekly(session, settings, brand, week.label, week.start)
     email = render_email("weekly", weekly_context(settings, data))
-    return WeeklyReport(brand.name, week, email, render_charts(settings, data))
+    empty = not data.totals.counts.total and not data.previous.counts.total
+    return WeeklyReport(brand.name, week, email, render_charts(settings, data), empty)
 
 
 def _brands(settings: Settings, brand: str | None) -> list[BrandSettings]:
@@ -193,16 +196,26 @@ def save_standalone(report: WeeklyReport, path: Path) -> Path:
     return path
 
 
+@dataclass
+class WeeklySend:
+    """What `enqueue_weekly_reports` did: the messages written now, and the brands whose week
+    was empty (nothing sent, nothing recorded: a later mention can still make it a report)."""
+
+    written: list[OutboxMessage]
+    empty: list[str]
+
+
 def enqueue_weekly_reports(
     db: Database, settings: Settings, *, now: datetime, week: Week | None = None
-) -> list[OutboxMessage]:
+) -> WeeklySend:
     """Write each brand's report for `week` (default: the last complete one) to the outbox.
 
-    Returns the messages written now; a brand whose report for that week is already in the
-    outbox is skipped without rendering. Delivery is `outbox.deliver_pending`'s job.
+    A brand whose report for that week is already in the outbox is skipped without rendering;
+    one with no mention that week nor the week before is not sent (a service's first start
+    used to mail leadership an empty report). Delivery is `outbox.deliver_pending`'s job.
     """
     week = week or last_complete_week(settings, now)
-    written = []
+    result = WeeklySend([], [])
     for brand in settings.brands:
         key = f"weekly:{brand.name}:{week.label}"
         # Built from a read-only snapshot, then written in a short transaction: building over
@@ -213,6 +226,10 @@ def enqueue_weekly_reports(
                 log.debug("weekly report %s already in the outbox", key)
                 continue
             report = build_weekly(session, settings, brand, week)
+        if report.empty:
+            log.info("weekly report %s: no mentions, not sent", key)
+            result.empty.append(brand.name)
+            continue
         with db.transaction() as session:
             message = enqueue(
                 session,
@@ -227,9 +244,9 @@ def enqueue_weekly_reports(
                 images=report.images,
             )
         if message is not None:
-            written.append(message)
+            result.written.append(message)
             try:
                 save_standalone(report, report_path(settings, report))
             except OSError as exc:  # the email is what matters; the archive copy can be redone
                 log.warning("weekly report %s sent, but not archived: %s", report.key, exc)
-    return written
+    return result

@@ -60,6 +60,9 @@ BASE_SETTINGS: dict[str, Any] = {
         }
     ],
     "schedule": {"timezone": "Europe/Madrid", "digest_at": "08:00"},
+    # The recorded corpora are years old and most tests run on the wall clock: store every
+    # item. The first-run horizon has its own tests (tests/test_backfill.py).
+    "fetch": {"backfill": "all"},
     "email": {
         "from": "Vigía <vigia@example.com>",
         "recipients": {"digest": ["comms@example.com"], "alerts": ["crisis@example.com"]},

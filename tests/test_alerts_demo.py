@@ -14,17 +14,12 @@ from monitor.app.configuration import load_settings
 from monitor.cli.main import app
 from monitor.core.models import OutboxMessage
 from monitor.core.storage import open_database
-
-REPO = Path(__file__).resolve().parents[1]
-FEEDS = REPO / "examples" / "demo" / "feeds"
+from tests.demo_support import write_demo_settings
 
 
 def demo_settings(tmp_path: Path) -> Path:
-    """The demo settings.toml, with its storage and outbox moved into tmp_path."""
-    text = (REPO / "settings.toml").read_text(encoding="utf-8")
-    path = tmp_path / "settings.toml"
-    path.write_text(text.replace('url = "examples/demo/feeds/', f'url = "{FEEDS}/'), "utf-8")
-    return path
+    """The demo's settings, with its storage and outbox moved into tmp_path."""
+    return write_demo_settings(tmp_path)
 
 
 def run_once(settings: Path) -> str:

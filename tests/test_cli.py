@@ -9,19 +9,14 @@ import pytest
 from typer.testing import CliRunner
 
 from monitor.cli.main import app, main
-
-REPO = Path(__file__).resolve().parents[1]
-FEEDS = REPO / "examples" / "demo" / "feeds"
+from monitor.core.errors import VigiaError
+from tests.demo_support import write_demo_settings
 
 
 @pytest.fixture
 def demo_settings(tmp_path: Path) -> Path:
-    """The demo settings.toml, with its storage and outbox moved into tmp_path."""
-    text = (REPO / "settings.toml").read_text(encoding="utf-8")
-    text = text.replace('url = "examples/demo/feeds/', f'url = "{FEEDS}/')
-    path = tmp_path / "settings.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    """The demo's settings, with its storage and outbox moved into tmp_path."""
+    return write_demo_settings(tmp_path)
 
 
 def invoke(settings: Path, *args: str):  # type: ignore[no-untyped-def]
@@ -88,7 +83,7 @@ def test_digest_preview_and_force(demo_settings: Path, tmp_path: Path) -> None:
     assert outbox_files(demo_settings) == []  # a preview sends nothing
     assert invoke(demo_settings, "digest").exit_code == 0
     sent = outbox_files(demo_settings)
-    assert "already sent" in invoke(demo_settings, "digest").output
+    assert "already written" in invoke(demo_settings, "digest").output
     assert invoke(demo_settings, "digest", "--force").exit_code == 0
     assert len(outbox_files(demo_settings)) == len(sent) + 2
 
@@ -108,3 +103,31 @@ def test_bad_settings_exit_with_a_clear_message(tmp_path: Path, capsys, monkeypa
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert "schedule.digest_at" in err and "HH:MM" in err and "Traceback" not in err
+
+
+def test_mentions_mask_personal_data_unless_revealed(demo_settings: Path) -> None:
+    """The demo holds a post with a customer's DNI and mobile number."""
+    assert invoke(demo_settings, "fetch").exit_code == 0
+    listed = invoke(demo_settings, "mentions", "--json").output
+    table = invoke(demo_settings, "mentions").output
+    for output in (listed, table):
+        assert "48215763N" not in output and "612 483 907" not in output
+    assert "4821****N" in listed
+    revealed = invoke(demo_settings, "mentions", "--json", "--reveal").output
+    assert "48215763N" in revealed
+
+
+def test_an_unknown_brand_is_an_error_naming_the_configured_ones(demo_settings: Path) -> None:
+    args = ["--settings", str(demo_settings), "mentions", "--brand", "Nope"]
+    result = CliRunner().invoke(app, args)
+    assert isinstance(result.exception, VigiaError)
+    message = str(result.exception)
+    assert "'Nope' is not a configured brand" in message
+    assert "Calderix" in message and "Fonaris" in message
+
+
+def test_help_shows_flags_without_a_value() -> None:
+    for command in (["run"], ["mentions"], ["digest"], ["report", "weekly"]):
+        result = CliRunner().invoke(app, [*command, "--help"])
+        assert result.exit_code == 0 and "<bool>" not in result.output, result.output
+    assert "--once " in CliRunner().invoke(app, ["run", "--help"]).output

@@ -39,6 +39,9 @@ url = "sqlite:///vigia.db"
 [http]
 allow_private_addresses = {allow_private}
 
+[fetch]
+backfill = "all"  # the feed's item is dated 20 Nov 2026
+
 [email]
 from = "Vigía <vigia@example.com>"
 {smtp}
@@ -128,7 +131,8 @@ def test_an_smtp_reply_that_looks_like_markup_does_not_crash_outbox(
     settings = write_settings(tmp_path, str(feed), smtp=smtp)
     server.inbox.reply = "451 [/x] try [link=http://evil.example/]later[/link]"
     code, output = invoke(settings, "run", "--once")
-    assert code == 0, output
+    assert code == 1, output  # not delivered: said, not crashed
+    assert "451 [/x] try [link=http://evil.example/]later[/link]" in " ".join(output.split())
     code, output = invoke(settings, "outbox", "--retry")
     assert code == 0, output
     flat = " ".join(output.split())

@@ -42,7 +42,7 @@ def test_minimal_settings_get_documented_defaults(tmp_path: Path) -> None:
 
 
 def test_bundled_settings_files_are_valid() -> None:
-    for path in [REPO / "settings.toml", *sorted((REPO / "examples").glob("**/settings*.toml"))]:
+    for path in sorted((REPO / "examples").glob("**/settings*.toml")):
         settings = load_settings(path)
         assert settings.brands, path
 
@@ -115,6 +115,64 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
         tmp_path, '[schedule]\ndigest_at = "25:00"\ntimezone = "Nowhere"\n' + MINIMAL
     )
     assert "schedule.digest_at" in message and "schedule.timezone" in message
+
+
+def test_six_problems_in_one_round(tmp_path: Path) -> None:
+    """Field errors, cross-field checks, duplicate names, a bad query and a connector's own
+    options used to surface in three rounds (pydantic skips model validators after a field
+    error, and source options were checked only once the rest was valid)."""
+    text = """
+[schedule]
+digest_at = "25:00"
+
+[email]
+ssl = true
+
+[[brands]]
+name = "Acme"
+query = 'Acme OR "Visual Studio'
+
+[[sources]]
+name = "a"
+kind = "rss"
+url = "x.xml"
+every = "soon"
+
+[[sources]]
+name = "a"
+kind = "mastodon"
+instance = "https://mastodon.social"
+tagz = ["acme"]
+"""
+    message = problems_of(tmp_path, text)
+    for expected in (
+        "schedule.digest_at:",
+        "email.ssl: ssl and starttls are both true",
+        "brands[0] ('Acme').query: cannot parse query",
+        "unclosed quote",
+        "sources[0] ('a').every:",
+        "sources: duplicate name 'a'",
+        "sources[1] ('a').tagz: unknown setting",
+    ):
+        assert expected in message, (expected, message)
+
+
+def test_an_empty_query_is_refused_not_ignored(tmp_path: Path) -> None:
+    message = problems_of(tmp_path, '[[brands]]\nname = "Acme"\nquery = "  "\n')
+    assert "brands[0] ('Acme').query: the query is empty" in message
+    assert load_settings(write(tmp_path, '[[brands]]\nname = "Acme"\n')).brands[
+        0
+    ].effective_query == '"Acme"'
+
+
+def test_backfill_horizon(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    assert load_settings(write(tmp_path, MINIMAL)).fetch.horizon == timedelta(days=3)
+    all_of_it = load_settings(write(tmp_path, '[fetch]\nbackfill = "all"\n' + MINIMAL))
+    assert all_of_it.fetch.horizon is None
+    message = problems_of(tmp_path, '[fetch]\nbackfill = "forever"\n' + MINIMAL)
+    assert "fetch.backfill: invalid backfill 'forever'" in message and '"all"' in message
 
 
 def test_brands_are_required(tmp_path: Path) -> None:

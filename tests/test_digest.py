@@ -32,7 +32,7 @@ from monitor.core.models import (
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
 from reports import digest_data, excerpts
-from reports.digest import enqueue_daily_digest, preview_digest
+from reports.digest import enqueue_daily_digest, preview_digest, write_daily_digest
 from reports.digest_data import collect_digest
 from reports.excerpts import Segment, excerpt
 from reports.render import is_http_url
@@ -380,12 +380,34 @@ def test_only_http_urls_become_links() -> None:
 
 
 def test_a_days_digest_is_written_once(db: Database, make_settings: Any) -> None:
+    seed(db)
     settings = settings_for(make_settings)
     assert enqueue_daily_digest(db, settings, now=NOW) is not None
     assert enqueue_daily_digest(db, settings, now=NOW + timedelta(hours=3)) is None
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(DigestRun)) == 1
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_an_empty_period_goes_to_no_list_and_a_later_run_covers_it(
+    db: Database, make_settings: Any
+) -> None:
+    """A new deployment's first pass found nothing yet: no empty email; the user fixes a
+    source, runs again that day, and that day's digest shows the first mentions."""
+    settings = settings_for(make_settings)
+    empty = write_daily_digest(db, settings, now=NOW)
+    assert (empty.status, empty.message) == ("empty", None)
+    assert write_daily_digest(db, settings, now=NOW, force=True).status == "empty"
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(DigestRun)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        source = Source(name="El Diario", kind="rss")
+        add_mention(
+            session, source, "a", title="Calderix A", text="", seen=NOW + timedelta(hours=1)
+        )
+    later = write_daily_digest(db, settings, now=NOW + timedelta(hours=2))
+    assert later.status == "written" and later.message is not None
+    assert "Calderix A" in parse(later.message.message).get_body(("html",)).get_content()
 
 
 def test_force_resends_the_same_period_under_a_new_key(db: Database, make_settings: Any) -> None:

@@ -101,6 +101,21 @@ def test_near_errors_say_how_to_write_it(query: str, message: str) -> None:
         compile_query(query)
 
 
+@pytest.mark.parametrize("query", ["acme NEAR/x outage", "acme NEAR outage", "acme NEAR/ outage"])
+def test_near_without_a_distance_is_refused(query: str) -> None:
+    """Unchecked, a NEAR without a number was the plain word "near" OR'ed into the query."""
+    with pytest.raises(QuerySyntaxError, match="needs a distance in words, like acme NEAR/5"):
+        compile_query(query)
+
+
+def test_unclosed_quote_is_said_in_words() -> None:
+    with pytest.raises(QuerySyntaxError) as caught:
+        compile_query('Microsoft OR "Visual Studio')
+    assert "unclosed quote" in str(caught.value) and "position 13" in str(caught.value)
+    assert "Illegal character" not in str(caught.value)
+    assert compile_query(r'"say \"hi\""').match('they say "hi" there')
+
+
 def test_near_is_not_a_brand_term() -> None:
     from classifiers.context import brand_terms
 

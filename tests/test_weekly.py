@@ -20,10 +20,11 @@ from PIL import Image
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from monitor.app.configuration import load_settings
 from monitor.core.errors import SettingsError, VigiaError
 from monitor.core.models import BrandMatch, OutboxMessage, Source
 from monitor.core.settings import Settings
-from monitor.core.storage import Database
+from monitor.core.storage import Database, open_database
 from reports import charts
 from reports.weekly import (
     CHART_IDS,
@@ -370,7 +371,7 @@ def test_charts_are_pngs_that_draw_the_data() -> None:
 def test_weekly_matches_golden(db: Database, make_settings: Any, language: str) -> None:
     seed_week(db)
     settings = weekly_settings(make_settings, language)
-    [message] = enqueue_weekly_reports(db, settings, now=NOW)
+    [message] = enqueue_weekly_reports(db, settings, now=NOW).written
     assert message.key == "weekly:Calderix:2025-W46" and message.recipients == ["board@example.com"]
     email = parse(message.message)
     html = email.get_body(("html",)).get_content()
@@ -386,7 +387,7 @@ def test_weekly_matches_golden(db: Database, make_settings: Any, language: str) 
 def test_charts_travel_inline_by_content_id(db: Database, make_settings: Any) -> None:
     seed_week(db)
     settings = weekly_settings(make_settings)
-    [message] = enqueue_weekly_reports(db, settings, now=NOW)
+    [message] = enqueue_weekly_reports(db, settings, now=NOW).written
     email = parse(message.message)
     html = email.get_body(("html",)).get_content()
     related = [part for part in email.walk() if part.get_content_type() == "multipart/related"]
@@ -423,11 +424,11 @@ def test_a_week_is_sent_once_per_brand(db: Database, make_settings: Any) -> None
         ],
         email={"recipients": {"weekly": ["board@example.com"]}},
     )
-    first = enqueue_weekly_reports(db, settings, now=NOW)
-    again = enqueue_weekly_reports(db, settings, now=NOW + timedelta(hours=2))
+    first = enqueue_weekly_reports(db, settings, now=NOW).written
+    again = enqueue_weekly_reports(db, settings, now=NOW + timedelta(hours=2)).written
     assert [m.key for m in first] == ["weekly:Calderix:2025-W46", "weekly:Fonaris:2025-W46"]
     assert again == []
-    next_week = enqueue_weekly_reports(db, settings, now=NOW + timedelta(days=7))
+    next_week = enqueue_weekly_reports(db, settings, now=NOW + timedelta(days=7)).written
     assert [m.key for m in next_week] == ["weekly:Calderix:2025-W47", "weekly:Fonaris:2025-W47"]
     with db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 4
@@ -506,6 +507,13 @@ def test_cli_preview_and_send(tmp_path: Path) -> None:
     bad = run("--week", "next")
     assert isinstance(bad.exception, VigiaError)  # main() prints it and exits with 2
     assert "ISO week like 2025-W47" in str(bad.exception)
+    empty = run("--week", "2025-W46", "--send")
+    assert empty.exit_code == 0, empty.output
+    assert "Calderix 2025-W46: no mentions" in empty.output and "nothing sent" in empty.output
+    assert not (tmp_path / "var" / "outbox").exists()
+    db = open_database(load_settings(settings).database_url)
+    seed_week(db)
+    db.dispose()
     sent = run("--week", "2025-W46", "--send")
     assert sent.exit_code == 0, sent.output
     assert "Weekly report written" in sent.output

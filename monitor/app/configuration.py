@@ -19,48 +19,63 @@ from classifiers.query import QuerySyntaxError, compile_query
 from connectors import registry
 from connectors.opml import expand_opml_sources
 from monitor.core.errors import SettingsError
-from monitor.core.settings import Settings, read_settings_file
+from monitor.core.settings import Settings, SourceSettings, read_settings_file
 from monitor.core.settings import parse_settings as parse_schema
 from monitor.core.settings_problems import validation_problems
 
+_COMMON_SOURCE_KEYS = frozenset(SourceSettings.model_fields)
 
-def check_sources(settings: Settings) -> list[tuple[str, str]]:
-    """Each source's kind exists and its options fit that connector's Options model."""
+
+def check_sources(data: dict[str, Any], base_dir: Path) -> list[tuple[str, str]]:
+    """Each source's kind exists and its options fit that connector's Options model.
+
+    Works on the raw `[[sources]]` tables, so the options are checked even when other parts
+    of the file are wrong: one run of `monitor check` shows every problem.
+    """
+    sources = data.get("sources")
     problems: list[tuple[str, str]] = []
     kinds = registry.available()
-    for index, source in enumerate(settings.sources):
-        key = f"sources[{index}] ({source.name!r})"
-        connector = kinds.get(source.kind)
+    for index, source in enumerate(sources if isinstance(sources, list) else []):
+        if not isinstance(source, dict) or not isinstance(source.get("kind"), str):
+            continue  # reported by the Settings model (kind missing or not a string)
+        name = source.get("name")
+        key = f"sources[{index}]" + (f" ({name!r})" if name else "")
+        connector = kinds.get(source["kind"])
         if connector is None:
             known = ", ".join(sorted(kinds)) or "none installed"
             problems.append(
-                (f"{key}.kind", f"unknown source kind {source.kind!r} — use one of: {known}")
+                (f"{key}.kind", f"unknown source kind {source['kind']!r} — use one of: {known}")
             )
             continue
+        options = {k: v for k, v in source.items() if k not in _COMMON_SOURCE_KEYS}
         try:
-            connector.Options.model_validate(
-                source.options, context={"base_dir": settings.base_dir}
-            )
+            connector.Options.model_validate(options, context={"base_dir": base_dir})
         except ValidationError as exc:
-            for sub_key, message in validation_problems(exc, source.options):
+            for sub_key, message in validation_problems(exc, options):
                 problems.append((f"{key}.{sub_key}" if sub_key else key, message))
     return problems
 
 
-def check_queries(settings: Settings) -> list[tuple[str, str]]:
+def check_queries(data: dict[str, Any], base_dir: Path) -> list[tuple[str, str]]:
     """Each brand's query parses with the matcher that will run it."""
+    brands = data.get("brands")
     problems: list[tuple[str, str]] = []
-    for index, brand in enumerate(settings.brands):
+    for index, brand in enumerate(brands if isinstance(brands, list) else []):
+        query = brand.get("query") if isinstance(brand, dict) else None
+        if not isinstance(query, str) or not query.strip():
+            continue  # absent, empty or not a string: the schema says so
         try:
-            compile_query(brand.effective_query)
+            compile_query(query)
         except QuerySyntaxError as exc:
-            problems.append(
-                (
-                    f"brands[{index}] ({brand.name!r}).query",
-                    f"cannot parse query {brand.effective_query!r}: {exc} — use Lucene syntax: "
-                    'terms, "exact phrases", AND / OR / NOT, parentheses, @handles and #tags',
-                )
+            name = brand.get("name")
+            key = f"brands[{index}]" + (f" ({name!r})" if name else "") + ".query"
+            fix = (
+                ""  # the query error already says how to fix it
+                if "—" in str(exc)
+                else ' — use Lucene syntax: terms, "exact phrases", AND / OR / NOT, '
+                "parentheses, @handles and #tags"
             )
+            problems.append((key, f"cannot parse query {query.strip()!r}: {exc}{fix}"))
     return problems
 
 

@@ -15,7 +15,7 @@ from monitor.app.pipeline import Pipeline, RunReport
 from monitor.core.models import OutboxMessage
 from monitor.core.settings import Settings, SourceSettings
 from monitor.core.storage import Database
-from reports.digest import enqueue_daily_digest
+from reports.digest import DigestOutcome, write_daily_digest
 from reports.mailer import mailer_for
 from reports.outbox import DeliveryReport, deliver_pending
 from reports.routed import enqueue_routed_reports
@@ -28,32 +28,45 @@ class PassReport:
     """Everything one `monitor run --once` did."""
 
     runs: list[RunReport] = field(default_factory=list)
-    digest: OutboxMessage | None = None
+    digest: DigestOutcome = field(default_factory=lambda: DigestOutcome("already"))
     alerts: list[OutboxMessage] = field(default_factory=list)
+    #: The last delivery attempt of the pass: what went out and what waits in the outbox.
+    delivery: DeliveryReport | None = None
+
+
+@dataclass
+class DigestSend:
+    """`send_digest`'s result: what was written, and how the delivery that followed went."""
+
+    outcome: DigestOutcome
+    delivery: DeliveryReport
 
 
 def send_digest(
     settings: Settings, db: Database, *, now: datetime, day: date | None = None, force: bool = False
-) -> OutboxMessage | None:
+) -> DigestSend:
     """Write the day's digest to the outbox (once per day unless forced), then deliver."""
-    message = enqueue_daily_digest(db, settings, now=now, day=day, force=force)
-    if message is None:
-        log.debug("digest for %s already written; use --force to send it again", day or "today")
+    outcome = write_daily_digest(db, settings, now=now, day=day, force=force)
+    if outcome.status != "written":
+        log.info("digest for %s not written: %s", day or "today", outcome.status)
     if day is None:
         enqueue_routed_reports(db, settings, now=now)  # complaints and HR lists, once a day
-    deliver_outbox(settings, db, now=now)
-    return message
+    return DigestSend(outcome, deliver_outbox(settings, db, now=now))
 
 
-def send_alerts(settings: Settings, db: Database, *, now: datetime) -> AlertReport:
+def send_alerts(
+    settings: Settings, db: Database, *, now: datetime, deliver: bool = True
+) -> AlertReport:
     """Alert on the mentions no rule has examined yet, flush due updates, deliver at once.
 
     Called after a run's store transaction has committed, so an alert never points at a
     mention that a rollback took away; the scheduler also calls it every minute, which is
     when held updates go out and when a run interrupted before alerting is caught up.
+    `deliver=False` leaves delivery to the caller (`run_once` delivers everything once, so
+    its report covers the alerts too).
     """
     report = evaluate_alerts(settings, db, now=now)
-    if report.written:
+    if report.written and deliver:
         deliver_outbox(settings, db, now=now)
     return report
 
@@ -80,6 +93,7 @@ def run_once(
     report = PassReport()
     report.runs = pipeline.run_sources(on_done=on_done)
     now = pipeline.clock()
-    report.alerts = send_alerts(settings, pipeline.db, now=now).written
-    report.digest = send_digest(settings, pipeline.db, now=now)
+    report.alerts = send_alerts(settings, pipeline.db, now=now, deliver=False).written
+    sent = send_digest(settings, pipeline.db, now=now)
+    report.digest, report.delivery = sent.outcome, sent.delivery
     return report

@@ -80,6 +80,8 @@ class RunReport:
     outcome: Outcome | None = None
     retry_at: datetime | None = None
     seconds: float = 0.0
+    #: Items of a first run published before the `[fetch] backfill` horizon: seen, not stored.
+    too_old: int = 0
 
     @property
     def ok(self) -> bool:
@@ -239,13 +241,13 @@ class Pipeline:
                 with self.db.transaction() as session:
                     record_unchanged(session, [poll])
             return
+        first_run = state == SourceState()
+        posts = self._within_backfill(result.posts, report) if first_run else result.posts
         analyses = []
-        if result.posts:
+        if posts:
             with self._analysis_lock:
-                analyses = self.analyzer.analyse(result.posts)
-        matched = [
-            (post, found) for post, found in zip(result.posts, analyses, strict=True) if found
-        ]
+                analyses = self.analyzer.analyse(posts)
+        matched = [(post, found) for post, found in zip(posts, analyses, strict=True) if found]
         report.matched = len(matched)
         for attempt in (1, 2):
             try:
@@ -255,6 +257,21 @@ class Pipeline:
                 if attempt == 2:
                     raise
                 log.info("source %s: concurrent write detected, retrying the store", source.name)
+
+    def _within_backfill(self, posts: list[RawPost], report: RunReport) -> list[RawPost]:
+        """A source's first run stores only posts newer than `[fetch] backfill`.
+
+        A first poll returns a feed's whole archive; its ids still go into the new state, so
+        the old items are remembered as seen and never offered again, only not stored.
+        Posts without a date are kept: nothing says they are old.
+        """
+        horizon = self.settings.fetch.horizon
+        if horizon is None:
+            return posts
+        cutoff = self.clock() - horizon
+        kept = [p for p in posts if p.published_at is None or p.published_at >= cutoff]
+        report.too_old = len(posts) - len(kept)
+        return kept
 
     def _store(
         self,

@@ -91,8 +91,12 @@ def _send_weekly(settings: Settings, pipeline: Pipeline) -> None:
     from reports.weekly import enqueue_weekly_reports
 
     now = pipeline.clock()
-    written = enqueue_weekly_reports(pipeline.db, settings, now=now)
-    log.info("weekly report: %d written", len(written))
+    result = enqueue_weekly_reports(pipeline.db, settings, now=now)
+    log.info(
+        "weekly report: %d written%s",
+        len(result.written),
+        f", not sent for {', '.join(result.empty)} (no mentions)" if result.empty else "",
+    )
     deliver_outbox(settings, pipeline.db, now=now)
 
 

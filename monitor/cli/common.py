@@ -20,6 +20,10 @@ from monitor.core.settings import Settings
 console = Console(soft_wrap=True)
 errors = Console(stderr=True)
 
+#: Plain click help for every command group. Typer's Rich help panels print a boolean flag
+#: as `--once <bool>`, as if it took a value; click's own help prints `--once`.
+HELP_MODE = None
+
 
 @dataclass
 class Context:

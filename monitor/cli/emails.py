@@ -4,24 +4,96 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from monitor.cli.common import console, context_of, open_db, parse_day
+from monitor.cli.common import HELP_MODE, console, context_of, open_db, parse_day
 from monitor.core.errors import VigiaError
+from monitor.core.settings import Settings
+
+if TYPE_CHECKING:
+    from reports.digest import DigestOutcome
+    from reports.outbox import DeliveryReport
 
 
 def register(app: typer.Typer) -> None:
     """Add `digest`, `report weekly` and `outbox` to the command line."""
-    report_app = typer.Typer(help="Reports beyond the daily digest.", no_args_is_help=True)
+    report_app = typer.Typer(
+        help="Reports beyond the daily digest.", no_args_is_help=True, rich_markup_mode=HELP_MODE
+    )
     app.add_typer(report_app, name="report")
     app.command()(digest)
     report_app.command("weekly")(report_weekly)
     app.command()(outbox)
+
+
+def print_digest_outcome(settings: Settings, outcome: DigestOutcome) -> None:
+    """One line on what became of the day's digest: written, already written, or empty."""
+    if outcome.status == "written" and outcome.message is not None:
+        console.print(f"Digest written: [bold]{escape(outcome.message.subject)}[/]")
+    elif outcome.status == "already":
+        console.print(
+            "That day's digest was already written (use [bold]monitor digest --force[/] to "
+            "send it again)."
+        )
+    else:
+        since = ""
+        if outcome.period_start is not None:
+            local = outcome.period_start.astimezone(settings.schedule.zone)
+            since = f" since {local:%Y-%m-%d %H:%M}"
+        console.print(
+            f"No digest sent: no new mention and no source problem{since} "
+            "(nothing empty goes to a list; the next digest covers this period too)."
+        )
+
+
+def report_delivery(settings: Settings, report: DeliveryReport) -> None:
+    """Say what was delivered and what waits in the outbox; exit 1 when delivery failed.
+
+    A refused or unreachable SMTP server must not read as success: the emails stay in the
+    outbox (retried with backoff), and the command says why and fails.
+    """
+    from classifiers.masking import mask_text
+
+    host = settings.email.smtp_host
+    if report.sent:
+        where = f"via {host}" if host else f"to {settings.outbox_dir}"
+        console.print(f"Delivered {report.sent} email(s) {where}.")
+    for error in report.errors:
+        console.print(f"[red]Not delivered:[/] {escape(mask_text(error))}")
+    if report.pending:
+        console.print(
+            f"{report.pending} email(s) waiting in the outbox, retried with backoff "
+            "(see [bold]monitor outbox[/]; [bold]monitor outbox --retry[/] tries now)."
+        )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def check_email(settings: Settings) -> bool:
+    """Connect to the SMTP server and log in as delivery will (nothing is sent)."""
+    from monitor.core.errors import DeliveryError
+    from reports.mailer import SmtpMailer, mailer_for
+
+    mailer = mailer_for(settings)
+    if not isinstance(mailer, SmtpMailer):
+        console.print(
+            f"[green]✓[/] email: no smtp_host, emails are written to {settings.outbox_dir}"
+        )
+        return True
+    s = settings.email
+    try:
+        mailer.verify()
+    except DeliveryError as exc:
+        console.print(f"[red]✗[/] email: {escape(str(exc))}")
+        return False
+    login = f", logged in as {s.username}" if s.username else " (no login: username is empty)"
+    console.print(f"[green]✓[/] email: {escape(f'{s.smtp_host}:{s.smtp_port}')}{escape(login)}")
+    return True
 
 
 def digest(
@@ -53,11 +125,9 @@ def digest(
         preview.write_text(rendered.html, encoding="utf-8")
         console.print(f"Preview written to [bold]{escape(str(preview))}[/]")
         return
-    message = send_digest(settings, db, now=now, day=chosen_day, force=force)
-    if message is None:
-        console.print("That day's digest was already sent; use --force to send it again.")
-    else:
-        console.print(f"Digest written: [bold]{escape(message.subject)}[/]")
+    sent = send_digest(settings, db, now=now, day=chosen_day, force=force)
+    print_digest_outcome(settings, sent.outcome)
+    report_delivery(settings, sent.delivery)
 
 
 def report_weekly(
@@ -112,12 +182,17 @@ def report_weekly(
         )
     if send:
         db = open_db(settings)
-        written = enqueue_weekly_reports(db, settings, now=now, week=chosen)
-        deliver_outbox(settings, db, now=now)
-        if not written:
+        result = enqueue_weekly_reports(db, settings, now=now, week=chosen)
+        for name in result.empty:
+            console.print(
+                f"{escape(name)} {chosen.label}: no mentions that week nor the week before — "
+                "nothing sent."
+            )
+        if not result.written and not result.empty:
             console.print(f"The {chosen.label} reports were already sent.")
-        for message in written:
+        for message in result.written:
             console.print(f"Weekly report written: [bold]{escape(message.subject)}[/]")
+        report_delivery(settings, deliver_outbox(settings, db, now=now))
 
 
 def outbox(

@@ -6,6 +6,7 @@ exit code 2, never as a traceback; `-v` turns on debug logging for everything el
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import sys
@@ -20,17 +21,28 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.cli import emails as cli_email
-from monitor.cli.common import Context, console, context_of, errors, open_db, parse_since
+from monitor.cli.common import (
+    HELP_MODE,
+    Context,
+    console,
+    context_of,
+    errors,
+    open_db,
+    parse_since,
+)
 from monitor.core.errors import VigiaError
 from monitor.core.settings import Settings, settings_path
 
 app = typer.Typer(
     help="Vigía: brand-mention monitor for communications teams.",
     no_args_is_help=True,
+    rich_markup_mode=HELP_MODE,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database maintenance.", no_args_is_help=True, rich_markup_mode=HELP_MODE
+)
 app.add_typer(db_app, name="db")
 
 
@@ -86,6 +98,8 @@ def _print_runs(reports) -> None:  # type: ignore[no-untyped-def]
             status = "not modified" if r.not_modified else "ok"
             if r.warning:
                 status += f" [yellow](warning: {escape(r.warning)})[/]"
+        if r.too_old:
+            status += f" [dim]({r.too_old} older than \\[fetch] backfill: seen, not stored)[/]"
         table.add_row(escape(r.source), str(r.fetched), str(r.matched), str(r.new_mentions), status)
     console.print(table)
 
@@ -108,7 +122,10 @@ def _run_with_progress(pipeline, sources):  # type: ignore[no-untyped-def]
 def run(
     ctx: typer.Context,
     once: Annotated[
-        bool, typer.Option("--once", help="One pass of every source, the digest, then exit.")
+        bool,
+        typer.Option(
+            "--once", help="One pass of every source, its alerts and today's digest, then exit."
+        ),
     ] = False,
 ) -> None:
     """Run the monitor: as a service (default) or one pass (--once)."""
@@ -136,14 +153,8 @@ def run(
                 markup=True,
                 highlight=False,
             )
-        digest = result.digest
-        if digest is None:
-            console.print(
-                "Today's digest was already written "
-                "(use [bold]monitor digest --force[/] to resend)."
-            )
-        else:
-            console.print(f"Digest written: [bold]{escape(digest.subject)}[/]")
+        cli_email.print_digest_outcome(settings, result.digest)
+        digest = result.digest.message
         if not settings.email.smtp_host:
             if digest is not None:
                 eml = FileMailer(settings.outbox_dir).path_for(parse_stored(digest.message))
@@ -153,6 +164,8 @@ def run(
                 f"Emails are in [bold]{escape(str(settings.outbox_dir))}[/] "
                 "(.eml and browsable .html)."
             )
+        if result.delivery is not None:
+            cli_email.report_delivery(settings, result.delivery)
         _exit_if_all_failed(result.runs)
     finally:
         pipeline.close()
@@ -197,11 +210,26 @@ def mentions(
     ] = None,
     limit: Annotated[int | None, typer.Option(help="At most N (default: all).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    reveal: Annotated[
+        bool,
+        typer.Option(
+            "--reveal",
+            help="Show personal data and secrets unmasked (masked by default); the unmasked "
+            "listing is logged.",
+        ),
+    ] = False,
 ) -> None:
-    """List stored mentions, newest first."""
+    """List stored mentions, newest first (personal data and secrets masked)."""
+    from classifiers.masking import mask_text
     from monitor.core.queries import find_mentions, mention_as_dict
 
     settings = context_of(ctx).settings()
+    _known_brand(settings, brand)
+    if reveal:
+        logging.getLogger("vigia.audit").warning(
+            "mentions listed unmasked (--reveal) by %s", getpass.getuser()
+        )
+    show = (lambda text: text) if reveal else mask_text
     db = open_db(settings)
     with db.reading() as session:
         found = find_mentions(
@@ -214,7 +242,8 @@ def mentions(
         )
         if as_json:
             for mention in found:
-                sys.stdout.write(json.dumps(mention_as_dict(mention), ensure_ascii=False) + "\n")
+                row = mention_as_dict(mention, show)
+                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
             return
         table = Table()
         for column in ("seen", "brand", "sentiment", "source", "title / text"):
@@ -227,9 +256,22 @@ def mentions(
                 Text(", ".join(b.brand for b in m.brands)),
                 Text(sentiment),
                 Text(", ".join(s.source.name for s in m.sources)),
-                Text((m.title or m.text)[:90]),
+                Text(show(m.title or m.text)[:90]),
             )
         console.print(table)
+
+
+def _known_brand(settings: Settings, brand: str | None) -> None:
+    """`--brand` must name a configured brand or competitor: a typo is not an empty table."""
+    if brand is None:
+        return
+    names = [b.name for b in settings.brands]
+    competitors = sorted({c for b in settings.brands for c in b.competitors} - set(names))
+    if brand not in names and brand not in competitors:
+        raise VigiaError(
+            f"--brand {brand!r} is not a configured brand — brands: {', '.join(names)}"
+            + (f"; competitors: {', '.join(competitors)}" if competitors else "")
+        )
 
 
 @app.command()
@@ -239,8 +281,8 @@ def check(
         str | None, typer.Argument(help="Source name (default: every enabled source).")
     ] = None,
 ) -> None:
-    """Validate the settings and try each source live once (nothing is stored); exit 1 if any
-    source fails."""
+    """Validate the settings, log in to the SMTP server and try each source live once (nothing
+    is stored or sent); exit 1 if the login or any source fails."""
     from monitor.app.pipeline import utcnow
     from monitor.app.source_check import check_sources
     from monitor.core.http import HttpClient
@@ -251,6 +293,7 @@ def check(
         f"[green]✓[/] settings: {context.settings_file} is valid "
         f"({len(settings.brands)} brands, {len(settings.sources)} sources)"
     )
+    email_ok = source is not None or cli_email.check_email(settings)
     chosen = [_named_source(settings, source)] if source else settings.sources
     for skipped in (s for s in chosen if not s.enabled and not source):
         console.print(f"[dim]- {escape(skipped.name)}: disabled, not checked[/]")
@@ -276,6 +319,7 @@ def check(
     failed = sum(not r.ok for r in results)
     if failed:
         console.print(f"[red]{failed} of {len(results)} sources failed[/]")
+    if failed or not email_ok:
         raise typer.Exit(1)
 
 

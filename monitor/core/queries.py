@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -53,17 +53,31 @@ def find_mentions(
     yield from session.scalars(query.execution_options(yield_per=500))
 
 
-def mention_as_dict(mention: Mention) -> dict[str, Any]:
-    """The stable JSON shape of `monitor mentions --json` (one object per line)."""
+def _unchanged(text: str) -> str:
+    return text
+
+
+def mention_as_dict(
+    mention: Mention, show: Callable[[str], str] = _unchanged
+) -> dict[str, Any]:
+    """The stable JSON shape of `monitor mentions --json` (one object per line).
+
+    `show` is applied to every text a post brought (title, text, author, URLs, evidence):
+    the command line passes `mask_text` unless `--reveal` is given.
+    """
+
+    def opt(value: str | None) -> str | None:
+        return None if value is None else show(value)
+
     return {
         "id": mention.id,
-        "title": mention.title,
-        "text": mention.text,
-        "url": mention.url,
-        "urls": [s.url for s in mention.sources if s.url],
+        "title": opt(mention.title),
+        "text": opt(mention.text),
+        "url": opt(mention.url),
+        "urls": [show(s.url) for s in mention.sources if s.url],
         "sources": [s.source.name for s in mention.sources],
-        "author": mention.author,
-        "author_handle": mention.author_handle,
+        "author": opt(mention.author),
+        "author_handle": opt(mention.author_handle),
         "lang": mention.lang,
         "published_at": mention.published_at.isoformat() if mention.published_at else None,
         "first_seen_at": mention.first_seen_at.isoformat(),
@@ -76,7 +90,11 @@ def mention_as_dict(mention: Mention) -> dict[str, Any]:
                 "family": t.family,
                 "label": t.label,
                 "score": t.score,
-                "evidence": t.evidence,
+                "evidence": [
+                    {**span, "text": show(span["text"])} if isinstance(span.get("text"), str)
+                    else span
+                    for span in (t.evidence or [])
+                ],
             }
             for t in mention.tags
         ],

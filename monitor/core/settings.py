@@ -26,8 +26,8 @@ from pydantic import (
     SecretStr,
     StrictBool,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -106,6 +106,36 @@ class HealthSettings(Strict):
 
     max_failures: int = Field(3, ge=1, le=1000)
     silent_after: Interval | None = None
+
+
+class FetchSettings(Strict):
+    """`[fetch]`: how far back a source's very first run reads.
+
+    A feed's first poll returns its whole archive (years, for some blogs) and an API's first
+    page whatever it holds; without a horizon the first digest of a new brand is a history
+    lesson. On a source's first run, items published before `backfill` ago are remembered as
+    seen (never offered again) but not stored as mentions; `"all"` keeps everything.
+    """
+
+    backfill: str = "3d"
+
+    @field_validator("backfill")
+    @classmethod
+    def _horizon(cls, value: str) -> str:
+        if value.strip().lower() != "all":
+            try:
+                parse_interval(value)
+            except ValueError:
+                raise ValueError(
+                    f"invalid backfill {value!r} — use an interval like \"3d\" or \"12h\", "
+                    'or "all" to store everything a source gives on its first run'
+                ) from None
+        return value
+
+    @property
+    def horizon(self) -> timedelta | None:
+        """How far back a first run stores mentions; None for "all"."""
+        return None if self.backfill.strip().lower() == "all" else parse_interval(self.backfill)
 
 
 class ScheduleSettings(Strict):
@@ -207,14 +237,17 @@ class EmailSettings(Strict):
             raise ValueError(f'unsupported language {value!r} — use "en" or "es"')
         return value
 
-    @model_validator(mode="after")
-    def _tls_modes(self) -> EmailSettings:
-        if self.ssl and self.starttls:
+    @field_validator("ssl")
+    @classmethod
+    def _tls_modes(cls, value: bool, info: ValidationInfo) -> bool:
+        # A field validator, not a model one: pydantic skips model validators when any field
+        # is wrong, and every problem of a file is reported in one go.
+        if value and info.data.get("starttls", True):
             raise ValueError(
-                "ssl and starttls are both true — use ssl = true (port 465) or "
-                "starttls = true (port 587), not both"
+                "ssl and starttls are both true — use ssl = true (port 465) with "
+                "starttls = false, or starttls = true (port 587) with ssl = false"
             )
-        return self
+        return value
 
 
 class AlertSettings(Strict):
@@ -249,17 +282,30 @@ class Employee(Strict):
 
 class BrandSettings(Strict):
     name: str = Field(min_length=1)
-    query: str = ""
+    # None: the quoted brand name. An explicit "" is an error, not a silent fallback.
+    query: str | None = None
     competitors: list[str] = []
     employees: list[Employee] = []
     codenames: list[str] = []
     internal_domains: list[str] = []
     contact_points: list[str] = []
 
+    @field_validator("query")
+    @classmethod
+    def _query_not_empty(cls, value: str | None) -> str | None:
+        # Its syntax is checked by the application with the matcher that will run it
+        # (monitor.app.configuration.check_queries), reported with every other problem.
+        if value is not None and not value.strip():
+            raise ValueError(
+                "the query is empty — write one, like 'Acme OR \"Acme Cloud\"', or remove "
+                "the key to match the quoted brand name"
+            )
+        return value
+
     @property
     def effective_query(self) -> str:
         """The query, or the quoted brand name when none is given."""
-        return self.query.strip() or f'"{self.name}"'
+        return self.query.strip() if self.query is not None else f'"{self.name}"'
 
 
 class SourceSettings(BaseModel):
@@ -300,25 +346,17 @@ class Settings(Strict):
     schedule: ScheduleSettings = ScheduleSettings()
     email: EmailSettings = EmailSettings()
     alerts: AlertSettings = AlertSettings()
+    fetch: FetchSettings = FetchSettings()
     brands: list[BrandSettings] = Field(min_length=1)
     sources: list[SourceSettings] = []
     base_dir: Path = Path(".")
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Settings:
-        for label, names in (
-            ("sources", [s.name for s in self.sources]),
-            ("brands", [b.name for b in self.brands]),
-        ):
-            dupes = sorted({n for n in names if names.count(n) > 1})
-            if dupes:
-                raise ValueError(f"{label}: duplicate name {dupes[0]!r} — give each a unique name")
-        return self
 
     def resolve_path(self, value: str | Path) -> Path:
         """A path from settings, relative to the settings file's folder."""
         path = Path(value).expanduser()
-        return path if path.is_absolute() else (self.base_dir / path)
+        # normpath, not resolve(): "../../var/demo" reads as var/demo, symlinks stay as given
+        return Path(os.path.normpath(path if path.is_absolute() else self.base_dir / path))
 
     @property
     def database_url(self) -> str:
@@ -341,10 +379,30 @@ class Settings(Strict):
         return next((s for s in self.sources if s.name == name), None)
 
 
-SettingsCheck = Callable[[Settings], list[tuple[str, str]]]
-"""A check the schema cannot make by itself (a connector's options, a query's syntax): it
-returns `(key, "what is wrong — how to fix it")` problems. The application passes its checks
-in, so the core never imports the floors above it."""
+SettingsCheck = Callable[[dict[str, Any], Path], list[tuple[str, str]]]
+"""A check the schema cannot make by itself (a connector's options, a query's syntax), run on
+the raw TOML tables so that it reports its problems even when other parts of the file are
+wrong: `(key, "what is wrong — how to fix it")`. The application passes its checks in, so the
+core never imports the floors above it."""
+
+
+def _duplicate_names(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Brands and sources need unique names (they key the database rows and the outbox).
+
+    Checked on the raw tables rather than in the model: pydantic runs no model validator
+    once a field is wrong, and a duplicate must be reported with every other problem.
+    """
+    problems = []
+    for label in ("brands", "sources"):
+        entries = data.get(label)
+        if not isinstance(entries, list):
+            continue
+        names = [e.get("name") for e in entries if isinstance(e, dict) and e.get("name")]
+        dupes = sorted({str(n) for n in names if names.count(n) > 1})
+        if dupes:
+            problems.append((label, f"duplicate name {dupes[0]!r} — give each a unique name"))
+    return problems
+
 
 
 def parse_settings(
@@ -358,14 +416,15 @@ def parse_settings(
     Most callers want `monitor.app.configuration.parse_settings`, which adds the checks of
     the connectors and classifiers; this one validates the schema alone.
     """
-    problems = inline_secrets(data)
+    problems = inline_secrets(data) + _duplicate_names(data)
+    settings: Settings | None = None
     try:
         settings = Settings.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
-        raise SettingsError(problems + validation_problems(exc, data), path) from None
+        problems += validation_problems(exc, data)
     for check in checks:
-        problems += check(settings)
-    if problems:
+        problems += check(data, base_dir)
+    if problems or settings is None:
         raise SettingsError(problems, path)
     return settings
 
