@@ -6,8 +6,9 @@ email shows. Findings are stored as they are in `AlertState.pending` while a sto
 them back, hence dicts and not objects.
 
 Rules:
-* spike: an hour of the brand's mentions, by published time, whose total or negative count
-  is far above its baseline (`monitor.alerts.spike`);
+* spike: an hour of the brand's posts, by published time, whose total or negative count is
+  far above its baseline (`monitor.alerts.spike`); posts, not stories, are counted, so a
+  story carried by eight outlets counts eight;
 * leak: a high-severity `leak` tag: `secret`, a `confidential` codename, or `pii` backed by
   an identifier whose checksum was validated (an email address or phone number alone is
   the digest's business, not a crisis);
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts.spike import HOUR, WEEK, Baseline, baseline, hour_of, is_spike
 from monitor.config import AlertSettings
-from monitor.models import BrandMatch, Mention, Tag
+from monitor.models import BrandMatch, Mention, MentionSource, Tag
 
 Finding = dict[str, Any]
 
@@ -34,7 +35,10 @@ SPIKE, LEAK, REACH = "spike", "leak", "reach"
 RULES = (SPIKE, LEAK, REACH)
 VALIDATED_PII = frozenset({"pii:dni", "pii:nie", "pii:iban", "pii:bank_account", "pii:card"})
 TOP_POSTS = 5
-_published = func.coalesce(Mention.published_at, Mention.first_seen_at)
+#: When a post was published: its own date, else its story's, else when it was first seen.
+_published = func.coalesce(
+    MentionSource.published_at, Mention.published_at, MentionSource.first_seen_at
+)
 
 
 def newest_mention_ids(
@@ -130,7 +134,11 @@ def spike_findings(
     hours = sorted(
         {
             hour_of(moment)
-            for moment in session.scalars(select(_published).where(Mention.id.in_(mention_ids)))
+            for moment in session.scalars(
+                select(_published)
+                .join(Mention, Mention.id == MentionSource.mention_id)
+                .where(Mention.id.in_(mention_ids))
+            )
             if moment is not None and moment <= now + HOUR
         }
     )
@@ -138,6 +146,8 @@ def spike_findings(
         return []
     data_start = session.scalar(
         select(func.min(_published))
+        .select_from(MentionSource)
+        .join(Mention, Mention.id == MentionSource.mention_id)
         .join(BrandMatch, BrandMatch.mention_id == Mention.id)
         .where(BrandMatch.brand == brand)
     )
@@ -148,6 +158,8 @@ def spike_findings(
     negative = (Tag.mention_id == Mention.id) & (Tag.brand == brand) & (Tag.label == "negative")
     rows = session.execute(
         select(Mention.id, _published, Mention.reach, Tag.score)
+        .select_from(MentionSource)
+        .join(Mention, Mention.id == MentionSource.mention_id)
         .join(BrandMatch, and_(BrandMatch.mention_id == Mention.id, BrandMatch.brand == brand))
         .outerjoin(Tag, negative & (Tag.family == "sentiment"))
         .where(_published >= window_start, _published < hours[-1] + HOUR)
@@ -182,6 +194,7 @@ def spike_findings(
         if not fired:
             continue
         ranked = sorted(posts.get(hour, []), key=lambda p: (-p[0], -p[1], p[2]))
+        stories = list(dict.fromkeys(mention_id for _, _, mention_id in ranked))
         findings.append(
             {
                 "key": f"spike:{hour:%Y-%m-%dT%H:00Z}",
@@ -193,7 +206,7 @@ def spike_findings(
                     name: _describe(count, base, settings.spike_sensitivity)
                     for name, (count, base) in judged.items()
                 },
-                "mention_ids": [mention_id for _, _, mention_id in ranked[:TOP_POSTS]],
+                "mention_ids": stories[:TOP_POSTS],
                 "hour_posts": len(ranked),
             }
         )
