@@ -29,6 +29,11 @@ _OUTLET_SUFFIX = re.compile(r"\s+[-|–—]\s+[^-|–—]{2,60}$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
+def _numbers(text: str) -> frozenset[str]:
+    """The numbers in `text`, separators dropped: "3,000" and "3.000" are one number."""
+    return frozenset(re.sub(r"[.,]", "", number) for number in _NUMBER.findall(text))
+
+
 def fold_words(text: str) -> str:
     """Case- and accent-insensitive words separated by single spaces (the matcher's folding)."""
     return " ".join(words(text))
@@ -57,10 +62,10 @@ def story_text(title: str | None, text: str) -> StoryText:
         bare = fold_words(_OUTLET_SUFFIX.sub("", headline))
         if bare.count(" ") + 1 < MIN_TITLE_WORDS:
             bare = key
-        return StoryText(key, bare, True, frozenset(_NUMBER.findall(headline)))
+        return StoryText(key, bare, True, _numbers(headline))
     body = f"{headline}\n{text}" if headline and not text.startswith(headline) else text
     key = fold_words(body[:TEXT_CHARS])
-    return StoryText(key, key, False, frozenset(_NUMBER.findall(body[:TEXT_CHARS])))
+    return StoryText(key, key, False, _numbers(body[:TEXT_CHARS]))
 
 
 def post_text(post: RawPost) -> StoryText:
