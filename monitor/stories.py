@@ -55,6 +55,11 @@ def story_post(
     return StoryPost(text, fold_words(author or ""), source, kind, at)
 
 
+def outlet_name(source_name: str, kind: str, author: str | None) -> str:
+    """Who carried a post: the source, or for an aggregator the outlet it credits."""
+    return author if kind in AGGREGATOR_KINDS and author else source_name
+
+
 def may_merge(a: StoryPost, b: StoryPost, window: timedelta) -> bool:
     """Every rule of the module docstring except the text similarity."""
     if abs(a.at - b.at) > window or a.text.titled != b.text.titled:
