@@ -36,3 +36,27 @@ def test_a_spike_counts_every_post_of_a_syndicated_story(db: Database, make_sett
     assert written[0].subject.startswith(
         f"Alert: Calderix mention spike — {OUTLETS} negative in one hour"
     )
+
+
+def test_weekly_volume_counts_every_post_of_a_story(db: Database, make_settings) -> None:
+    from reports.weekly_data import collect_weekly
+    from tests.test_weekly import MONDAY, said, weekly_settings
+
+    with db.transaction() as session:
+        source = source_in(session, "Google News")
+        story = add_post(session, source, "story", title="Calderix deja sin fibra a Vallecas",
+                         text="", published=said(0, 9), seen=said(0, 10), tags=[NEGATIVE])
+        for k in (1, 2):  # two more outlets carried it, the second on Tuesday
+            story.sources.append(MentionSource(
+                source=source, external_id=f"story-{k}", published_at=said(k - 1, 11),
+                first_seen_at=said(k - 1, 12),
+            ))
+        add_post(session, source, "other", text="Calderix abre tienda",
+                 published=said(2, 9), seen=said(2, 10))
+    settings = weekly_settings(make_settings)
+    with db.sessions() as session:
+        data = collect_weekly(session, settings, settings.brands[0], "2025-W46", MONDAY)
+    assert (data.totals.counts.total, data.totals.counts.negative) == (4, 3)
+    assert [d.counts.total for d in data.days] == [2, 1, 1, 0, 0, 0, 0]
+    assert [d.counts.negative for d in data.days] == [2, 1, 0, 0, 0, 0, 0]
+    assert {s.name: s.mentions for s in data.share_of_voice}["Calderix"] == 4
