@@ -84,3 +84,12 @@ def test_grouping_reaches_its_floors_on_labelled_real_feeds(shared_dir: Path) ->
     assert scores.true_pos + scores.false_neg == 27
     assert scores.precision >= 1.0 and scores.recall >= 1.0
     assert scores.unexplained == []
+
+
+def test_the_window_is_a_setting_and_a_bad_one_names_the_key(make_settings) -> None:
+    from monitor.errors import SettingsError
+
+    assert make_settings().stories.window_delta == timedelta(hours=72)
+    assert make_settings(stories={"window": "2d"}).stories.window_delta == timedelta(days=2)
+    with pytest.raises(SettingsError, match=r"stories\.window.*like \"30s\""):
+        make_settings(stories={"window": "three days"})

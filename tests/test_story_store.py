@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from classifiers.tags import BrandAnalysis, TagResult
 from monitor.mention_store import store_matches
-from monitor.models import Mention, MentionSource
+from monitor.models import Mention, MentionSource, Source
 from monitor.rawpost import RawPost
 from monitor.source_state import source_row
 from monitor.storage import Database
@@ -72,3 +72,40 @@ def test_syndicated_copies_are_one_story_with_a_post_each(db: Database) -> None:
         ).all()
     assert rows == [("Ana Ruiz", NOW), ("El País", NOW),
                     ("Europa Press", NOW + timedelta(hours=5))]
+
+
+def _feed(tmp_path, name: str, guid: str, published: str) -> str:
+    (tmp_path / name).write_text(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><guid>{guid}</guid><title>{HEADLINE} en Sevilla</title>"
+        f"<link>https://{guid}.example/</link><pubDate>{published}</pubDate>"
+        "<description>Los clientes de Calderix protestan.</description></item>"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    return name
+
+
+def test_the_pipeline_groups_with_the_configured_window(tmp_path, make_settings, database_url):
+    from monitor.pipeline import Pipeline
+    from monitor.storage import open_database
+
+    sources = [
+        {"kind": "rss", "name": "a", "url": _feed(tmp_path, "a.xml", "a1",
+                                                   "Fri, 20 Nov 2026 06:00:00 +0000")},
+        {"kind": "rss", "name": "b", "url": _feed(tmp_path, "b.xml", "b1",
+                                                   "Fri, 20 Nov 2026 09:00:00 +0000")},
+    ]
+    for window, stories in (("72h", 1), ("2h", 2)):
+        settings = make_settings(database_url, sources=sources, stories={"window": window})
+        db = open_database(database_url)
+        pipeline = Pipeline(settings, db, clock=lambda: NOW)
+        reports = pipeline.run_sources()
+        assert all(report.ok for report in reports), reports
+        assert counts(db) == (stories, 2)
+        with db.transaction() as session:  # start over for the next window
+            for table in (MentionSource, Mention):
+                session.execute(table.__table__.delete())
+            session.execute(Source.__table__.delete())
+        pipeline.close()
+        db.dispose()
