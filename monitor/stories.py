@@ -14,7 +14,8 @@ digest lists stories. Two posts are the same story when all of these hold:
   as the author and are exempt);
 * both are titled or both are not, and no number differs ("fortify-headers 2.0" / "2.1");
 * their texts (`monitor.fingerprint.story_text`) score at least `SIMILARITY` with rapidfuzz's
-  `token_sort_ratio`, comparing also each headline without an appended " - Outlet".
+  `token_sort_ratio` (word order ignored), comparing also each headline without an appended
+  " - Outlet".
 
 `StoryIndex` holds the candidate stories (those already stored within the window, and the
 ones a batch creates) and finds a post's story with rapidfuzz's C++ `process.extract`, so a
@@ -78,12 +79,17 @@ def may_merge(a: StoryPost, b: StoryPost, window: timedelta) -> bool:
     return not (a.text.numbers and b.text.numbers and a.text.numbers != b.text.numbers)
 
 
+def _sorted(text: str) -> str:
+    """Words in order: `fuzz.ratio` of sorted words is `token_sort_ratio`, sorted once."""
+    return " ".join(sorted(text.split()))
+
+
 def similarity(a: StoryText, b: StoryText) -> float:
     """The best score of the two texts, stripping a " - Outlet" suffix from at most one."""
     return max(
-        fuzz.token_sort_ratio(a.key, b.key),
-        fuzz.token_sort_ratio(a.bare, b.key),
-        fuzz.token_sort_ratio(a.key, b.bare),
+        fuzz.ratio(_sorted(a.key), _sorted(b.key)),
+        fuzz.ratio(_sorted(a.bare), _sorted(b.key)),
+        fuzz.ratio(_sorted(a.key), _sorted(b.bare)),
     )
 
 
@@ -110,8 +116,8 @@ class StoryIndex:
     def add(self, story_id: Hashable, post: StoryPost) -> None:
         self._ids.append(story_id)
         self._posts.append(post)
-        self._keys.append(post.text.key)
-        self._bares.append(post.text.bare)
+        self._keys.append(_sorted(post.text.key))
+        self._bares.append(_sorted(post.text.bare))
 
     def find(self, post: StoryPost) -> Hashable | None:
         """The id of the story `post` belongs to, or None for a new story.
@@ -120,14 +126,14 @@ class StoryIndex:
         """
         if not self._keys or not post.text.key:
             return None
+        key, bare = _sorted(post.text.key), _sorted(post.text.bare)
         scores: dict[int, float] = {}
-        for query, choices in (
-            (post.text.key, self._keys),
-            (post.text.bare, self._keys),
-            (post.text.key, self._bares),
-        ):
+        scans = [(key, self._keys), (key, self._bares)]
+        if bare != key:  # the post's own suffix stripped, against the candidates as they are
+            scans.append((bare, self._keys))
+        for query, choices in scans:
             for _, score, index in process.extract(
-                query, choices, scorer=fuzz.token_sort_ratio, score_cutoff=SIMILARITY, limit=None
+                query, choices, scorer=fuzz.ratio, score_cutoff=SIMILARITY, limit=None
             ):
                 scores[index] = max(score, scores.get(index, 0.0))
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
