@@ -219,7 +219,8 @@ class AlertState(Base):
     One row per (rule, brand), locked while an alert is decided, so two workers cannot both
     start a storm. `pending` holds findings held back by `[alerts] update_every`; `sent_keys`
     the recent findings already emailed, so a finding is never announced twice;
-    `checked_mention_id` the last mention the rule examined (moved with the email it wrote).
+    `checked_mention_id` the last mention the rule examined (for the spike rule, which counts
+    posts, the last post: a `mention_sources` id), moved with the email it wrote.
     """
 
     __tablename__ = "alert_states"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from monitor.models import MentionSource
+from sqlalchemy import select
+
+from monitor.models import Mention, MentionSource
 from monitor.storage import Database
 from tests.test_alerts import NEGATIVE, NOW, add_post, alert_settings, evaluate, source_in
 
@@ -60,3 +62,27 @@ def test_weekly_volume_counts_every_post_of_a_story(db: Database, make_settings)
     assert [d.counts.total for d in data.days] == [2, 1, 1, 0, 0, 0, 0]
     assert [d.counts.negative for d in data.days] == [2, 1, 0, 0, 0, 0, 0]
     assert {s.name: s.mentions for s in data.share_of_voice}["Calderix"] == 4
+
+
+def test_copies_arriving_in_a_later_run_still_make_a_spike(db: Database, make_settings) -> None:
+    """The story is stored by one run, its seven copies by the next: the spike is found then."""
+    settings = alert_settings(make_settings)
+    with db.transaction() as session:
+        source = source_in(session, "Google News")
+        for k in range(6):
+            moment = NOW - timedelta(hours=80) + k * timedelta(hours=12)
+            add_post(session, source, f"quiet{k}", text=f"Calderix news {k}",
+                     published=moment, seen=moment)
+        add_post(session, source, "story", title="Calderix deja sin fibra a Vallecas", text="",
+                 published=datetime(2026, 11, 20, 7, 2, tzinfo=UTC),
+                 seen=NOW - timedelta(minutes=30), author="El País", tags=[NEGATIVE])
+    assert evaluate(settings, db, NOW - timedelta(minutes=29)) == []
+    with db.transaction() as session:
+        story = session.get(Mention, session.scalar(select(Mention.id).where(
+            Mention.fingerprint == "story")))
+        for k in range(1, OUTLETS):
+            story.sources.append(MentionSource(
+                source=source_in(session, "Google News"), external_id=f"story-{k}",
+                published_at=datetime(2026, 11, 20, 7, 2 + 5 * k, tzinfo=UTC), first_seen_at=NOW,
+            ))
+    assert [m.kind for m in evaluate(settings, db)] == ["alert-spike"]

@@ -66,6 +66,37 @@ def new_mention_ids(session: Session, brand: str, after: int, floor: datetime) -
     )
 
 
+def newest_post_ids(session: Session, brands: Iterable[str], floor: datetime) -> dict[str, int]:
+    """brand → the highest id among its posts first seen at or after `floor`.
+
+    The spike rule follows posts, not stories: seven copies of a story stored by a later run
+    are seven new posts in their hour, though no new mention.
+    """
+    rows = session.execute(
+        select(BrandMatch.brand, func.max(MentionSource.id))
+        .join(BrandMatch, BrandMatch.mention_id == MentionSource.mention_id)
+        .where(BrandMatch.brand.in_(list(brands)), MentionSource.first_seen_at >= floor)
+        .group_by(BrandMatch.brand)
+    ).all()
+    return {brand: newest for brand, newest in rows if newest is not None}
+
+
+def new_post_ids(session: Session, brand: str, after: int, floor: datetime) -> list[int]:
+    """Ids of the brand's posts past `after` (the spike rule's last examined post) and `floor`."""
+    return list(
+        session.scalars(
+            select(MentionSource.id)
+            .join(BrandMatch, BrandMatch.mention_id == MentionSource.mention_id)
+            .where(
+                BrandMatch.brand == brand,
+                MentionSource.id > after,
+                MentionSource.first_seen_at >= floor,
+            )
+            .order_by(MentionSource.id)
+        )
+    )
+
+
 def is_high_severity(label: str, evidence: list[Any]) -> bool:
     """Whether a `leak` tag calls for an alert at once (see the module docstring)."""
     reasons = {str(item.get("reason", "")) for item in evidence if isinstance(item, dict)}
@@ -126,18 +157,18 @@ def reach_findings(
 def spike_findings(
     session: Session,
     brand: str,
-    mention_ids: list[int],
+    post_ids: list[int],
     settings: AlertSettings,
     now: datetime,
 ) -> list[Finding]:
-    """Spikes in the hours the new mentions were published in (whatever day that was)."""
+    """Spikes in the hours the new posts were published in (whatever day that was)."""
     hours = sorted(
         {
             hour_of(moment)
             for moment in session.scalars(
                 select(_published)
                 .join(Mention, Mention.id == MentionSource.mention_id)
-                .where(Mention.id.in_(mention_ids))
+                .where(MentionSource.id.in_(post_ids))
             )
             if moment is not None and moment <= now + HOUR
         }
@@ -151,7 +182,7 @@ def spike_findings(
         .join(BrandMatch, BrandMatch.mention_id == Mention.id)
         .where(BrandMatch.brand == brand)
     )
-    assert data_start is not None  # the new mentions themselves are the brand's
+    assert data_start is not None  # the new posts themselves are the brand's
     window_start = hours[0] - max(
         settings.spike_history_weeks * WEEK, settings.spike_recent_hours * HOUR
     )
