@@ -1,11 +1,15 @@
-"""Writing one run's matched posts: new mentions, extra sightings of known ones, and tags.
+"""Writing one run's matched posts: each post once, in the story it is a copy of, and tags.
+
+A story is a `Mention`; each post is a `MentionSource` row, unique per (source, external id),
+so a rerun never duplicates one. A new post joins a stored story of its brands when
+`monitor.stories` says it is a copy (within `[stories] window`), else it starts one.
 
 This is the hottest write path (a brand-search feed can bring hundreds of matches per run),
 so it uses Core bulk statements instead of the ORM unit of work, which measured ~5× slower
-here: three lookups (the run's external ids, its fingerprints, the brands already recorded on
-known mentions), then one multi-row INSERT per table. Uniqueness is enforced by the database;
-when another worker stores the same story at the same moment, the conflicting rows are
-skipped (ON CONFLICT DO NOTHING) and the winner's mention is used, so neither run fails.
+here: three lookups (the run's external ids, the candidate stories, the brands already
+recorded on known stories), then one multi-row INSERT per table. Two workers cannot both
+start one story: story assignment is serialised per brand (`lock_stories`), and the unique
+constraints still skip a repeated brand match or tag rather than fail the run.
 """
 
 from __future__ import annotations
