@@ -29,9 +29,12 @@ _OUTLET_SUFFIX = re.compile(r"\s+[-|–—]\s+[^-|–—]{2,60}$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def _numbers(text: str) -> frozenset[str]:
-    """The numbers in `text`, separators dropped: "3,000" and "3.000" are one number."""
-    return frozenset(re.sub(r"[.,]", "", number) for number in _NUMBER.findall(text))
+def _numbers(text: str) -> tuple[str, ...]:
+    """The numbers in `text` in order, separators dropped ("3,000" and "3.000" are one).
+
+    In order: "(3-12)" and "(12-3)" are different items; a copy keeps its numbers' order.
+    """
+    return tuple(re.sub(r"[.,]", "", number) for number in _NUMBER.findall(text))
 
 
 def fold_words(text: str) -> str:
@@ -52,7 +55,7 @@ class StoryText:
     key: str
     bare: str
     titled: bool
-    numbers: frozenset[str]
+    numbers: tuple[str, ...]
 
 
 def story_text(title: str | None, text: str) -> StoryText:

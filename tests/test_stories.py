@@ -38,6 +38,8 @@ def test_different_numbers_are_different_stories() -> None:
                           post("fortify-headers 2.1 released today"))
     assert not same_story(post("Calderix anuncia 30 despidos en Madrid", source="a"),
                           post("Calderix anuncia 300 despidos en Madrid", source="b"))
+    assert not same_story(post("Calderix news of the day (3-12)", source="a"),
+                          post("Calderix news of the day (12-3)", source="b"))
     assert same_story(post("Calderix recalls 3,000 boilers after safety review", source="a"),
                       post("CALDERIX recalls 3.000 boilers after safety review", source="b"))
 
