@@ -27,7 +27,7 @@ from sqlalchemy import func, insert, select
 from monitor.app.alerts import evaluate_alerts
 from monitor.app.alerts.findings import spike_findings
 from monitor.app.configuration import parse_settings
-from monitor.core.models import BrandMatch, Mention, Tag
+from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
 from monitor.core.storage import Database, open_database
 
 BRAND = "Calderix"
@@ -63,7 +63,23 @@ def _seed(db: Database, history: int) -> list[int]:
     ]
     with db.transaction() as session:
         session.execute(insert(Mention), rows)
-        ids = list(session.scalars(select(Mention.id)))
+        ids = list(session.scalars(select(Mention.id).order_by(Mention.id)))
+        source = Source(name="news", kind="rss")
+        session.add(source)
+        session.flush()
+        session.execute(  # one post per story: the spike rule counts posts
+            insert(MentionSource),
+            [
+                {
+                    "mention_id": i,
+                    "source_id": source.id,
+                    "external_id": str(i),
+                    "published_at": row["published_at"],
+                    "first_seen_at": row["first_seen_at"],
+                }
+                for i, row in zip(ids, rows, strict=True)
+            ],
+        )
         session.execute(insert(BrandMatch), [{"mention_id": i, "brand": BRAND} for i in ids])
         session.execute(
             insert(Tag),
@@ -79,7 +95,8 @@ def _seed(db: Database, history: int) -> list[int]:
                 for i in ids
             ],
         )
-    return ids[-NEW:]
+        posts = list(session.scalars(select(MentionSource.id).order_by(MentionSource.id)))
+    return posts[-NEW:]
 
 
 def _measure(work: Callable[[], Any], repeats: int) -> tuple[float, int, Any]:
@@ -104,14 +121,16 @@ def run(history: int = 100_000, repeats: int = 3) -> None:
         folder,
     )
     db = open_database(f"sqlite:///{folder / 'bench.db'}")
-    new_ids = _seed(db, history)
-    published = func.coalesce(Mention.published_at, Mention.first_seen_at)
+    new_posts = _seed(db, history)
+    published = func.coalesce(MentionSource.published_at, MentionSource.first_seen_at)
 
     def plain() -> int:
         with db.sessions() as session:
             return len(
                 session.execute(
                     select(Mention.id, published, Mention.reach)
+                    .select_from(MentionSource)
+                    .join(Mention, Mention.id == MentionSource.mention_id)
                     .join(BrandMatch, BrandMatch.mention_id == Mention.id)
                     .where(BrandMatch.brand == BRAND, published >= NOW - timedelta(days=29))
                 ).all()
@@ -119,7 +138,7 @@ def run(history: int = 100_000, repeats: int = 3) -> None:
 
     def spike() -> int:
         with db.sessions() as session:
-            return len(spike_findings(session, BRAND, new_ids, settings.alerts, NOW))
+            return len(spike_findings(session, BRAND, new_posts, settings.alerts, NOW))
 
     base_time, base_peak, rows = _measure(plain, repeats)
     spike_time, spike_peak, found = _measure(spike, repeats)

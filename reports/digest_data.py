@@ -9,9 +9,9 @@ A brand's digest has, in order: its volume and negative count against the previo
 the 7-day average (both measured on the days just before the period, so a late digest still
 compares like with like); one section per incident family (leaks, employee posts, policy
 issues, complaints), each listing the tagged mentions with their evidence; then the top
-stories. A story is a group of mentions: the pipeline already merges syndicated copies with
-the same headline into one Mention with several sources, and here headlines that differ only
-in case, accents, punctuation or an appended " - Outlet" are grouped too ("12 outlets").
+stories. A story is one Mention: the store groups syndicated copies into it, one post
+(`MentionSource`) per copy (classifiers/stories.py), so a card says "12 outlets" while volume
+and sentiment counts count posts: a story carried by twelve outlets counts twelve.
 
 Ranking ("most important first") uses `importance()`:
 
@@ -27,7 +27,6 @@ the newest mention.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,8 +35,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from classifiers.text import fold
-from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
+from classifiers.stories import outlet_name
+from monitor.core.models import BrandMatch, Mention, MentionSource, Tag
 from monitor.core.settings import Settings
 from reports.excerpts import Segment, analysed_text, excerpt, valid_spans
 
@@ -49,10 +48,6 @@ DEFAULT_SEVERITY = 1.0
 SENTIMENTS = ("negative", "neutral", "positive")
 # Incident families, in the order their sections appear (most urgent first).
 SECTION_FAMILIES = ("leak", "employee", "policy", "complaint")
-# " - El País", " | Europa Press", " — Reuters": the outlet an aggregator appends to a headline.
-_OUTLET_SUFFIX = re.compile(r"\s+[-|–—]\s+[^-|–—]{2,60}$")
-_NON_WORD = re.compile(r"[\W_]+")
-MIN_STORY_KEY_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -71,7 +66,8 @@ class TagItem:
 
 @dataclass(frozen=True)
 class LinkItem:
-    """A place the mention was seen; `url` is raw (templates only link http(s) URLs)."""
+    """One post of the story: who carried it (`outlet_name`) and where; `url` is raw
+    (templates only link http(s) URLs)."""
 
     source: str
     url: str | None
@@ -90,7 +86,7 @@ class MentionItem:
     sentiment: str | None
     tags: list[TagItem]
     importance: float
-    # Every outlet that carried the story (this mention's sources and its grouped copies').
+    # Every outlet that carried the story, and how many posts it has.
     outlets: list[str] = field(default_factory=list)
     copies: int = 1
 
@@ -216,20 +212,6 @@ def importance(reach: int, tags: list[tuple[str, str, float]]) -> float:
     return value
 
 
-def story_key(title: str | None) -> str | None:
-    """The grouping key of a headline, or None when it is too short to tell stories apart.
-
-    Folded (case and accents), the outlet suffix an aggregator appends removed, punctuation
-    dropped: "Calderix cierra su planta - El País" and "CALDERIX cierra su planta" group.
-    Short titles ("Hola", "Calderix") are not distinctive, so they never group.
-    """
-    if not title:
-        return None
-    stripped = _OUTLET_SUFFIX.sub("", title.strip())
-    key = " ".join(_NON_WORD.sub(" ", fold(stripped)).split())
-    return key if key.count(" ") + 1 >= MIN_STORY_KEY_WORDS else None
-
-
 def collect_digest(
     session: Session, settings: Settings, period_start: datetime, period_end: datetime
 ) -> DigestData:
@@ -255,7 +237,6 @@ class _Ranked:
     id: int
     reach: int
     first_seen: datetime
-    title: str | None
     tags: list[tuple[str, str, float]]
     score: float = 0.0
 
@@ -267,33 +248,50 @@ class _Ranked:
 def _collect_brand(
     session: Session, brand: str, start: datetime, end: datetime, zone: Any
 ) -> BrandDigest:
-    """A fixed number of light queries rank every mention; only listed ones load in full."""
+    """A fixed number of light queries rank every story; only listed ones load in full.
+
+    Counts are of the period's posts (a new copy of yesterday's story counts today too); the
+    stories listed are those that began in the period, so a story is reported once.
+    """
+    in_period = (MentionSource.first_seen_at >= start) & (MentionSource.first_seen_at < end)
+    posts: dict[int, int] = {
+        mention_id: int(count)
+        for mention_id, count in session.execute(
+            select(MentionSource.mention_id, func.count())
+            .join(
+                BrandMatch,
+                (BrandMatch.mention_id == MentionSource.mention_id) & (BrandMatch.brand == brand),
+            )
+            .where(in_period)
+            .group_by(MentionSource.mention_id)
+        )
+    }
     rows = session.execute(
-        select(Mention.id, Mention.reach, Mention.first_seen_at, Mention.title)
+        select(Mention.id, Mention.reach, Mention.first_seen_at)
         .join(BrandMatch, BrandMatch.mention_id == Mention.id)
         .where(
             BrandMatch.brand == brand, Mention.first_seen_at >= start, Mention.first_seen_at < end
         )
     ).all()
     tag_rows = session.execute(
-        select(Tag.mention_id, Tag.family, Tag.label, Tag.score)
-        .join(Mention, Mention.id == Tag.mention_id)
-        .join(BrandMatch, (BrandMatch.mention_id == Mention.id) & (BrandMatch.brand == brand))
-        .where(Tag.brand == brand, Mention.first_seen_at >= start, Mention.first_seen_at < end)
+        select(Tag.mention_id, Tag.family, Tag.label, Tag.score).where(
+            Tag.brand == brand,
+            Tag.mention_id.in_(select(MentionSource.mention_id).where(in_period)),
+        )
     ).all()
     tags_by_mention: dict[int, list[tuple[str, str, float]]] = {}
     for mention_id, family, label, score in tag_rows:
         tags_by_mention.setdefault(mention_id, []).append((family, label, score))
 
     counts = dict.fromkeys(SENTIMENTS, 0)
-    ranked: list[_Ranked] = []
-    for mention_id, reach, first_seen, title in rows:
-        tags = tags_by_mention.get(mention_id, [])
-        sentiment = _sentiment(tags)
+    for mention_id, count in posts.items():
+        sentiment = _sentiment(tags_by_mention.get(mention_id, []))
         if sentiment in counts:
-            counts[sentiment] += 1
-        item = _Ranked(mention_id, reach or 0, first_seen, title, tags)
-        item.score = importance(item.reach, tags)
+            counts[sentiment] += count
+    ranked: list[_Ranked] = []
+    for mention_id, reach, first_seen in rows:
+        item = _Ranked(mention_id, reach or 0, first_seen, tags_by_mention.get(mention_id, []))
+        item.score = importance(item.reach, item.tags)
         ranked.append(item)
     ranked.sort(key=lambda item: item.sort_key)
 
@@ -302,62 +300,33 @@ def _collect_brand(
         for family in SECTION_FAMILIES
     }
     shown_in_sections = {i for ids in section_ids.values() for i in ids[:MAX_SECTION_ITEMS]}
-    stories = _group_stories(ranked)
-    top = [story for story in stories if story[0].id not in shown_in_sections]
+    top = [item.id for item in ranked if item.id not in shown_in_sections]
     top = top[:MAX_MENTIONS_PER_BRAND]
-
-    to_load = shown_in_sections | {story[0].id for story in top}
-    loaded = load_mentions(session, to_load)
-    copies = {story[0].id: story for story in top}
-    outlets = _outlets(session, [m.id for story in top for m in story[1:]])
+    loaded = load_mentions(session, shown_in_sections | set(top))
     scores = {item.id: item.score for item in ranked}
 
     def item_for(mention_id: int) -> MentionItem:
-        group = copies.get(mention_id, [])
-        mention = loaded[mention_id]
-        names = [link.source.name for link in mention.sources]
-        for copy in group[1:]:
-            names.extend(outlets.get(copy.id, []))
-        return mention_item(
-            mention,
-            brand,
-            scores[mention_id],
-            zone,
-            outlets=list(dict.fromkeys(names)),
-            copies=max(len(group), 1),
-        )
+        return mention_item(loaded[mention_id], brand, scores[mention_id], zone)
 
     sections = [
         Section(family, len(ids), [item_for(i) for i in ids[:MAX_SECTION_ITEMS]])
         for family, ids in section_ids.items()
         if ids
     ]
-    volume, negatives = _trends(session, brand, start, len(rows), counts["negative"])
+    total = sum(posts.values())
+    volume, negatives = _trends(session, brand, start, total, counts["negative"])
     return BrandDigest(
         name=brand,
-        total=len(rows),
+        total=total,
         negative=counts["negative"],
         neutral=counts["neutral"],
         positive=counts["positive"],
-        mentions=[item_for(story[0].id) for story in top],
+        mentions=[item_for(mention_id) for mention_id in top],
         volume=volume,
         negatives=negatives,
         sections=sections,
-        stories=len(stories),
+        stories=len(ranked),
     )
-
-
-def _group_stories(ranked: list[_Ranked]) -> list[list[_Ranked]]:
-    """Mentions grouped by `story_key`, each group led by its most important mention.
-
-    `ranked` is already sorted, so the first mention of a group is its lead and the groups
-    come out in the order of their leads.
-    """
-    groups: dict[str | int, list[_Ranked]] = {}
-    for item in ranked:
-        key = story_key(item.title)
-        groups.setdefault(key if key is not None else item.id, []).append(item)
-    return list(groups.values())
 
 
 def load_mentions(session: Session, ids: Iterable[int]) -> dict[int, Mention]:
@@ -377,33 +346,21 @@ def load_mentions(session: Session, ids: Iterable[int]) -> dict[int, Mention]:
     }
 
 
-def _outlets(session: Session, mention_ids: list[int]) -> dict[int, list[str]]:
-    """Source names per mention, for grouped copies that are counted but not shown."""
-    if not mention_ids:
-        return {}
-    found: dict[int, list[str]] = {}
-    rows = session.execute(
-        select(MentionSource.mention_id, Source.name)
-        .join(Source, Source.id == MentionSource.source_id)
-        .where(MentionSource.mention_id.in_(mention_ids))
-        .order_by(MentionSource.id)
-    )
-    for mention_id, name in rows:
-        found.setdefault(mention_id, []).append(name)
-    return found
-
-
 def _trends(
     session: Session, brand: str, start: datetime, total: int, negatives: int
 ) -> tuple[Trend, Trend]:
-    """The period's volume and negatives vs the 24 h and the 7 days before it (one query)."""
+    """The period's posts and negative posts vs the 24 h and the 7 days before (one query)."""
     day_before, week_before = start - timedelta(days=1), start - timedelta(days=7)
     negative = (
         select(Tag.id)
-        .where(Tag.mention_id == Mention.id, Tag.brand == brand, Tag.label == "negative")
+        .where(
+            Tag.mention_id == MentionSource.mention_id,
+            Tag.brand == brand,
+            Tag.label == "negative",
+        )
         .exists()
     )
-    last_day = Mention.first_seen_at >= day_before
+    last_day = MentionSource.first_seen_at >= day_before
     row = session.execute(
         select(
             func.count(case((last_day, 1))),
@@ -411,12 +368,12 @@ def _trends(
             func.count(case((last_day & negative, 1))),
             func.count(case((negative, 1))),
         )
-        .select_from(BrandMatch)
-        .join(Mention, Mention.id == BrandMatch.mention_id)
+        .select_from(MentionSource)
+        .join(BrandMatch, BrandMatch.mention_id == MentionSource.mention_id)
         .where(
             BrandMatch.brand == brand,
-            Mention.first_seen_at >= week_before,
-            Mention.first_seen_at < start,
+            MentionSource.first_seen_at >= week_before,
+            MentionSource.first_seen_at < start,
         )
     ).one()
     day_total, week_total, day_negative, week_negative = (int(value or 0) for value in row)
@@ -437,14 +394,14 @@ def mention_item(
     brand: str,
     score: float,
     zone: Any,
-    *,
-    outlets: list[str] | None = None,
-    copies: int = 1,
 ) -> MentionItem:
     tags = [tag for tag in mention.tags if tag.brand == brand]
     full, body_offset = analysed_text(mention.title, mention.text)
     spans = [span for tag in tags for span in valid_spans(full, tag.evidence)]
-    links = [LinkItem(ms.source.name, ms.url) for ms in mention.sources]
+    links = [
+        LinkItem(outlet_name(ms.source.name, ms.source.kind, ms.author), ms.url)
+        for ms in mention.sources
+    ]
     sentiment = _sentiment([(t.family, t.label, t.score) for t in tags])
     return MentionItem(
         id=mention.id,
@@ -470,8 +427,8 @@ def mention_item(
             for tag in tags
         ],
         importance=round(score, 3),
-        outlets=list(dict.fromkeys(link.source for link in links)) if outlets is None else outlets,
-        copies=copies,
+        outlets=list(dict.fromkeys(link.source for link in links)),
+        copies=max(len(links), 1),
     )
 
 

@@ -155,12 +155,24 @@ class WeeklyData:
 
 
 def said_at() -> ColumnElement[Any]:
-    """When a mention was said: its published time, or when Vigía first saw it."""
-    return func.coalesce(Mention.published_at, Mention.first_seen_at)
+    """When a post was said: its published time (else its story's), or when Vigía saw it.
+
+    Volume counts posts (`MentionSource` rows), so every query using this joins them: a story
+    carried by three outlets is three posts, each on its own day.
+    """
+    return func.coalesce(
+        MentionSource.published_at, Mention.published_at, MentionSource.first_seen_at
+    )
 
 
 def _in_window(start: datetime, end: datetime) -> ColumnElement[bool]:
     when = said_at()
+    return and_(when >= start, when < end)
+
+
+def _story_in_window(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """For story-level rankings (authors, incidents): the story's own date is in the window."""
+    when = func.coalesce(Mention.published_at, Mention.first_seen_at)
     return and_(when >= start, when < end)
 
 
@@ -218,18 +230,23 @@ def _stream_week(
         .scalar_subquery()
     )
     query = (
-        select(said_at(), sentiment, Mention.title, Mention.text)
+        select(said_at(), sentiment, Mention.id, Mention.title, Mention.text)
+        .select_from(MentionSource)
+        .join(Mention, Mention.id == MentionSource.mention_id)
         .join(BrandMatch, BrandMatch.mention_id == Mention.id)
         .where(_brand_rows(brand.name, start, end))
         .execution_options(yield_per=STREAM_CHUNK)
     )
-    for when, label, title, text in session.execute(query):
+    themed: set[int] = set()  # a story's words count once, however many outlets carried it
+    for when, label, mention_id, title, text in session.execute(query):
         counter = by_day.get(when.astimezone(zone).date())
         if counter is not None:  # a said-at exactly on a DST edge still lands in the week
             counter["total"] += 1
             if label:
                 counter[label] += 1
-        themes.add(f"{title or ''}\n{text or ''}")
+        if mention_id not in themed:
+            themed.add(mention_id)
+            themes.add(f"{title or ''}\n{text or ''}")
     days = [
         DayPoint(
             day,
@@ -292,15 +309,16 @@ def _top(counter: Counter[str]) -> list[Theme]:
 
 
 def _totals(session: Session, brand: str, start: datetime, end: datetime) -> WeekTotals:
-    """Mentions, sentiment labels and incident families in a window: three SQL aggregates."""
+    """Posts, posts per sentiment label and stories per incident family: three aggregates."""
     total = session.scalar(
         select(func.count())
-        .select_from(BrandMatch)
-        .join(Mention, Mention.id == BrandMatch.mention_id)
+        .select_from(MentionSource)
+        .join(Mention, Mention.id == MentionSource.mention_id)
+        .join(BrandMatch, BrandMatch.mention_id == Mention.id)
         .where(_brand_rows(brand, start, end))
     )
-    labels = _tagged_mentions(session, brand, start, end, Tag.label, ("sentiment",))
-    families = _tagged_mentions(session, brand, start, end, Tag.family, INCIDENT_FAMILIES)
+    labels = _tagged(session, brand, start, end, Tag.label, ("sentiment",), MentionSource.id)
+    families = _tagged(session, brand, start, end, Tag.family, INCIDENT_FAMILIES, Tag.mention_id)
     return WeekTotals(
         SentimentCounts(
             int(total or 0),
@@ -313,18 +331,22 @@ def _totals(session: Session, brand: str, start: datetime, end: datetime) -> Wee
     )
 
 
-def _tagged_mentions(
+def _tagged(
     session: Session,
     brand: str,
     start: datetime,
     end: datetime,
     key: Any,
     families: tuple[str, ...],
+    counted: Any,
 ) -> dict[str, int]:
-    """Distinct mentions per `key` (Tag.label or Tag.family) among the brand's `families` tags."""
+    """Distinct `counted` (posts or stories) per `key` (Tag.label or Tag.family) among the
+    brand's `families` tags."""
     rows = session.execute(
-        select(key, func.count(func.distinct(Tag.mention_id)))
+        select(key, func.count(func.distinct(counted)))
+        .select_from(Tag)
         .join(Mention, Mention.id == Tag.mention_id)
+        .join(MentionSource, MentionSource.mention_id == Mention.id)
         .join(BrandMatch, (BrandMatch.mention_id == Mention.id) & (BrandMatch.brand == brand))
         .where(Tag.brand == brand, Tag.family.in_(families), _in_window(start, end))
         .group_by(key)
@@ -335,7 +357,7 @@ def _tagged_mentions(
 def _share_of_voice(
     session: Session, brand: BrandSettings, previous_start: datetime, start: datetime, end: datetime
 ) -> list[ShareItem]:
-    """Mentions of the brand and each competitor this week and last, from BrandMatch rows."""
+    """Posts of the brand and each competitor this week and last, from BrandMatch rows."""
     names = list(dict.fromkeys([brand.name, *brand.competitors]))
     this_week = said_at() >= start
     rows = session.execute(
@@ -344,7 +366,9 @@ def _share_of_voice(
             func.count(case((this_week, 1))),
             func.count(case((~this_week, 1))),
         )
-        .join(Mention, Mention.id == BrandMatch.mention_id)
+        .select_from(MentionSource)
+        .join(Mention, Mention.id == MentionSource.mention_id)
+        .join(BrandMatch, BrandMatch.mention_id == Mention.id)
         .where(BrandMatch.brand.in_(names), _in_window(previous_start, end))
         .group_by(BrandMatch.brand)
     ).all()
@@ -393,7 +417,12 @@ def _top_authors(session: Session, brand: str, start: datetime, end: datetime) -
     rows = session.execute(
         select(author, func.count(), reach)
         .join(BrandMatch, BrandMatch.mention_id == Mention.id)
-        .where(_brand_rows(brand, start, end), author.is_not(None), author != "")
+        .where(
+            BrandMatch.brand == brand,
+            _story_in_window(start, end),
+            author.is_not(None),
+            author != "",
+        )
         .group_by(author)
         .order_by(reach.desc(), func.count().desc(), author)
         .limit(MAX_RANKED)
@@ -411,7 +440,7 @@ def _incidents(
         .join(BrandMatch, (BrandMatch.mention_id == Mention.id) & (BrandMatch.brand == brand))
         .where(
             Tag.brand == brand,
-            _in_window(start, end),
+            _story_in_window(start, end),
             Mention.id.in_(
                 select(Tag.mention_id).where(Tag.brand == brand, Tag.family.in_(INCIDENT_FAMILIES))
             ),

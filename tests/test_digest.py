@@ -225,8 +225,8 @@ def seed(db: Database) -> None:
                 ("sentiment", "negative", -0.7, ["never again"]),
             ],
         )
-        # One story, syndicated: the same headline with an outlet suffix from a second source,
-        # and a second source on the first copy (merged by fingerprint at store time).
+        # One story, syndicated: three posts from three sources (the store grouped the agency's
+        # copy, "CALDERIX recalls 3.000 boilers after safety review - Agencia Norte", into it).
         recall = add_mention(
             session,
             news,
@@ -246,16 +246,13 @@ def seed(db: Database) -> None:
                 first_seen_at=NOW - timedelta(hours=8),
             )
         )
-        add_mention(
-            session,
-            agency,
-            "recall-2",
-            title="CALDERIX recalls 3.000 boilers after safety review - Agencia Norte",
-            text="Agency copy of the recall story.",
-            seen=NOW - timedelta(hours=9),
-            reach=300,
-            url="https://agencia.example/recall",
-            tags=[("sentiment", "neutral", 0.1, [])],
+        recall.sources.append(
+            MentionSource(
+                source=agency,
+                external_id="recall-2",
+                url="https://agencia.example/recall",
+                first_seen_at=NOW - timedelta(hours=7),
+            )
         )
         for hours in (26, 30, 40):  # the day before the period: the trend's baseline
             add_mention(
@@ -334,7 +331,7 @@ def test_digest_content_ranking_and_escaping(db: Database, make_settings: Any) -
     message = parse(row.message)
     html = message.get_body(("html",)).get_content()
     text = message.get_body(("plain",)).get_content()
-    assert message["Subject"] == "Vigía daily digest, 21 Nov 2025 — mentions: 10, negative: 4"
+    assert message["Subject"] == "Vigía daily digest, 21 Nov 2025 — mentions: 11, negative: 4"
     # Hostile content is inert: no tags, no handlers, no javascript: links.
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     assert "Calderix &lt;script&gt;alert('x')&lt;/script&gt;" in html
@@ -349,7 +346,7 @@ def test_digest_content_ranking_and_escaping(db: Database, make_settings: Any) -
     order = [html.index(t) for t in ("boiler explodes", "&lt;script&gt;", "Zaragoza", "heat pump")]
     assert order == sorted(order)
     assert "Old Calderix story" not in html and "Redalia news" not in html
-    assert "10</span> mentions" in html and "1 no sentiment" in html
+    assert "11</span> mentions" in html and "1 no sentiment" in html
     assert "No new mentions in this period." in html  # Fonaris
     assert (
         "Foro Hogar" in html and "HTTP 503" in html and "moved to https://blog.example/feed" in html
@@ -541,9 +538,10 @@ def test_trends_sections_and_stories(db: Database, make_settings: Any) -> None:
     with db.transaction() as session:
         data = collect_digest(session, settings_for(make_settings), NOW - timedelta(days=1), NOW)
     calderix, fonaris = data.brands
-    # The day before the period had 4 mentions (1 negative); the 7 days before it 4 as well.
-    assert (calderix.volume.current, calderix.volume.previous_day) == (10, 4)
-    assert calderix.volume.week_average == 0.6 and calderix.volume.change_vs_previous_day == 150.0
+    # The period has 11 posts (the recall story has three); the day before it had 4 (1
+    # negative), the 7 days before it 4 as well.
+    assert (calderix.volume.current, calderix.volume.previous_day) == (11, 4)
+    assert calderix.volume.week_average == 0.6 and calderix.volume.change_vs_previous_day == 175.0
     assert (calderix.negatives.current, calderix.negatives.previous_day) == (4, 2)
     assert fonaris.volume.change_vs_previous_day is None  # no baseline, no made-up ratio
     # One section per incident family present, most urgent first, with the evidence.
@@ -555,14 +553,14 @@ def test_trends_sections_and_stories(db: Database, make_settings: Any) -> None:
     ]
     leak = calderix.sections[0].items[0]
     assert Segment("48215763N", mark=True) in leak.excerpt
-    # Top stories skip what the sections already show; the two recall copies are one story
-    # carried by three outlets (two sources on one mention, a near-identical headline).
+    # Top stories skip what the sections already show; the recall story's three posts are
+    # one card carried by three outlets, and count three in the volume.
     titles = [m.title for m in calderix.mentions]
     assert "Calderix customer list posted" not in titles
     assert "Calderix boiler explodes in Valencia flat" not in titles
     recall = calderix.mentions[0]
     assert recall.title == "Calderix recalls 3,000 boilers after safety review"
-    assert recall.copies == 2 and recall.outlets == ["El Diario", "Blog", "Agencia Norte"]
+    assert recall.copies == 3 and recall.outlets == ["El Diario", "Blog", "Agencia Norte"]
     assert sum("recalls" in t for t in titles) == 1
     assert calderix.stories == 9 and calderix.not_listed == 0
 
@@ -577,22 +575,3 @@ def test_digest_masks_personal_data_everywhere(db: Database, make_settings: Any)
     assert "48215763N" not in html and "48215763N" not in text
     assert "<mark" in html and "4821****N</mark>" in html and "[[4821****N]]" in text
     assert "3 outlets" in html and "[3 outlets]" in text
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "same"),
-    [
-        (
-            "Calderix cierra su planta de Zaragoza - El País",
-            "CALDERIX cierra su planta de Zaragoza",
-            True,
-        ),
-        ("Calderix cierra su planta | Europa Press", "Calderix cierra su planta.", True),
-        ("Calderix cierra su planta", "Calderix abre su planta", False),
-        ("Calderix", "Calderix", False),  # too short to tell two stories apart
-        (None, None, False),
-    ],
-)
-def test_story_key(a: str | None, b: str | None, same: bool) -> None:
-    key = digest_data.story_key(a)
-    assert (key is not None and key == digest_data.story_key(b)) is same

@@ -184,7 +184,7 @@ def test_a_digest_arrives_with_its_headers_and_both_parts(
                 source=Source(name="News", kind="rss"),
                 external_id="1",
                 url="https://news.example/recall",
-                first_seen_at=NOW,
+                first_seen_at=NOW - timedelta(hours=1),  # as the store does: with its story
             )
         )
         mention.brands.append(BrandMatch(brand="Calderix", terms=["Calderix"]))

@@ -1,25 +1,31 @@
-"""Writing one run's matched posts: new mentions, extra sightings of known ones, and tags.
+"""Writing one run's matched posts: each post once, in the story it is a copy of, and tags.
+
+A story is a `Mention`; each post is a `MentionSource` row, unique per (source, external id),
+so a rerun never duplicates one. A new post joins a stored story of its brands when
+`classifiers.stories` says it is a copy (within `[stories] window`), else it starts one.
 
 This is the hottest write path (a brand-search feed can bring hundreds of matches per run),
 so it uses Core bulk statements instead of the ORM unit of work, which measured ~5× slower
-here: three lookups (the run's external ids, its fingerprints, the brands already recorded on
-known mentions), then one multi-row INSERT per table. Uniqueness is enforced by the database;
-when another worker stores the same story at the same moment, the conflicting rows are
-skipped (ON CONFLICT DO NOTHING) and the winner's mention is used, so neither run fails.
+here: three lookups (the run's external ids, the candidate stories, the brands already
+recorded on known stories), then one multi-row INSERT per table. Two workers cannot both
+start one story: story assignment is serialised per brand (`lock_stories`), and the unique
+constraints still skip a repeated brand match or tag rather than fail the run.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
+from classifiers.fingerprint import TEXT_CHARS, StoryText, fingerprint, post_text, story_text
+from classifiers.stories import DEFAULT_WINDOW, StoryIndex, StoryPost, story_post
 from classifiers.tags import BrandAnalysis
-from monitor.app.fingerprint import fingerprint
 from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
 from monitor.core.rawpost import RawPost
 from monitor.core.storage import insert_ignoring_conflicts
@@ -48,10 +54,10 @@ def reach_of(metrics: dict[str, int]) -> int:
 
 
 def _mention_row(
-    post: RawPost, digest: str, analyses: Sequence[BrandAnalysis], now: datetime
+    post: RawPost, text: StoryText, analyses: Sequence[BrandAnalysis], now: datetime
 ) -> dict[str, Any]:
     return {
-        "fingerprint": digest,
+        "fingerprint": fingerprint(text),
         "url": post.url,
         "title": post.title,
         "text": post.text,
@@ -64,6 +70,66 @@ def _mention_row(
         "media": list(post.media),
         "reach": reach_of(post.metrics),
     }
+
+
+def lock_stories(session: Session, brands: Sequence[str]) -> None:
+    """Serialise story assignment per brand, so two workers cannot both start one story.
+
+    PostgreSQL: a transaction-scoped advisory lock per brand, taken in sorted order (no
+    deadlock). SQLite needs none: every writing transaction begins IMMEDIATE, one at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for brand in sorted(brands):
+        digest = hashlib.sha256(f"vigia-story:{brand}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def candidates(
+    session: Session, brands: Sequence[str], posts: Sequence[StoryPost], window: timedelta
+) -> list[tuple[int, StoryPost]]:
+    """The brands' stored stories a batch could join: those dated within `window` of a post.
+
+    A story is compared by its lead post (its first sighting's source and kind). Stories
+    are dated by publication, else by first sighting; `first_seen_at` bounds the scan
+    through its index (a story is seen after it is published).
+    """
+    low = min(post.at for post in posts) - window
+    high = max(post.at for post in posts) + window
+    said = func.coalesce(Mention.published_at, Mention.first_seen_at)
+    sighting = aliased(MentionSource)
+    lead = (
+        select(func.min(sighting.id))
+        .where(sighting.mention_id == Mention.id)
+        .correlate(Mention)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            Mention.id,
+            Mention.title,
+            func.substr(Mention.text, 1, TEXT_CHARS),
+            func.coalesce(Mention.author_handle, Mention.author),
+            said,
+            Source.id,
+            Source.kind,
+        )
+        .select_from(Mention)
+        .join(MentionSource, MentionSource.id == lead)
+        .join(Source, Source.id == MentionSource.source_id)
+        .where(
+            Mention.id.in_(select(BrandMatch.mention_id).where(BrandMatch.brand.in_(brands))),
+            Mention.first_seen_at >= low,
+            said >= low,
+            said <= high,
+        )
+        .order_by(Mention.id)
+    ).all()
+    return [
+        (ident, story_post(story_text(title, text or ""), author, source_id, kind, at))
+        for ident, title, text, author, at, source_id, kind in rows
+    ]
 
 
 def _new_posts(
@@ -86,42 +152,62 @@ def _new_posts(
     return fresh, len(matched) - len(fresh)
 
 
-def store_matches(session: Session, source: Source, matched: Matched, now: datetime) -> StoreCounts:
-    """Store posts that matched at least one brand; idempotent per (source, external id)."""
+def store_matches(
+    session: Session,
+    source: Source,
+    matched: Matched,
+    now: datetime,
+    *,
+    window: timedelta = DEFAULT_WINDOW,
+) -> StoreCounts:
+    """Store posts that matched at least one brand; idempotent per (source, external id).
+
+    Each new post joins the story it is a copy of (`classifiers.stories`, within `window`) or
+    starts a new one.
+    """
     counts = StoreCounts()
     if not matched:
         return counts
     fresh, counts.already_known = _new_posts(session, source, matched)
     if not fresh:
         return counts
-    digests = [fingerprint(post) for post, _ in fresh]
-    mention_ids: dict[str, int] = dict(
-        session.execute(
-            select(Mention.fingerprint, Mention.id).where(Mention.fingerprint.in_(set(digests)))
-        ).all()
-    )
-    known_mentions = set(mention_ids.values())
-    new_rows: dict[str, dict[str, Any]] = {}
-    for (post, analyses), digest in zip(fresh, digests, strict=True):
-        if digest not in mention_ids and digest not in new_rows:
-            new_rows[digest] = _mention_row(post, digest, analyses, now)
-    inserted: dict[str, int] = {}
-    if new_rows:
-        statement = insert_ignoring_conflicts(session, Mention).returning(
-            Mention.fingerprint, Mention.id
+    brands = sorted({analysis.brand for _, analyses in fresh for analysis in analyses})
+    lock_stories(session, brands)
+    items = [
+        story_post(
+            post_text(post),
+            post.author_handle or post.author,
+            source.id,
+            source.kind,
+            post.published_at or now,
         )
-        inserted = dict(session.execute(statement, list(new_rows.values())).all())
-        mention_ids.update(inserted)
-        lost = set(new_rows) - set(inserted)
-        if lost:  # another worker stored these stories first: ours are extra sightings
-            mention_ids.update(
-                session.execute(
-                    select(Mention.fingerprint, Mention.id).where(Mention.fingerprint.in_(lost))
-                ).all()
+        for post, _ in fresh
+    ]
+    index = StoryIndex(window, candidates(session, brands, items, window))
+    known_mentions: set[int] = set()
+    new_rows: list[dict[str, Any]] = []
+    story_refs: list[int] = []  # a stored mention id, or -(1 + index into new_rows)
+    for (post, analyses), item in zip(fresh, items, strict=True):
+        found = index.find(item)
+        if found is None:
+            ref = -(1 + len(new_rows))
+            new_rows.append(_mention_row(post, item.text, analyses, now))
+            index.add(ref, item)
+        else:
+            ref = cast(int, found)  # the index holds mention ids and these refs only
+            if ref > 0:
+                known_mentions.add(ref)
+        story_refs.append(ref)
+    new_ids: list[int] = []
+    if new_rows:
+        new_ids = list(
+            session.scalars(
+                insert(Mention).returning(Mention.id, sort_by_parameter_order=True), new_rows
             )
-            known_mentions.update(mention_ids[digest] for digest in lost)
-    counts.new_mentions = len(inserted)
-    counts.new_sightings = len(fresh) - len(inserted)
+        )
+    mention_of = [ref if ref > 0 else new_ids[-ref - 1] for ref in story_refs]
+    counts.new_mentions = len(new_rows)
+    counts.new_sightings = len(fresh) - len(new_rows)
 
     branded: set[tuple[int, str]] = (
         set(
@@ -135,14 +221,15 @@ def store_matches(session: Session, source: Source, matched: Matched, now: datet
         else set()
     )
     sightings, brand_rows, tag_rows = [], [], []
-    for (post, analyses), digest in zip(fresh, digests, strict=True):
-        mention_id = mention_ids[digest]
+    for (post, analyses), mention_id in zip(fresh, mention_of, strict=True):
         sightings.append(
             {
                 "mention_id": mention_id,
                 "source_id": source.id,
                 "external_id": post.external_id,
                 "url": post.url,
+                "author": post.author or post.author_handle,
+                "published_at": post.published_at,
                 "first_seen_at": now,
             }
         )
@@ -173,6 +260,6 @@ def store_matches(session: Session, source: Source, matched: Matched, now: datet
     if sightings:
         session.execute(insert(MentionSource), sightings)
     for model, rows in ((BrandMatch, brand_rows), (Tag, tag_rows)):
-        if rows:  # a racing worker may have classified the same story: first one wins
+        if rows:  # unique per mention and brand (label): a repeat is skipped, never doubled
             session.execute(insert_ignoring_conflicts(session, model), rows)
     return counts

@@ -283,7 +283,9 @@ class Pipeline:
         now = self.clock()
         with self.db.transaction() as session:
             row = source_row(session, source.name, source.kind, lock=True)
-            counts = store_matches(session, row, matched, now)
+            counts = store_matches(
+                session, row, matched, now, window=self.settings.stories.window_delta
+            )
             write_state(row, result.new_state)
             record_success(
                 row, now, result.warning, len(result.posts), counts.new_mentions, result.skipped

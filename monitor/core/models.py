@@ -1,10 +1,11 @@
 """The database schema as typed SQLAlchemy 2 models.
 
 Unique constraints carry the "never duplicate" promise: a post is unique per (source,
-external id); the same story seen by two sources is one `Mention` (same text fingerprint)
-with two `MentionSource` rows; a tag is unique per (mention, brand, label); an email is
-unique per outbox key. Several workers inserting the same thing therefore cannot duplicate
-it. Changing anything here needs a new Alembic revision in monitor/core/migrations/versions/.
+external id); a story (syndicated copies of one article, grouped by `classifiers.stories`) is
+one `Mention` with one `MentionSource` row per post; a tag is unique per (mention, brand,
+label); an email is unique per outbox key. Several workers inserting the same thing
+therefore cannot duplicate it. Changing anything here needs a new Alembic revision in
+monitor/core/migrations/versions/.
 """
 
 from __future__ import annotations
@@ -85,12 +86,16 @@ class Source(Base):
 
 
 class Mention(Base):
-    """One story or post, however many sources carried it."""
+    """One story: its lead post's content, however many posts (`sources`) carried it.
+
+    `fingerprint` hashes the text it is grouped by (`classifiers.fingerprint`); it is not unique,
+    because the same headline a year later, or from another author on a forum, is another story.
+    """
 
     __tablename__ = "mentions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     url: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text, default="")
@@ -115,7 +120,12 @@ class Mention(Base):
 
 
 class MentionSource(Base):
-    """Where a mention was seen: unique per (source, external id)."""
+    """One post of a story: unique per (source, external id).
+
+    Volume and spike counts count these rows, at `published_at` (the post's own date; None
+    when the source gave none, then `first_seen_at` counts). `author` is who the post credits:
+    the outlet, for an aggregator such as Google News.
+    """
 
     __tablename__ = "mention_sources"
     __table_args__ = (UniqueConstraint("source_id", "external_id", name="uq_source_external_id"),)
@@ -127,7 +137,9 @@ class MentionSource(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(512))
     url: Mapped[str | None] = mapped_column(Text)
-    first_seen_at: Mapped[datetime]
+    author: Mapped[str | None] = mapped_column(String(300))
+    published_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime] = mapped_column(index=True)
 
     mention: Mapped[Mention] = relationship(back_populates="sources")
     source: Mapped[Source] = relationship()
@@ -215,7 +227,8 @@ class AlertState(Base):
     One row per (rule, brand), locked while an alert is decided, so two workers cannot both
     start a storm. `pending` holds findings held back by `[alerts] update_every`; `sent_keys`
     the recent findings already emailed, so a finding is never announced twice;
-    `checked_mention_id` the last mention the rule examined (moved with the email it wrote).
+    `checked_mention_id` the last mention the rule examined (for the spike rule, which counts
+    posts, the last post: a `mention_sources` id), moved with the email it wrote.
     """
 
     __tablename__ = "alert_states"

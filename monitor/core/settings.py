@@ -275,6 +275,20 @@ class AlertSettings(Strict):
         return parse_interval(self.update_every)
 
 
+class StorySettings(Strict):
+    """`[stories]`: copies of one article within `window` are one story (classifiers/stories.py).
+
+    Longer merges a story's late copies; shorter keeps a recurring headline ("Calderix sube
+    el precio de la fibra" every year) from being taken for last time's story.
+    """
+
+    window: Interval = "72h"
+
+    @property
+    def window_delta(self) -> timedelta:
+        return parse_interval(self.window)
+
+
 class Employee(Strict):
     name: str = Field(min_length=1)
     handles: list[str] = []
@@ -347,6 +361,7 @@ class Settings(Strict):
     email: EmailSettings = EmailSettings()
     alerts: AlertSettings = AlertSettings()
     fetch: FetchSettings = FetchSettings()
+    stories: StorySettings = StorySettings()
     brands: list[BrandSettings] = Field(min_length=1)
     sources: list[SourceSettings] = []
     base_dir: Path = Path(".")

@@ -65,13 +65,18 @@ def evaluate_alerts(settings: Settings, db: Database, *, now: datetime) -> Alert
     brands = [brand.name for brand in settings.brands]
     floor = now - CATCH_UP
     with db.reading() as session:
-        newest = rules.newest_mention_ids(session, brands, floor)
+        newest = {
+            rule: (rules.newest_post_ids if rule == SPIKE else rules.newest_mention_ids)(
+                session, brands, floor
+            )
+            for rule in RULES
+        }
         checked = {(state.rule, state.brand): (state.checked_mention_id, bool(state.pending))
                    for state in session.scalars(select(AlertState))}
     for brand in brands:
         for rule in RULES:
             last_id, waiting = checked.get((rule, brand), (0, False))
-            if newest.get(brand, 0) <= last_id and not waiting:
+            if newest[rule].get(brand, 0) <= last_id and not waiting:
                 continue  # nothing new and nothing waiting: no transaction at all
             with db.transaction() as session:
                 state = _locked_state(session, rule, brand)
@@ -79,7 +84,9 @@ def evaluate_alerts(settings: Settings, db: Database, *, now: datetime) -> Alert
                     _create_state(session, rule, brand)
                     state = _locked_state(session, rule, brand)
                     assert state is not None
-                ids = rules.new_mention_ids(session, brand, state.checked_mention_id, floor)
+                # The spike rule's cursor is a post id (it counts posts), the others' a story's.
+                new_ids = rules.new_post_ids if rule == SPIKE else rules.new_mention_ids
+                ids = new_ids(session, brand, state.checked_mention_id, floor)
                 found = _find(session, settings, rule, brand, ids, now) if ids else []
                 _apply(session, settings, state, found, now, report)
                 if ids:

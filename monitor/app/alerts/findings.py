@@ -6,8 +6,9 @@ email shows. Findings are stored as they are in `AlertState.pending` while a sto
 them back, hence dicts and not objects.
 
 Rules:
-* spike: an hour of the brand's mentions, by published time, whose total or negative count
-  is far above its baseline (`monitor.app.alerts.spike`);
+* spike: an hour of the brand's posts, by published time, whose total or negative count is
+  far above its baseline (`monitor.app.alerts.spike`); posts, not stories, are counted, so a
+  story carried by eight outlets counts eight;
 * leak: a high-severity `leak` tag: `secret`, a `confidential` codename, or `pii` backed by
   an identifier whose checksum was validated (an email address or phone number alone is
   the digest's business, not a crisis);
@@ -25,7 +26,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from monitor.app.alerts.spike import HOUR, WEEK, Baseline, baseline, hour_of, is_spike
-from monitor.core.models import BrandMatch, Mention, Tag
+from monitor.core.models import BrandMatch, Mention, MentionSource, Tag
 from monitor.core.settings import AlertSettings
 
 Finding = dict[str, Any]
@@ -34,7 +35,10 @@ SPIKE, LEAK, REACH = "spike", "leak", "reach"
 RULES = (SPIKE, LEAK, REACH)
 VALIDATED_PII = frozenset({"pii:dni", "pii:nie", "pii:iban", "pii:bank_account", "pii:card"})
 TOP_POSTS = 5
-_published = func.coalesce(Mention.published_at, Mention.first_seen_at)
+#: When a post was published: its own date, else its story's, else when it was first seen.
+_published = func.coalesce(
+    MentionSource.published_at, Mention.published_at, MentionSource.first_seen_at
+)
 
 
 def newest_mention_ids(
@@ -58,6 +62,37 @@ def new_mention_ids(session: Session, brand: str, after: int, floor: datetime) -
             .join(BrandMatch, BrandMatch.mention_id == Mention.id)
             .where(BrandMatch.brand == brand, Mention.id > after, Mention.first_seen_at >= floor)
             .order_by(Mention.id)
+        )
+    )
+
+
+def newest_post_ids(session: Session, brands: Iterable[str], floor: datetime) -> dict[str, int]:
+    """brand → the highest id among its posts first seen at or after `floor`.
+
+    The spike rule follows posts, not stories: seven copies of a story stored by a later run
+    are seven new posts in their hour, though no new mention.
+    """
+    rows = session.execute(
+        select(BrandMatch.brand, func.max(MentionSource.id))
+        .join(BrandMatch, BrandMatch.mention_id == MentionSource.mention_id)
+        .where(BrandMatch.brand.in_(list(brands)), MentionSource.first_seen_at >= floor)
+        .group_by(BrandMatch.brand)
+    ).all()
+    return {brand: newest for brand, newest in rows if newest is not None}
+
+
+def new_post_ids(session: Session, brand: str, after: int, floor: datetime) -> list[int]:
+    """Ids of the brand's posts past `after` (the spike rule's last examined post) and `floor`."""
+    return list(
+        session.scalars(
+            select(MentionSource.id)
+            .join(BrandMatch, BrandMatch.mention_id == MentionSource.mention_id)
+            .where(
+                BrandMatch.brand == brand,
+                MentionSource.id > after,
+                MentionSource.first_seen_at >= floor,
+            )
+            .order_by(MentionSource.id)
         )
     )
 
@@ -122,15 +157,19 @@ def reach_findings(
 def spike_findings(
     session: Session,
     brand: str,
-    mention_ids: list[int],
+    post_ids: list[int],
     settings: AlertSettings,
     now: datetime,
 ) -> list[Finding]:
-    """Spikes in the hours the new mentions were published in (whatever day that was)."""
+    """Spikes in the hours the new posts were published in (whatever day that was)."""
     hours = sorted(
         {
             hour_of(moment)
-            for moment in session.scalars(select(_published).where(Mention.id.in_(mention_ids)))
+            for moment in session.scalars(
+                select(_published)
+                .join(Mention, Mention.id == MentionSource.mention_id)
+                .where(MentionSource.id.in_(post_ids))
+            )
             if moment is not None and moment <= now + HOUR
         }
     )
@@ -138,16 +177,20 @@ def spike_findings(
         return []
     data_start = session.scalar(
         select(func.min(_published))
+        .select_from(MentionSource)
+        .join(Mention, Mention.id == MentionSource.mention_id)
         .join(BrandMatch, BrandMatch.mention_id == Mention.id)
         .where(BrandMatch.brand == brand)
     )
-    assert data_start is not None  # the new mentions themselves are the brand's
+    assert data_start is not None  # the new posts themselves are the brand's
     window_start = hours[0] - max(
         settings.spike_history_weeks * WEEK, settings.spike_recent_hours * HOUR
     )
     negative = (Tag.mention_id == Mention.id) & (Tag.brand == brand) & (Tag.label == "negative")
     rows = session.execute(
         select(Mention.id, _published, Mention.reach, Tag.score)
+        .select_from(MentionSource)
+        .join(Mention, Mention.id == MentionSource.mention_id)
         .join(BrandMatch, and_(BrandMatch.mention_id == Mention.id, BrandMatch.brand == brand))
         .outerjoin(Tag, negative & (Tag.family == "sentiment"))
         .where(_published >= window_start, _published < hours[-1] + HOUR)
@@ -182,6 +225,7 @@ def spike_findings(
         if not fired:
             continue
         ranked = sorted(posts.get(hour, []), key=lambda p: (-p[0], -p[1], p[2]))
+        stories = list(dict.fromkeys(mention_id for _, _, mention_id in ranked))
         findings.append(
             {
                 "key": f"spike:{hour:%Y-%m-%dT%H:00Z}",
@@ -193,7 +237,7 @@ def spike_findings(
                     name: _describe(count, base, settings.spike_sensitivity)
                     for name, (count, base) in judged.items()
                 },
-                "mention_ids": [mention_id for _, _, mention_id in ranked[:TOP_POSTS]],
+                "mention_ids": stories[:TOP_POSTS],
                 "hour_posts": len(ranked),
             }
         )
