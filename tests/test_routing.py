@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from monitor.app.configuration import load_settings
-from monitor.app.jobs import send_digest
+from monitor.app.jobs import send_daily_emails
 from monitor.core.errors import SettingsError
 from monitor.core.models import OutboxMessage, ReportRun
 from monitor.core.storage import Database
@@ -168,10 +168,12 @@ def test_lists_without_recipients_get_nothing(db: Database, make_settings) -> No
     assert enqueue_routed_reports(db, settings, now=NOW) == []
 
 
-def test_the_digest_job_sends_the_routed_emails_too(db: Database, make_settings) -> None:
+def test_the_daily_job_sends_the_digest_and_the_routed_emails(
+    db: Database, make_settings
+) -> None:
     settings = alert_settings(make_settings)
     seed_day(db)
-    send_digest(settings, db, now=NOW)
+    send_daily_emails(settings, db, now=NOW)
     with db.sessions() as session:
         kinds = {m.kind: m.recipients for m in session.scalars(select(OutboxMessage))}
     assert kinds == {

@@ -36,21 +36,31 @@ class PassReport:
 
 @dataclass
 class DigestSend:
-    """`send_digest`'s result: what was written, and how the delivery that followed went."""
+    """What a digest job wrote, and how the delivery that followed went."""
 
     outcome: DigestOutcome
     delivery: DeliveryReport
 
 
-def send_digest(
-    settings: Settings, db: Database, *, now: datetime, day: date | None = None, force: bool = False
+def send_daily_emails(
+    settings: Settings, db: Database, *, now: datetime, force: bool = False
 ) -> DigestSend:
-    """Write the day's digest to the outbox (once per day unless forced), then deliver."""
+    """The day's scheduled emails: today's digest (once a day unless forced) and the routed
+    complaints and HR emails, written to the outbox and then delivered."""
+    outcome = write_daily_digest(db, settings, now=now, force=force)
+    if outcome.status != "written":
+        log.info("today's digest not written: %s", outcome.status)
+    enqueue_routed_reports(db, settings, now=now)
+    return DigestSend(outcome, deliver_outbox(settings, db, now=now))
+
+
+def send_digest(
+    settings: Settings, db: Database, *, now: datetime, day: date, force: bool = False
+) -> DigestSend:
+    """One day's digest alone (`monitor digest --date D`), written to the outbox and delivered."""
     outcome = write_daily_digest(db, settings, now=now, day=day, force=force)
     if outcome.status != "written":
-        log.info("digest for %s not written: %s", day or "today", outcome.status)
-    if day is None:
-        enqueue_routed_reports(db, settings, now=now)  # complaints and HR lists, once a day
+        log.info("digest for %s not written: %s", day, outcome.status)
     return DigestSend(outcome, deliver_outbox(settings, db, now=now))
 
 
@@ -94,6 +104,6 @@ def run_once(
     report.runs = pipeline.run_sources(on_done=on_done)
     now = pipeline.clock()
     report.alerts = send_alerts(settings, pipeline.db, now=now, deliver=False).written
-    sent = send_digest(settings, pipeline.db, now=now)
+    sent = send_daily_emails(settings, pipeline.db, now=now)
     report.digest, report.delivery = sent.outcome, sent.delivery
     return report

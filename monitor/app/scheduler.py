@@ -23,7 +23,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.app.jobs import deliver_outbox, run_source_job, send_alerts, send_digest
+from monitor.app.jobs import deliver_outbox, run_source_job, send_alerts, send_daily_emails
 from monitor.app.pipeline import Pipeline, RunReport
 from monitor.core.settings import Settings, SourceSettings
 
@@ -123,7 +123,7 @@ def build_scheduler(
         )
     digest_time = settings.schedule.digest_time
     scheduler.add_job(
-        lambda: send_digest(settings, pipeline.db, now=pipeline.clock()),
+        lambda: send_daily_emails(settings, pipeline.db, now=pipeline.clock()),
         CronTrigger(
             hour=digest_time.hour, minute=digest_time.minute, timezone=settings.schedule.zone
         ),

@@ -109,7 +109,7 @@ def digest(
     ] = False,
 ) -> None:
     """Write (and deliver) the daily digest, or preview it as an HTML file."""
-    from monitor.app.jobs import send_digest
+    from monitor.app.jobs import send_daily_emails, send_digest
     from monitor.app.pipeline import utcnow
     from reports.digest import preview_digest
 
@@ -125,7 +125,10 @@ def digest(
         preview.write_text(rendered.html, encoding="utf-8")
         console.print(f"Preview written to [bold]{escape(str(preview))}[/]")
         return
-    sent = send_digest(settings, db, now=now, day=chosen_day, force=force)
+    if chosen_day is None:  # today: the digest with the routed daily emails, as scheduled
+        sent = send_daily_emails(settings, db, now=now, force=force)
+    else:
+        sent = send_digest(settings, db, now=now, day=chosen_day, force=force)
     print_digest_outcome(settings, sent.outcome)
     report_delivery(settings, sent.delivery)
 
