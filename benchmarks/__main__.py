@@ -1,12 +1,21 @@
 """`make bench`: run every benchmark; each prints ratios against its in-run baseline."""
 
-from benchmarks import alerts_bench, classify_bench, pipeline_bench, render_bench, sources_bench
+from benchmarks import (
+    alerts_bench,
+    classify_bench,
+    pipeline_bench,
+    process_bench,
+    render_bench,
+    sources_bench,
+)
 
 if __name__ == "__main__":
     # Worst case: brand-search feeds, where every item is a mention to classify and store.
     pipeline_bench.run(brand_share=1.0)
     # General news feeds, where one item in five mentions the brand.
     pipeline_bench.run(brand_share=0.2)
+    # The same cold pass and re-poll as whole `monitor fetch` processes, as a user runs them.
+    process_bench.run()
     # Classification alone: every component on, against spaCy's bare tokenizer.
     classify_bench.run()
     # 500 sources of every feed-based kind, one pass, then all unchanged (304).
