@@ -3,25 +3,45 @@
 SQLite (the embedded default) runs in WAL mode so that the scheduler's worker threads and a
 `monitor mentions` in another terminal can read while a run writes. PostgreSQL needs nothing
 special. Migrations are applied at every start, so upgrading Vigía is "install, run".
+
+Alembic (with Mako) costs a noticeable part of a short command's start-up, and almost every
+start finds the schema already at the newest revision: `open_database` first compares the
+revisions recorded in the database with the heads of the migration files (read, not imported)
+and loads Alembic only when they differ or cannot be read.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Column, Connection, Engine, create_engine, event, insert
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Alembic's bookkeeping table, as Alembic creates it (read-only here).
+_ALEMBIC_VERSION = Table("alembic_version", MetaData(), Column("version_num", String(32)))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -64,6 +84,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -72,7 +94,55 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")
+
+
+def _literal(tree: ast.Module, name: str) -> object:
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value:
+                return ast.literal_eval(node.value)
+    raise LookupError(name)
+
+
+def head_revisions(folder: Path = MIGRATIONS / "versions") -> frozenset[str]:
+    """The revisions no migration file builds on, read from the files' `revision` and
+    `down_revision` assignments without importing them (or Alembic).
+
+    Raises ValueError (or LookupError, SyntaxError) for anything it does not understand;
+    the caller then asks Alembic, which stays the authority.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for file in folder.glob("*.py"):
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+        revision, down = _literal(tree, "revision"), _literal(tree, "down_revision")
+        if not isinstance(revision, str):
+            raise ValueError(f"{file.name}: revision is not a string")
+        downs = down if isinstance(down, tuple) else () if down is None else (down,)
+        if not all(isinstance(d, str) for d in downs):
+            raise ValueError(f"{file.name}: down_revision is not a string or tuple")
+        revisions.add(revision)
+        parents.update(downs)  # type: ignore[arg-type]
+    if not revisions:
+        raise ValueError("no migration files")
+    return frozenset(revisions - parents)
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database records exactly the migration files' heads (no upgrade due);
+    False when it does not, or when either side cannot be read (Alembic then decides)."""
+    try:
+        heads = head_revisions()
+        with engine.connect() as connection:
+            versions = connection.execute(select(_ALEMBIC_VERSION.c.version_num))
+            recorded = frozenset(versions.scalars())
+    except Exception:  # no version table yet, an unexpected file: let Alembic decide
+        return False
+    return recorded == heads
 
 
 @dataclass
@@ -106,7 +176,7 @@ class Database:
 
 def open_database(url: str, migrate: bool = True) -> Database:
     engine = make_engine(url)
-    if migrate:
+    if migrate and not schema_is_current(engine):
         upgrade(engine)
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
 
