@@ -347,6 +347,8 @@ def run(
                     # One loopback host stands for hundreds of real ones: let every worker
                     # thread reach it at once, as they would reach distinct hosts.
                     "http": {"allow_private_addresses": True, "per_host_concurrency": workers},
+                    # In-process, as measured so far (the analyzer is warmed up below).
+                    "pipeline": {"workers": 1},
                     "brands": [BRAND],
                     "sources": entries,
                 },

@@ -91,6 +91,15 @@ class HttpSettings(Strict):
     retries: int = Field(2, ge=0, le=10)
 
 
+class PipelineSettings(Strict):
+    """`[pipeline]`: worker processes for parsing and classification (monitor/workers.py).
+
+    `workers` defaults to the machine's CPU count; 0 or 1 keeps all work in one process.
+    """
+
+    workers: int | None = Field(None, ge=0, le=256)
+
+
 class HealthSettings(Strict):
     """`[health]`: when `monitor sources` and the digest call a source failing or silent.
 
@@ -298,6 +307,7 @@ class Settings(Strict):
     storage: StorageSettings = StorageSettings()
     http: HttpSettings = HttpSettings()
     health: HealthSettings = HealthSettings()
+    pipeline: PipelineSettings = PipelineSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     email: EmailSettings = EmailSettings()
     alerts: AlertSettings = AlertSettings()
