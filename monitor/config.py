@@ -14,7 +14,7 @@ import re
 import tomllib
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -22,15 +22,16 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitor.errors import SettingsError
 from monitor.settings_problems import inline_secrets, validation_problems
+
+if TYPE_CHECKING:
+    from monitor.env_secrets import Secrets
 
 DEFAULT_SETTINGS = "settings.toml"
 SETTINGS_ENV = "VIGIA_SETTINGS"
@@ -295,14 +296,6 @@ class SourceSettings(BaseModel):
         return dict(self.model_extra or {})
 
 
-class Secrets(BaseSettings):
-    """Secrets come from environment variables only, never from settings.toml."""
-
-    model_config = SettingsConfigDict(env_prefix="VIGIA_", extra="ignore")
-
-    smtp_password: SecretStr | None = None
-
-
 class Settings(Strict):
     storage: StorageSettings = StorageSettings()
     http: HttpSettings = HttpSettings()
@@ -346,6 +339,9 @@ class Settings(Strict):
 
     @property
     def secrets(self) -> Secrets:
+        # pydantic-settings is imported only by the commands that need a secret.
+        from monitor.env_secrets import Secrets
+
         return Secrets()
 
     def source(self, name: str) -> SourceSettings | None:

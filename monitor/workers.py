@@ -98,9 +98,18 @@ def default_workers() -> int:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    # Never fork: the parent has threads (HTTP, SQLite) whose locks a forked child inherits.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    """forkserver where there is one (Linux), else spawn; never fork, because the parent has
+    threads (HTTP, SQLite) whose held locks a forked child would inherit.
+
+    The fork server imports the classifiers (spaCy) once and forks every worker from that,
+    instead of each worker importing them again; the fork server starts with the pool, so
+    this costs nothing to a run that never starts one.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["monitor.workers", "classifiers.analyzer"])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 class WorkPool:

@@ -24,7 +24,7 @@ from monitor.storage import Database, open_database
 from tests.test_pipeline import ITEMS, feed_file, make_pipeline
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("spacy", "lingua", "matplotlib", "alembic", "thinc")
+HEAVY = ("spacy", "thinc", "lingua", "matplotlib", "alembic", "mako", "pydantic_settings")
 # Runs `monitor ARGS...` in this interpreter, then prints the top-level modules it imported.
 PROBE = (
     "import json, runpy, sys\n"
