@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -260,8 +260,9 @@ class Pipeline:
                 row = source_row(session, source.name, source.kind)
                 known = (row.id, read_state(row))
         source_id, state = known
-        connector = build_connector(self.settings, source, self.http, self.clock())
-        connector.context = replace(connector.context, feed_parser=self._parse_feed)
+        connector = build_connector(
+            self.settings, source, self.http, self.clock(), feed_parser=self._parse_feed
+        )
         result = connector.fetch(state)
         report.fetched = len(result.posts)
         report.not_modified = result.not_modified

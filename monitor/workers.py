@@ -136,7 +136,11 @@ class WorkPool:
         return self._pool is not None
 
     def new_run(self) -> None:
-        """Start counting a run's work from zero (a started pool stays up)."""
+        """Start counting a run's work from zero (a started pool stays up).
+
+        When runs overlap (the scheduler's jobs) they share the counts, which then only
+        approximate "this run's work": they decide when the pool starts, nothing else.
+        """
         with self._lock:
             self._bytes = self._posts = 0
 
