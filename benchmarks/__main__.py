@@ -4,6 +4,7 @@ from benchmarks import (
     alerts_bench,
     classify_bench,
     pipeline_bench,
+    process_bench,
     render_bench,
     sources_bench,
     trickle_bench,
@@ -14,6 +15,8 @@ if __name__ == "__main__":
     pipeline_bench.run(brand_share=1.0)
     # General news feeds, where one item in five mentions the brand.
     pipeline_bench.run(brand_share=0.2)
+    # The same cold pass and re-poll as whole `monitor fetch` processes, as a user runs them.
+    process_bench.run()
     # Classification alone: every component on, against spaCy's bare tokenizer.
     classify_bench.run()
     # 500 sources of every feed-based kind, one pass, then all unchanged (304).

@@ -28,6 +28,9 @@ from monitor.core.storage import open_database
 
 # Worker threads, as `monitor run` uses (on loopback with 2 cores, 1 measures faster).
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+# Worker processes (`[pipeline] workers`): 1, in-process, is what this benchmark measures;
+# benchmarks/process_bench.py measures whole `monitor fetch` processes with the default pool.
+PIPELINE_WORKERS = int(os.environ.get("BENCH_PIPELINE_WORKERS", "1"))
 BRAND = {"name": "Calderix", "query": 'Calderix OR "Calderix Móvil" OR @calderix OR #calderix'}
 
 
@@ -64,6 +67,7 @@ def run(
                     "http": {"allow_private_addresses": True},
                     # The synthetic feeds have fixed dates: store every item, however old.
                     "fetch": {"backfill": "all"},
+                    "pipeline": {"workers": PIPELINE_WORKERS},
                     "brands": [BRAND],
                     "sources": sources,
                 },

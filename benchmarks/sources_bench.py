@@ -349,6 +349,8 @@ def run(
                     "http": {"allow_private_addresses": True, "per_host_concurrency": workers},
                     # The synthetic feeds have fixed dates: store every item, however old.
                     "fetch": {"backfill": "all"},
+                    # In-process, as measured so far (the analyzer is warmed up below).
+                    "pipeline": {"workers": 1},
                     "brands": [BRAND],
                     "sources": entries,
                 },

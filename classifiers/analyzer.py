@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import groupby
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc
@@ -36,6 +35,7 @@ from classifiers.nlp import pipeline_for
 from classifiers.query import BrandQuery, compile_query
 from classifiers.tags import BrandAnalysis, TagResult
 from classifiers.text import MatchText
+from classifiers.windows import brand_window
 from monitor.core.rawpost import RawPost
 
 if TYPE_CHECKING:
@@ -136,8 +136,9 @@ class Analyzer:
         """For each post, in order, one BrandAnalysis per matching brand, then one per
         competitor named in it (role "competitor", no tags); [] when none.
 
-        Sentiment is, for now, that of the whole post (its full_text, which evidence offsets
-        refer to); the other families are judged with the brand's profile as context.
+        A post is classified on its full_text, or, when it is long, on the sentence windows
+        around each brand's mentions (`classifiers.windows`); evidence offsets always refer
+        to the full_text. Every family is judged with the brand's profile as context.
         """
         full_texts = [post.full_text() for post in posts]  # built once, matched and analysed
         prepared = [MatchText.of(text) for text in full_texts]
@@ -158,15 +159,23 @@ class Analyzer:
         tags: dict[tuple[int, str], tuple[TagResult, ...]] = {}
         for lang, indices in by_lang.items():
             nlp = pipeline_for(lang)
-            units = [(i, name) for i in indices for name, _ in matches[i]]
+            # (post, brand, window or None); a post's brands that read the same text are
+            # consecutive, so they share one tokenisation (see context_docs).
+            units = [
+                (i, name, brand_window(full_texts[i], self.profiles[name], terms))
+                for i in indices for name, terms in matches[i]
+            ]
             contexts = (
-                (full_texts[i], post_author(posts[i]), [self.profiles[name] for _, name in group])
-                for i, group in groupby(units, key=itemgetter(0))
+                (text, post_author(posts[i]), [self.profiles[name] for _, name, _ in group])
+                for (i, text), group in groupby(
+                    units, key=lambda u: (u[0], u[2].text if u[2] else full_texts[u[0]])
+                )
             )
             docs = nlp.pipe(context_docs(nlp.make_doc, contexts), batch_size=BATCH_SIZE)
             extensions = registered_extensions()
-            for unit, doc in zip(units, docs, strict=True):
-                tags[unit] = doc_tags(doc, extensions)
+            for (i, name, window), doc in zip(units, docs, strict=True):
+                found = doc_tags(doc, extensions)
+                tags[(i, name)] = window.remap(found) if window else found
         return [
             [
                 BrandAnalysis(brand=name, terms=terms, lang=langs[i], tags=tags[(i, name)])

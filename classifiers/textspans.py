@@ -30,6 +30,11 @@ def _starts(pattern: re.Pattern[str], text: str) -> list[int]:
     return [0] + [m.end() for m in pattern.finditer(text) if 0 < m.end() < len(text)]
 
 
+def sentence_starts(text: str) -> list[int]:
+    """Start offsets of the text's sentences (the first is 0), as `Segments` splits them."""
+    return _starts(_SENTENCE_BREAK, text)
+
+
 @dataclass(frozen=True, slots=True)
 class Segments:
     """Sentence and clause start offsets of one text, for "which sentence is offset x in"."""
@@ -39,7 +44,7 @@ class Segments:
 
     @classmethod
     def of(cls, text: str) -> Segments:
-        sentences = _starts(_SENTENCE_BREAK, text)
+        sentences = sentence_starts(text)
         clauses = sorted(set(sentences) | set(_starts(_CLAUSE_BREAK, text)))
         return cls(sentences, clauses)
 

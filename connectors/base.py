@@ -9,6 +9,7 @@ transaction as the posts it covers.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -17,8 +18,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
+    from connectors.feed_parse import ParsedFeed
     from monitor.core.http import HttpClient
     from monitor.core.rawpost import RawPost
+
+#: Parses a feed body: (content, source name, response headers, base URL) → ParsedFeed.
+FeedParser = Callable[[bytes, str, "Mapping[str, str] | None", "str | None"], "ParsedFeed"]
 
 #: How many recently seen external ids a source remembers to drop repeats.
 SEEN_IDS_LIMIT = 2000
@@ -66,11 +71,32 @@ class ConnectorOptions(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class ConnectorContext:
-    """What a connector may use besides its options: the HTTP client and the settings folder."""
+    """What a connector may use besides its options: the HTTP client and the settings folder.
+
+    `feed_parser`, when set, is where feed bodies are parsed (the pipeline's process pool);
+    connectors call `parse_feed`, which falls back to parsing in this thread.
+    """
 
     http: HttpClient
     base_dir: Path
     now: datetime
+    feed_parser: FeedParser | None = None
+
+    def parse_feed(
+        self,
+        content: bytes,
+        *,
+        source: str,
+        headers: Mapping[str, str] | None = None,
+        base_url: str | None = None,
+    ) -> ParsedFeed:
+        """`connectors.feed_parse.parse_feed`, run wherever the pipeline parses feeds."""
+        plain = dict(headers.items()) if headers is not None else None
+        if self.feed_parser is not None:
+            return self.feed_parser(content, source, plain, base_url)
+        from connectors.feed_parse import parse_feed
+
+        return parse_feed(content, source=source, headers=plain, base_url=base_url)
 
 
 class Connector:

@@ -46,7 +46,6 @@ from connectors.api_common import (
     walk_pages,
 )
 from connectors.base import Connector, ConnectorOptions, FetchResult, SourceState
-from connectors.feed_parse import parse_feed
 from connectors.html_text import plain_text
 from monitor.core.errors import RetryLater, SkipItem, SourceError, SourceMisconfigured
 from monitor.core.http_status import http_status_of
@@ -235,7 +234,7 @@ class RedditConnector(Connector):
                 if isinstance(error, RetryLater):
                     raise RetryLater(message, retry_after=error.retry_after) from exc
             raise SourceMisconfigured(message) from exc
-        parsed = parse_feed(
+        parsed = self.context.parse_feed(
             response.content, source=self.name, headers=response.headers, base_url=response.url
         )
         if not parsed.is_feed:

@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote, urlsplit
 
 from pydantic import ValidationInfo, field_validator, model_validator
 
 from connectors.base import Connector, ConnectorOptions, FetchResult, SourceState
-from connectors.feed_parse import ParsedFeed, parse_feed
+from connectors.feed_parse import ParsedFeed
 from connectors.feed_url import check_feed_url
 from monitor.core.errors import RetryLater, SourceMisconfigured
 from monitor.core.netguard import redact_url
+
+if TYPE_CHECKING:
+    from connectors.feed_parse import ParsedFeed
 
 _FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
@@ -118,7 +121,7 @@ class RssConnector(Connector):
         )
         if digest == state.content_hash:
             return FetchResult(posts=[], new_state=new_state, not_modified=True)
-        parsed = parse_feed(
+        parsed = self.context.parse_feed(
             response.content, source=self.name, headers=response.headers, base_url=response.url
         )
         return self._result(parsed, new_state, redact_url(response.url), response.warning)
@@ -144,7 +147,9 @@ class RssConnector(Connector):
         if digest == state.content_hash:
             return FetchResult(posts=[], new_state=new_state, not_modified=True)
         # A file has no HTTP headers: application/xml lets the XML declaration pick the charset.
-        parsed = parse_feed(content, source=self.name, headers={"content-type": "application/xml"})
+        parsed = self.context.parse_feed(
+            content, source=self.name, headers={"content-type": "application/xml"}
+        )
         return self._result(parsed, new_state, str(path), None)
 
     def _local_path(self, url: str) -> Path:

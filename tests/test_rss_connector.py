@@ -74,13 +74,14 @@ def make(sleeps: list[float], tmp_path: Path) -> Iterator[Callable[..., RssConne
 def parse_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     """Records every parse the connector does (to prove the cheap paths skip it)."""
     calls: list[bytes] = []
-    real = connectors.rss.parse_feed
+    real = connectors.feed_parse.parse_feed
 
     def spy(content: bytes, **kwargs: Any) -> Any:
         calls.append(content)
         return real(content, **kwargs)
 
-    monkeypatch.setattr(connectors.rss, "parse_feed", spy)
+    # ConnectorContext.parse_feed looks the parser up at each call (it is imported lazily).
+    monkeypatch.setattr(connectors.feed_parse, "parse_feed", spy)
     return calls
 
 

@@ -192,3 +192,20 @@ def test_three_processes_migrating_a_fresh_postgres_at_once_all_succeed() -> Non
     with db.sessions() as session:
         assert session.execute(text("select count(*) from alembic_version")).scalar() == 1
     db.dispose()
+
+
+def test_the_schema_check_reads_the_migration_heads_without_alembic(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    from monitor.core.storage import alembic_config, head_revisions, make_engine, schema_is_current
+
+    engine = make_engine(f"sqlite:///{tmp_path}/check.db")
+    alembic_heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+    assert head_revisions() == set(alembic_heads)
+    assert not schema_is_current(engine)  # no version table yet: Alembic must run
+    open_database(str(engine.url)).dispose()
+    assert schema_is_current(engine)
+    with engine.begin() as connection:
+        connection.execute(text("update alembic_version set version_num = '0001'"))
+    assert not schema_is_current(engine)  # behind the files: Alembic upgrades it
+    engine.dispose()

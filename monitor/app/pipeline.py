@@ -15,6 +15,11 @@ of them, all day long) in one UPDATE per batch. Those polls change no state and 
 mention, so batching them cannot lose or duplicate one; a crash loses at most a batch of
 health timestamps. Runs that bring something new still commit their mentions and new state
 together, one transaction per source.
+
+Parsing and classification, the CPU-bound steps, go through the pipeline's `WorkPool`
+(monitor/app/workers.py): in worker processes once a run has enough work, in-process otherwise.
+Nothing here imports spaCy: the Analyzer is built on the first in-process classification, so a
+re-poll that finds nothing new costs its HTTP requests and little more.
 """
 
 from __future__ import annotations
@@ -26,10 +31,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
-from classifiers.analyzer import Analyzer
 from classifiers.tags import BrandAnalysis
 from connectors.base import FetchResult, SourceState
 from monitor.app.mention_store import store_matches
@@ -44,11 +49,16 @@ from monitor.app.source_state import (
     write_state,
 )
 from monitor.app.sources import build_connector
+from monitor.app.workers import WorkPool, analyse_task, analyzer_for, parse_feed_task
 from monitor.core.errors import POLICY, Outcome, SourceError, outcome_for
 from monitor.core.http import HttpClient
 from monitor.core.rawpost import RawPost
 from monitor.core.settings import Settings, SourceSettings
 from monitor.core.storage import Database
+
+if TYPE_CHECKING:
+    from classifiers.analyzer import Analyzer
+    from connectors.feed_parse import ParsedFeed
 
 log = logging.getLogger(__name__)
 
@@ -140,17 +150,48 @@ class Pipeline:
         self.settings = settings
         self.db = db
         self.http = http or HttpClient(settings.http)
-        self.analyzer = analyzer or Analyzer(settings.brands)
+        self._analyzer = analyzer
         self.clock = clock
+        self.pool = WorkPool(settings.pipeline.workers)
         # spaCy pipelines are not documented as thread-safe, and analysis is CPU-bound under
         # the GIL anyway: worker threads overlap their I/O, not their classification.
         self._analysis_lock = threading.Lock()
 
+    @property
+    def analyzer(self) -> Analyzer:
+        """The in-process Analyzer, built (and spaCy imported) on first use."""
+        if self._analyzer is None:
+            self._analyzer = analyzer_for(self.settings.brands)
+        return self._analyzer
+
     def close(self) -> None:
         self.http.close()
+        self.pool.close()
+
+    def _parse_feed(
+        self, content: bytes, source: str, headers: dict[str, str] | None, base_url: str | None
+    ) -> ParsedFeed:
+        """Connectors' feed parsing (`ConnectorContext.feed_parser`), through the pool."""
+        return self.pool.run(
+            parse_feed_task, content, source, headers, base_url, nbytes=len(content)
+        )
+
+    def _analyse(self, posts: list[RawPost]) -> list[list[BrandAnalysis]]:
+        # An injected analyzer (tests, embedding code) is used as given, in this process.
+        if self._analyzer is None and self.pool.enabled:
+            return self.pool.run(
+                analyse_task, self.settings.brands, posts, posts=len(posts),
+                local=lambda _brands, chosen: self._analyse_here(chosen),
+            )
+        return self._analyse_here(posts)
+
+    def _analyse_here(self, posts: list[RawPost]) -> list[list[BrandAnalysis]]:
+        with self._analysis_lock:
+            return self.analyzer.analyse(posts)
 
     def run_source(self, source: SourceSettings) -> RunReport:
         """One source on its own (the scheduler's jobs): every write happens before it returns."""
+        self.pool.new_run()
         return self._run_source(source, None, None)
 
     def _run_source(
@@ -180,6 +221,7 @@ class Pipeline:
             s for s in (sources if sources is not None else self.settings.sources) if s.enabled
         ]
         reports: list[RunReport] = []
+        self.pool.new_run()
         known = self._read_states(chosen)
         batch = UnchangedBatch(self.db, UNCHANGED_BATCH)
         try:
@@ -226,7 +268,10 @@ class Pipeline:
                 row = source_row(session, source.name, source.kind)
                 known = (row.id, read_state(row))
         source_id, state = known
-        result = build_connector(self.settings, source, self.http, self.clock()).fetch(state)
+        connector = build_connector(
+            self.settings, source, self.http, self.clock(), feed_parser=self._parse_feed
+        )
+        result = connector.fetch(state)
         report.fetched = len(result.posts)
         report.not_modified = result.not_modified
         report.skipped = result.skipped
@@ -243,10 +288,7 @@ class Pipeline:
             return
         first_run = state == SourceState()
         posts = self._within_backfill(result.posts, report) if first_run else result.posts
-        analyses = []
-        if posts:
-            with self._analysis_lock:
-                analyses = self.analyzer.analyse(posts)
+        analyses = self._analyse(posts) if posts else []
         matched = [(post, found) for post, found in zip(posts, analyses, strict=True) if found]
         report.matched = len(matched)
         for attempt in (1, 2):

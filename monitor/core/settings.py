@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Callable, Sequence
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -23,16 +23,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SecretStr,
     StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitor.core.errors import SettingsError
 from monitor.core.settings_problems import hide_password, inline_secrets, validation_problems
+
+if TYPE_CHECKING:
+    from monitor.core.env_secrets import Secrets
 
 DEFAULT_SETTINGS = "settings.toml"
 # A source's interval when neither the file nor its connector says (a stored source that
@@ -94,6 +95,15 @@ class HttpSettings(Strict):
     max_redirects: int = Field(5, ge=0, le=20)
     per_host_concurrency: int = Field(2, ge=1, le=32)
     retries: int = Field(2, ge=0, le=10)
+
+
+class PipelineSettings(Strict):
+    """`[pipeline]`: worker processes for parsing and classification (monitor/app/workers.py).
+
+    `workers` defaults to the machine's CPU count; 0 or 1 keeps all work in one process.
+    """
+
+    workers: int | None = Field(None, ge=0, le=256)
 
 
 class HealthSettings(Strict):
@@ -345,18 +355,11 @@ class SourceSettings(BaseModel):
         return dict(self.model_extra or {})
 
 
-class Secrets(BaseSettings):
-    """Secrets come from environment variables only, never from settings.toml."""
-
-    model_config = SettingsConfigDict(env_prefix="VIGIA_", extra="ignore")
-
-    smtp_password: SecretStr | None = None
-
-
 class Settings(Strict):
     storage: StorageSettings = StorageSettings()
     http: HttpSettings = HttpSettings()
     health: HealthSettings = HealthSettings()
+    pipeline: PipelineSettings = PipelineSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     email: EmailSettings = EmailSettings()
     alerts: AlertSettings = AlertSettings()
@@ -388,6 +391,9 @@ class Settings(Strict):
 
     @property
     def secrets(self) -> Secrets:
+        # pydantic-settings is imported only by the commands that need a secret.
+        from monitor.core.env_secrets import Secrets
+
         return Secrets()
 
     def source(self, name: str) -> SourceSettings | None:

@@ -6,19 +6,35 @@ special. Migrations are applied at every start, so upgrading Vigía is "install,
 PostgreSQL they run under an advisory lock, so several workers starting at once on a fresh
 database take turns instead of racing to create `alembic_version`. A database that cannot be
 opened is one clear `StorageUnavailable` naming `[storage] url`, never a driver traceback.
+
+Alembic (with Mako) costs a noticeable part of a short command's start-up, and almost every
+start finds the schema already at the newest revision: `open_database` first compares the
+revisions recorded in the database with the heads of the migration files (read, not imported)
+and loads Alembic only when they differ or cannot be read.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Column, Connection, Engine, create_engine, event, func, insert, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -26,7 +42,12 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from monitor.core.errors import StorageUnavailable
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Alembic's bookkeeping table, as Alembic creates it (read-only here).
+_ALEMBIC_VERSION = Table("alembic_version", MetaData(), Column("version_num", String(32)))
 #: pg_advisory_lock key held while migrating: any constant shared by every Vigía process.
 MIGRATION_LOCK = 0x56494749  # "VIGI"
 CONNECT_TIMEOUT = 10  # seconds; an unreachable PostgreSQL host fails fast instead of hanging
@@ -72,6 +93,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -85,6 +108,8 @@ def upgrade(engine: Engine) -> None:
     concurrent starts: the first migrates, the others wait and then find nothing to do.
     SQLite needs none: its single writer lock (BEGIN IMMEDIATE) already serialises them.
     """
+    from alembic import command
+
     if engine.dialect.name != "postgresql":
         command.upgrade(alembic_config(engine), "head")
         return
@@ -96,6 +121,52 @@ def upgrade(engine: Engine) -> None:
         finally:
             lock.execute(select(func.pg_advisory_unlock(MIGRATION_LOCK)))
             lock.commit()
+
+
+def _literal(tree: ast.Module, name: str) -> object:
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value:
+                return ast.literal_eval(node.value)
+    raise LookupError(name)
+
+
+def head_revisions(folder: Path = MIGRATIONS / "versions") -> frozenset[str]:
+    """The revisions no migration file builds on, read from the files' `revision` and
+    `down_revision` assignments without importing them (or Alembic).
+
+    Raises ValueError (or LookupError, SyntaxError) for anything it does not understand;
+    the caller then asks Alembic, which stays the authority.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for file in folder.glob("*.py"):
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+        revision, down = _literal(tree, "revision"), _literal(tree, "down_revision")
+        if not isinstance(revision, str):
+            raise ValueError(f"{file.name}: revision is not a string")
+        downs = down if isinstance(down, tuple) else () if down is None else (down,)
+        if not all(isinstance(d, str) for d in downs):
+            raise ValueError(f"{file.name}: down_revision is not a string or tuple")
+        revisions.add(revision)
+        parents.update(downs)  # type: ignore[arg-type]
+    if not revisions:
+        raise ValueError("no migration files")
+    return frozenset(revisions - parents)
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database records exactly the migration files' heads (no upgrade due);
+    False when it does not, or when either side cannot be read (Alembic then decides)."""
+    try:
+        heads = head_revisions()
+        with engine.connect() as connection:
+            versions = connection.execute(select(_ALEMBIC_VERSION.c.version_num))
+            recorded = frozenset(versions.scalars())
+    except Exception:  # no version table yet, an unexpected file: let Alembic decide
+        return False
+    return recorded == heads
 
 
 @dataclass
@@ -131,7 +202,7 @@ def open_database(url: str, migrate: bool = True) -> Database:
     """Open (and migrate) the database; StorageUnavailable says why it cannot be opened."""
     try:
         engine = make_engine(url)
-        if migrate:
+        if migrate and not schema_is_current(engine):
             upgrade(engine)
     except OSError as exc:  # the SQLite file's folder cannot be created
         raise StorageUnavailable(_cannot_open(url, exc.strerror or str(exc))) from None
