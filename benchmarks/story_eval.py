@@ -15,13 +15,14 @@ import csv
 import os
 import random
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from classifiers.fingerprint import post_text, story_text
 from classifiers.stories import DEFAULT_WINDOW, StoryIndex, story_post
+from classifiers.text import words
 from connectors.feed_parse import parse_feed
 from monitor.core.rawpost import RawPost
 
@@ -100,6 +101,21 @@ def group(posts: list[RawPost]) -> dict[tuple[str, str], Hashable]:
     return story_of
 
 
+def group_by_headline(posts: list[RawPost]) -> dict[tuple[str, str], Hashable]:
+    """The baseline: the rule Vigía had before stories, one key forever per folded headline
+    (six words or more), else per author and text."""
+    story_of: dict[tuple[str, str], Hashable] = {}
+    for post in posts:
+        title = " ".join(words(post.title or ""))
+        if title.count(" ") + 1 >= 6:
+            key: Hashable = ("title", title)
+        else:
+            author = " ".join(words(post.author_handle or post.author or ""))
+            key = ("post", author, " ".join(words(post.full_text()))[:2000])
+        story_of[(post.source, post.external_id)] = key
+    return story_of
+
+
 def _posts(pairs: list[Pair], feeds: Path) -> list[RawPost]:
     """Every item of every feed file the pairs name (the unlabelled ones are distractors)."""
     files = sorted({p.a[0] for p in pairs} | {p.b[0] for p in pairs})
@@ -110,8 +126,12 @@ def _posts(pairs: list[Pair], feeds: Path) -> list[RawPost]:
     ]
 
 
-def evaluate(pairs: list[Pair], feeds: Path) -> Scores:
-    story_of = group(_posts(pairs, feeds))
+def evaluate(
+    pairs: list[Pair],
+    feeds: Path,
+    grouping: Callable[[list[RawPost]], dict[tuple[str, str], Hashable]] = group,
+) -> Scores:
+    story_of = grouping(_posts(pairs, feeds))
     counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     for pair in pairs:
         together = story_of[pair.a] == story_of[pair.b]
@@ -158,16 +178,19 @@ def speed(posts: list[RawPost], stories: int = 5000, batch: int = 200) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=Path, default=feeds_dir())
+    parser.add_argument("--pairs", type=Path, default=PAIRS, help="the labelled pairs (TSV)")
     args = parser.parse_args()
-    pairs = read_pairs()
+    pairs = read_pairs(args.pairs)
     scores, posts = evaluate(pairs, args.feeds), _posts(pairs, args.feeds)
+    baseline = evaluate(pairs, args.feeds, group_by_headline)
     same = sum(p.same for p in pairs)
     print(f"labelled pairs: {len(pairs)} ({same} same story, {len(pairs) - same} different)")
-    print(
-        f"precision {scores.precision:.3f}  recall {scores.recall:.3f}  "
-        f"(tp {scores.true_pos}, fp {scores.false_pos}, fn {scores.false_neg}, "
-        f"tn {scores.true_neg})"
-    )
+    for name, result in (("stories", scores), ("baseline: one key per headline", baseline)):
+        print(
+            f"{name}: precision {result.precision:.3f}  recall {result.recall:.3f}  "
+            f"(tp {result.true_pos}, fp {result.false_pos}, fn {result.false_neg}, "
+            f"tn {result.true_neg})"
+        )
     print(f"groups outside the labelled pairs: {len(scores.unexplained)}")
     for members in scores.unexplained:
         print("  " + " + ".join(f"{name}#{ident}" for name, ident in members))

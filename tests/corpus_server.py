@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -303,6 +304,14 @@ def feed_files(root: Path) -> list[str]:
 
 
 # -- serving ------------------------------------------------------------------------------
+class _QuietServer(ThreadingHTTPServer):
+    """A client hanging up mid-body (a size cap, a deadline) is expected, not a server error."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class CorpusServer:
     """ThreadingHTTPServer on 127.0.0.1 (free port) in a daemon thread, with a request log.
 
@@ -337,7 +346,7 @@ class CorpusServer:
             return [r for r in self.requests if r.path == path]
 
     def start(self) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
