@@ -134,6 +134,8 @@ def evaluate(
     story_of = grouping(_posts(pairs, feeds))
     counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     for pair in pairs:
+        if pair.a not in story_of or pair.b not in story_of:
+            continue  # an item the feed parser does not yield under that id (see `unparsed`)
         together = story_of[pair.a] == story_of[pair.b]
         outcome = ("tp" if together else "fn") if pair.same else ("fp" if together else "tn")
         counts[outcome] += 1
@@ -185,6 +187,10 @@ def main() -> None:
     baseline = evaluate(pairs, args.feeds, group_by_headline)
     same = sum(p.same for p in pairs)
     print(f"labelled pairs: {len(pairs)} ({same} same story, {len(pairs) - same} different)")
+    known = {(post.source, post.external_id) for post in posts}
+    unparsed = [p for p in pairs if p.a not in known or p.b not in known]
+    if unparsed:
+        print(f"left out: {len(unparsed)} pairs naming an item the feed parser does not yield")
     for name, result in (("stories", scores), ("baseline: one key per headline", baseline)):
         print(
             f"{name}: precision {result.precision:.3f}  recall {result.recall:.3f}  "

@@ -88,6 +88,20 @@ def test_grouping_reaches_its_floors_on_labelled_real_feeds(shared_dir: Path) ->
     assert scores.unexplained == []
 
 
+def test_no_false_merge_on_pairs_labelled_by_someone_who_never_saw_the_rules(
+    shared_dir: Path,
+) -> None:
+    """The holdout: 103 pairs labelled blind (hard negatives: one event written up by two
+    newsrooms, numbered series, same-topic threads by different people)."""
+    from benchmarks.story_eval import PAIRS, evaluate, read_pairs
+
+    scores = evaluate(
+        read_pairs(PAIRS.with_name("story_pairs_holdout.tsv")), shared_dir / "corpora" / "feeds"
+    )
+    assert scores.true_neg >= 73 and scores.false_pos == 0
+    assert scores.recall >= 1.0
+
+
 def test_the_window_is_a_setting_and_a_bad_one_names_the_key(make_settings) -> None:
     from monitor.core.errors import SettingsError
 
