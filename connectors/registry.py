@@ -7,7 +7,7 @@ register theirs, so there is one discovery path; tests may add fakes with `regis
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 from connectors.base import Connector
 
@@ -16,20 +16,32 @@ _extra: dict[str, type[Connector]] = {}
 
 
 @cache
-def _installed() -> dict[str, type[Connector]]:
-    found: dict[str, type[Connector]] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found[ep.name] = ep.load()
-    return found
+def _entry_points() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+@cache
+def _load(kind: str) -> type[Connector]:
+    # One connector imported only when a source of its kind is configured: a re-poll of
+    # feeds need not import the Bluesky or Reddit code (and what they import).
+    loaded: type[Connector] = _entry_points()[kind].load()
+    return loaded
+
+
+def kinds() -> list[str]:
+    """Every known kind's name (entry points and test registrations), loading none of them."""
+    return sorted({*_entry_points(), *_extra})
+
+
+def get(kind: str) -> type[Connector] | None:
+    if kind in _extra:
+        return _extra[kind]
+    return _load(kind) if kind in _entry_points() else None
 
 
 def available() -> dict[str, type[Connector]]:
     """Every known connector class by kind (entry points, then test registrations)."""
-    return {**_installed(), **_extra}
-
-
-def get(kind: str) -> type[Connector] | None:
-    return available().get(kind)
+    return {kind: connector for kind in kinds() if (connector := get(kind)) is not None}
 
 
 def register(kind: str, cls: type[Connector]) -> None:

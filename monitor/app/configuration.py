@@ -34,15 +34,14 @@ def check_sources(data: dict[str, Any], base_dir: Path) -> list[tuple[str, str]]
     """
     sources = data.get("sources")
     problems: list[tuple[str, str]] = []
-    kinds = registry.available()
     for index, source in enumerate(sources if isinstance(sources, list) else []):
         if not isinstance(source, dict) or not isinstance(source.get("kind"), str):
             continue  # reported by the Settings model (kind missing or not a string)
         name = source.get("name")
         key = f"sources[{index}]" + (f" ({name!r})" if name else "")
-        connector = kinds.get(source["kind"])
+        connector = registry.get(source["kind"])
         if connector is None:
-            known = ", ".join(sorted(kinds)) or "none installed"
+            known = ", ".join(registry.kinds()) or "none installed"
             problems.append(
                 (f"{key}.kind", f"unknown source kind {source['kind']!r} — use one of: {known}")
             )
@@ -84,13 +83,12 @@ CHECKS = (check_queries, check_sources)
 
 def with_default_intervals(settings: Settings) -> Settings:
     """Each source without `every` polled at its connector's default interval."""
-    kinds = registry.available()
-    sources = [
-        source
-        if source.every or source.kind not in kinds
-        else source.model_copy(update={"every": kinds[source.kind].default_every})
-        for source in settings.sources
-    ]
+    sources = []
+    for source in settings.sources:
+        connector = None if source.every else registry.get(source.kind)
+        if connector is not None:
+            source = source.model_copy(update={"every": connector.default_every})
+        sources.append(source)
     return settings.model_copy(update={"sources": sources})
 
 
