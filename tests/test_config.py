@@ -8,7 +8,8 @@ import pytest
 
 from monitor.app.configuration import load_settings
 from monitor.core.errors import SettingsError
-from monitor.core.settings import parse_interval, settings_path
+from monitor.core.settings import parse_interval
+from monitor.core.settings_file import settings_path
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -19,8 +19,9 @@ from classifiers.query import QuerySyntaxError, compile_query
 from connectors import registry
 from connectors.opml import expand_opml_sources
 from monitor.core.errors import SettingsError
-from monitor.core.settings import Settings, SourceSettings, read_settings_file
-from monitor.core.settings import parse_settings as parse_schema
+from monitor.core.settings import Settings, SourceSettings
+from monitor.core.settings_file import parse_settings as parse_schema
+from monitor.core.settings_file import read_settings_file
 from monitor.core.settings_problems import validation_problems
 
 _COMMON_SOURCE_KEYS = frozenset(SourceSettings.model_fields)

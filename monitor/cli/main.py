@@ -31,7 +31,8 @@ from monitor.cli.common import (
     parse_since,
 )
 from monitor.core.errors import VigiaError
-from monitor.core.settings import Settings, settings_path
+from monitor.core.settings import Settings
+from monitor.core.settings_file import settings_path
 
 app = typer.Typer(
     help="Vigía: brand-mention monitor for communications teams.",
