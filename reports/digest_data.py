@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, selectinload
 from classifiers.stories import outlet_name
 from monitor.core.models import BrandMatch, Mention, MentionSource, Tag
 from monitor.core.settings import Settings
+from reports.digest_sources import SourceProblem, source_problems
 from reports.excerpts import Segment, analysed_text, excerpt, valid_spans
 
 MAX_MENTIONS_PER_BRAND = 25
@@ -162,20 +163,6 @@ class BrandDigest:
 
 
 @dataclass(frozen=True)
-class SourceProblem:
-    name: str
-    kind: str
-    failures: int
-    error: str | None
-    warning: str | None
-    last_success: datetime | None
-    #: the source health verdict ("failing", "silent", or "ok" with a warning) and why;
-    #: a silent source's reason is also put in `warning` so that every template shows it.
-    status: str = "failing"
-    reason: str = ""
-
-
-@dataclass(frozen=True)
 class DigestData:
     """Everything the digest templates need; datetimes are in the configured time zone."""
 
@@ -226,7 +213,7 @@ def collect_digest(
         period_end=period_end.astimezone(zone),
         timezone=settings.schedule.timezone,
         brands=brands,
-        source_problems=_source_problems(session, settings, period_end),
+        source_problems=source_problems(session, settings, period_end),
     )
 
 
@@ -430,35 +417,3 @@ def mention_item(
         outlets=list(dict.fromkeys(link.source for link in links)),
         copies=max(len(links), 1),
     )
-
-
-def _source_problems(session: Session, settings: Settings, now: datetime) -> list[SourceProblem]:
-    """Failing and silent sources (and any with a warning), judged by monitor/core/source_health.py.
-
-    Stored sources no longer in the settings are judged too (with default thresholds): a
-    source removed while failing is still worth one last mention.
-    """
-    from monitor.core.source_health import SILENT, problems, source_health
-
-    zone = settings.schedule.zone
-    found = problems(source_health(session, settings, now, include_unconfigured=True))
-    return [
-        SourceProblem(
-            name=health.name,
-            kind=health.kind,
-            failures=health.failures,
-            error=health.last_error if health.failures > 0 else None,
-            warning="; ".join(
-                w
-                for w in (health.reason if health.status == SILENT else None, health.last_warning)
-                if w
-            )
-            or None,
-            last_success=health.last_success_at.astimezone(zone)
-            if health.last_success_at
-            else None,
-            status=health.status,
-            reason=health.reason,
-        )
-        for health in found
-    ]
