@@ -27,7 +27,7 @@ from monitor.core.models import (
 )
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
-from tests.test_digest import check_golden, parse, scrub
+from tests.email_support import check_golden, parse, scrub
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 DNI = "48215763N"

@@ -11,8 +11,8 @@ import pytest
 from monitor.core.storage import Database
 from reports.outbox import build_message
 from reports.routed import enqueue_routed_reports
+from tests.email_support import parse
 from tests.test_alerts import NOW, add_post, alert_settings, bodies, evaluate, source_in
-from tests.test_digest import parse
 
 HOSTILE_TITLE = "Calderix\r\nBcc: victim@evil.example\r\nX-Injected: yes\n\nbody?"
 HOSTILE_TEXT = (

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
 from connectors import registry
 from connectors.base import Connector, ConnectorOptions, FetchResult, SourceState
@@ -24,54 +24,10 @@ from monitor.app.source_state import (
     source_rows,
 )
 from monitor.core.errors import Outcome
-from monitor.core.http import HttpClient
 from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
-from tests.corpus_server import Canned, CorpusServer
-from tests.drip_server import DripServer
-
-Item = tuple[str, str, str]  # guid, title, description
-
-
-def rss(items: list[Item], link: str = "https://news.example") -> str:
-    body = "".join(
-        f"<item><guid>{guid}</guid><title>{title}</title><link>{link}/{guid}</link>"
-        f"<pubDate>Fri, 20 Nov 2026 10:00:00 +0100</pubDate>"
-        f"<description>{text}</description></item>"
-        for guid, title, text in items
-    )
-    head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
-    return f"{head}{body}</channel></rss>"
-
-
-ITEMS: list[Item] = [
-    (
-        "a1",
-        "Calderix sube sus tarifas de fibra un diez por ciento",
-        "Los clientes de Calderix están indignados.",
-    ),
-    (
-        "a2",
-        "Calderix mejora su cobertura 5G en Sevilla y Málaga",
-        "Una noticia excelente para los usuarios.",
-    ),
-    ("a3", "El tiempo mañana en Madrid", "Sol y nubes, nada que ver con operadoras."),
-    ("a4", "Obras en la Calle Calderix hasta el lunes", "Cortes de tráfico en el centro."),
-]
-
-
-def feed_file(
-    tmp_path: Path, name: str, items: list[Item], link: str = "https://news.example"
-) -> str:
-    path = tmp_path / name
-    path.write_text(rss(items, link), encoding="utf-8")
-    return name
-
-
-def count(db: Database, model: type, *where: object) -> int:
-    with db.sessions() as session:
-        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+from tests.pipeline_support import ITEMS, count, feed_file, make_pipeline
 
 
 @pytest.fixture
@@ -82,10 +38,6 @@ def settings_for(
         return make_settings(database_url, sources=[{"kind": "rss", **s} for s in sources])
 
     return build
-
-
-def make_pipeline(settings: Settings, db: Database) -> Pipeline:
-    return Pipeline(settings, db, clock=lambda: datetime(2026, 11, 20, 12, tzinfo=UTC))
 
 
 def test_two_runs_store_each_mention_once(tmp_path: Path, db: Database, settings_for) -> None:
@@ -385,73 +337,3 @@ def test_two_workers_storing_one_story_at_once_both_succeed(db: Database) -> Non
 
 
 # -- outcomes: monitor/core/errors.py's POLICY, applied by the run --------------------------------
-def local_pipeline(settings: Settings, db: Database, waits: list[float]) -> Pipeline:
-    """A pipeline whose HTTP retries back off on a fake clock (the waits are recorded)."""
-    return Pipeline(
-        settings, db, http=HttpClient(settings.http, sleep=waits.append),
-        clock=lambda: datetime(2026, 11, 20, 12, tzinfo=UTC),
-    )
-
-
-def test_a_pass_asks_each_hopeless_source_once(
-    tmp_path: Path, db: Database, make_settings, database_url
-) -> None:
-    """Trickling, oversized and looping sources fail the same way seconds later: one request
-    each per run (a trickling feed used to cost three download deadlines per pass)."""
-    big = rss([(f"b{i}", "x" * 100, "y" * 100) for i in range(40)]).encode()
-    waits: list[float] = []
-    with DripServer(every=0.05) as drip, CorpusServer() as server:
-        server.routes["/big.xml"] = lambda _r, _b: Canned(200, [], big)
-        server.routes["/loop.xml"] = lambda _r, b: Canned(302, [("Location", f"{b}/loop.xml")])
-        settings = make_settings(
-            database_url,
-            http={"allow_private_addresses": True, "max_download_seconds": 0.3,
-                  "max_body_bytes": 5000, "max_redirects": 2, "retries": 2},
-            sources=[
-                {"name": "news", "kind": "rss", "url": feed_file(tmp_path, "n.xml", ITEMS)},
-                {"name": "trickle", "kind": "rss", "url": drip.url},
-                {"name": "big", "kind": "rss", "url": server.url("/big.xml")},
-                {"name": "loop", "kind": "rss", "url": server.url("/loop.xml")},
-            ],
-        )
-        pipeline = local_pipeline(settings, db, waits)
-        news, trickle, too_big, loop = pipeline.run_sources()
-        pipeline.close()
-        paths = [r.path for r in server.requests]
-        assert drip.requests == 1
-    assert paths.count("/big.xml") == 1 and paths.count("/loop.xml") == 3  # 1 + 2 redirects
-    assert waits == []
-    assert news.ok and news.new_mentions == 2
-    assert (trickle.outcome, too_big.outcome, loop.outcome) == (
-        Outcome.RETRY_LATER, Outcome.RETRY_LATER, Outcome.MISCONFIGURED
-    )
-    with db.sessions() as session:
-        outcomes = dict(session.execute(select(Source.name, Source.last_outcome)).all())
-    assert outcomes == {
-        "news": None, "trickle": "retry later", "big": "retry later", "loop": "misconfigured"
-    }
-
-
-def test_retry_after_moves_the_next_run_and_a_success_clears_the_outcome(
-    db: Database, make_settings, database_url
-) -> None:
-    answers = [Canned(429, [("Retry-After", "3600")]), Canned(404)]
-    with CorpusServer() as server:
-        server.routes["/api.xml"] = lambda _r, _b: answers.pop(0) if answers else Canned(
-            200, [("Content-Type", "application/rss+xml")], rss(ITEMS[:1]).encode()
-        )
-        settings = make_settings(
-            database_url, http={"allow_private_addresses": True},
-            sources=[{"name": "api", "kind": "rss", "url": server.url("/api.xml")}],
-        )
-        # A pipeline per run: the first one's client keeps the host paused for the hour.
-        limited, gone, back = [
-            local_pipeline(settings, db, []).run_source(settings.sources[0]) for _ in range(3)
-        ]
-    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
-    assert limited.outcome is Outcome.TRANSIENT and limited.retry_at == now + timedelta(hours=1)
-    assert gone.outcome is Outcome.MISCONFIGURED and gone.retry_at is None
-    assert back.ok and back.outcome is None and back.retry_at is None
-    with db.sessions() as session:
-        row = session.scalars(select(Source)).one()
-    assert (row.last_outcome, row.consecutive_failures) == (None, 0)

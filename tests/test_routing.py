@@ -14,8 +14,8 @@ from monitor.core.errors import SettingsError
 from monitor.core.models import OutboxMessage, ReportRun
 from monitor.core.storage import Database
 from reports.routed import enqueue_routed_reports
+from tests.email_support import check_golden, parse
 from tests.test_alerts import DNI, NOW, add_post, alert_settings, bodies, source_in
-from tests.test_digest import check_golden, parse
 
 SETTINGS = """
 [[brands]]

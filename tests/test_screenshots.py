@@ -22,9 +22,9 @@ from PIL import Image
 from monitor.core.storage import Database
 from reports.digest import preview_digest
 from reports.weekly import parse_week, preview_weekly, save_standalone
-from tests.test_digest import NOW as DIGEST_NOW
-from tests.test_digest import seed, settings_for
-from tests.test_weekly import seed_week, weekly_settings
+from tests.digest_support import NOW as DIGEST_NOW
+from tests.digest_support import seed, settings_for
+from tests.weekly_support import seed_week, weekly_settings
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("VIGIA_ARTIFACTS_DIR", REPO / "var" / "artifacts"))

@@ -42,7 +42,7 @@ def test_a_spike_counts_every_post_of_a_syndicated_story(db: Database, make_sett
 
 def test_weekly_volume_counts_every_post_of_a_story(db: Database, make_settings) -> None:
     from reports.weekly_data import collect_weekly
-    from tests.test_weekly import MONDAY, said, weekly_settings
+    from tests.weekly_support import MONDAY, said, weekly_settings
 
     with db.transaction() as session:
         source = source_in(session, "Google News")

@@ -21,7 +21,7 @@ from monitor.app.pipeline import Pipeline
 from monitor.core.queries import find_mentions, mention_as_dict
 from monitor.core.settings import Settings
 from monitor.core.storage import Database, open_database
-from tests.test_pipeline import ITEMS, feed_file, make_pipeline
+from tests.pipeline_support import ITEMS, feed_file, make_pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("spacy", "thinc", "lingua", "matplotlib", "alembic", "mako", "pydantic_settings")
