@@ -41,7 +41,7 @@ score is that signed polarity and whose evidence lists the terms behind the labe
 Speed: the scorer runs on every matching post, so it works from the Doc's ORTH ids, never from
 spaCy Token objects. What a word type contributes (folded form, role, valence, emphasis,
 capitals, "!") depends on its text alone, so it is computed once per distinct word and cached
-by orth id (`_Word`); phrases are matched on those folded forms. Results are identical to the
+by orth id (`Word`); phrases are matched on those folded forms. Results are identical to the
 token-by-token formulation, which the equivalence check in the change notes compared.
 """
 
@@ -52,7 +52,6 @@ import re
 from functools import lru_cache
 from itertools import compress
 from operator import itemgetter
-from typing import NamedTuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -60,6 +59,15 @@ from spacy.tokens import Doc
 from classifiers.batching import BatchedComponent
 from classifiers.context import doc_brand, extension_key
 from classifiers.lexicons import LEXICON_DIR, Lexicon, load, read_terms
+from classifiers.sentiment_rules import (
+    IRONY_MARKERS,
+    Contribution,
+    Word,
+    contrast_weights,
+    irony_flipped,
+    questions_damped,
+    sarcastic_thanks,
+)
 from classifiers.tags import Evidence, TagResult
 from classifiers.termlists import doc_offsets, doc_orths, doc_text
 from classifiers.text import fold
@@ -71,18 +79,10 @@ NEGATION_FACTOR = -0.74
 NEGATION_WINDOW = 3
 INTENSIFIER_WINDOW = 2
 CAPS = 1.25
-BEFORE_CONTRAST, AFTER_CONTRAST = 0.5, 1.5
 EXCLAMATION, MAX_EXCLAMATIONS = 0.25, 3
-# A question asks rather than judges ("¿sigue sin llegar el 5G?", "is this legit?").
-QUESTION = 0.75
-# Praise inside a question mostly asks for an opinion ("¿merece la pena?", "any good?", "¿qué
-# tal va?"), while blame inside one is often rhetorical, so praise is damped further.
-ASKED_PRAISE = 0.6
 # Blame on a competitor next to the brand's name reads as preference for the brand, weaker
 # than direct praise (see `_about_the_brand`).
 RIVAL_DISPARAGED = 0.5
-# Sarcastic thanks count against by their own value plus this much: a thanks worth 1 reads -2.
-SARCASM = 1.0
 # A post attributing what it says to a source ("according to", "según", "confirmed") reports
 # news: its sentiment words describe events, not the writer's judgement.
 REPORTED = 0.5
@@ -94,12 +94,6 @@ _SENTENCE_END = frozenset({".", "!", "?", ";", "...", "…", "¡", "¿", "\n"})
 _SCOPE_END = _SENTENCE_END | {",", ":", "—", "(", ")"}
 _BREAKS = frozenset({"end", "scope", "contrast"})
 _SIGNS = {"positive": 1, "negative": -1}
-# Irony markers: with them, praise next to a complaint is sarcastic ("genial, otra vez sin
-# fibra 🙃", "great, down again 🙄"), so it counts against.
-_IRONY_MARKERS = frozenset({"🙃", "🙄", "😒"})
-# Thanking words: closing a post that only complains, they are sarcastic ("... y ahora 150€ de
-# penalización. Gracias Calderix, de verdad").
-_THANKS = frozenset({"gracias", "thanks", "thank", "thx", "cheers", "ty"})
 _PUNCTUATION_RUN = re.compile(r"[?!¿¡.…]+")
 # What sits between a judgement and the brand in "Fonaris is better than Calderix" /
 # "Fonaris es mejor que Calderix": the comparison puts the brand on the losing side.
@@ -117,32 +111,9 @@ def doc_sentiment(doc: Doc) -> TagResult | None:
     return found if isinstance(found, TagResult) else None
 
 
-class _Word(NamedTuple):
-    """What one word type (or a matched phrase, as one unit) brings to the rules.
-
-    Everything here depends only on the token's text, so it is cached per orth id. `kind` is
-    "end", "scope", "contrast", "neg", "int", "sent" or "other"; `caps` marks a word that gets
-    the CAPS boost unless the whole text shouts; `loud` one that counts towards shouting.
-    """
-
-    norm: str
-    kind: str
-    value: float = 0.0
-    emphasis: float = 1.0
-    caps: bool = False
-    emoji: bool = False
-    loud: bool = False
-    bangs: int = 0
-    # Phrases starting with this word, by their second word (None: one-token phrases),
-    # longest first; None when no phrase starts here.
-    follow: dict[str | None, tuple[Phrase, ...]] | None = None
-    size: int = 1  # tokens covered (phrases)
-    bare: str = ""  # norm without a leading '#'/'@', as competitor names are compared
-
-
 # C-level field getters, so per-token passes run in map()/compress() rather than Python loops.
 _KIND, _LOUD, _BANGS, _FOLLOW, _BARE = (
-    itemgetter(_Word._fields.index(name)) for name in ("kind", "loud", "bangs", "follow", "bare")
+    itemgetter(Word._fields.index(name)) for name in ("kind", "loud", "bangs", "follow", "bare")
 )
 
 
@@ -153,14 +124,14 @@ class SentimentScorer(BatchedComponent):
         self.lexicon = lexicon
         self.vocab = nlp.vocab
         self.valence = Valence(lexicon)
-        self._words: dict[int, _Word] = {}
+        self._words: dict[int, Word] = {}
         self._phrases = compile_phrases(nlp, lexicon)
         reporting = LEXICON_DIR / f"reporting_{lexicon.lang}.txt"
         self._reporting = read_terms(reporting) if reporting.exists() else frozenset()
 
     # ------------------------------------------------------------------ word types
 
-    def _word(self, orth: int) -> _Word:
+    def _word(self, orth: int) -> Word:
         """The cached facts about a word type, computed on first sight."""
         lexeme = self.vocab[orth]
         text = lexeme.orth_
@@ -170,35 +141,35 @@ class SentimentScorer(BatchedComponent):
         facts = {"loud": loud, "bangs": text.count("!"), "follow": self._phrases.get(word),
                  "bare": word.lstrip("#@")}
         if word in _SENTENCE_END or "\n" in text or _PUNCTUATION_RUN.fullmatch(word):
-            info = _Word(word, "end", **facts)
+            info = Word(word, "end", **facts)
         elif word in _SCOPE_END:
-            info = _Word(word, "scope", **facts)
+            info = Word(word, "scope", **facts)
         elif word in lexicon.contrast:
-            info = _Word(word, "contrast", **facts)
+            info = Word(word, "contrast", **facts)
         elif word in lexicon.negators:
-            info = _Word(word, "neg", **facts)
+            info = Word(word, "neg", **facts)
         elif word in lexicon.intensifiers:
-            info = _Word(word, "int", lexicon.intensifiers[word], **facts)
+            info = Word(word, "int", lexicon.intensifiers[word], **facts)
         else:
             found = self.valence.lookup(word) if not lexeme.is_space else None
             if found is None or found[0] == 0:
-                info = _Word(word, "other", **facts)
+                info = Word(word, "other", **facts)
             else:
-                info = _Word(word, "sent", found[0], found[1], loud and lexeme.is_alpha,
+                info = Word(word, "sent", found[0], found[1], loud and lexeme.is_alpha,
                              not lexeme.is_alpha, **facts)
         if len(self._words) >= MAX_CACHED_WORDS:
             self._words.clear()
         self._words[orth] = info
         return info
 
-    def _units(self, words: list[_Word]) -> tuple[list[_Word], list[int] | None]:
+    def _units(self, words: list[Word]) -> tuple[list[Word], list[int] | None]:
         """Units (words, with matched phrases as one unit) and each unit's first token.
 
         Without phrases the units are the words themselves and the starts None (identity).
         Phrases are matched leftmost-longest, never overlapping, as the rules require. Most
         candidates are common first words ("de", "no", "a"), rejected by their next word.
         """
-        spans: list[tuple[int, _Word]] = []
+        spans: list[tuple[int, Word]] = []
         n = len(words)
         done = 0
         for i in compress(range(n), map(_FOLLOW, words)):
@@ -217,11 +188,11 @@ class SentimentScorer(BatchedComponent):
                 found = follow.get(None, (None,))[0]
             if found is not None:
                 size = len(found.norms)
-                spans.append((i, _Word("", found.kind, found.value, size=size)))
+                spans.append((i, Word("", found.kind, found.value, size=size)))
                 done = i + size
         if not spans:
             return words, None
-        units: list[_Word] = []
+        units: list[Word] = []
         starts: list[int] = []
         done = 0
         for start, unit in spans:
@@ -244,10 +215,10 @@ class SentimentScorer(BatchedComponent):
             words = [self._words.get(orth) or self._word(orth) for orth in orths]
         units, starts = self._units(words)
         kinds = list(map(_KIND, units))
-        weights = self._contrast_weights(kinds) if "contrast" in kinds else None
+        weights = contrast_weights(kinds) if "contrast" in kinds else None
         shouting: bool | None = None  # computed only if a word in capitals needs it
         # (first token, unit, contribution, negated, intensified)
-        contributions: list[tuple[int, _Word, float, bool, bool]] = []
+        contributions: list[Contribution] = []
         for index in compress(range(len(kinds)), map("sent".__eq__, kinds)):
             unit = units[index]
             if unit.value == 0:
@@ -281,10 +252,10 @@ class SentimentScorer(BatchedComponent):
             # Substring tests on the text first: C-speed, and most posts ask nothing.
             text = doc_text(doc)
             if "?" in text or "¿" in text:
-                contributions = self._questions_damped(words, contributions)
-            if any(marker in text for marker in _IRONY_MARKERS):
-                contributions = self._irony_flipped(words, contributions)
-            contributions = self._sarcastic_thanks(words, contributions)
+                contributions = questions_damped(words, contributions)
+            if any(marker in text for marker in IRONY_MARKERS):
+                contributions = irony_flipped(words, contributions)
+            contributions = sarcastic_thanks(words, contributions)
             contributions = self._about_the_brand(doc, words, contributions)
             if not self._reporting.isdisjoint(map(_BARE, words)):
                 contributions = [(c[0], c[1], c[2] * REPORTED, *c[3:]) for c in contributions]
@@ -307,74 +278,9 @@ class SentimentScorer(BatchedComponent):
         return doc
 
     @staticmethod
-    def _irony_flipped(
-        words: list[_Word], contributions: list[tuple[int, _Word, float, bool, bool]]
-    ) -> list[tuple[int, _Word, float, bool, bool]]:
-        """With an irony marker and a complaint in the post, its praise words count against.
-
-        Only words and phrases flip, never emoji, and only when a word or phrase says something
-        negative too (the marker itself does not count): "¡Genial! 🙃" alone stays as scored.
-        """
-        if not any(c[2] < 0 and not c[1].emoji for c in contributions) or _IRONY_MARKERS.isdisjoint(
-            word.norm for word in words
-        ):
-            return contributions
-        return [
-            (first, unit, -value, True, intensified) if value > 0 and not unit.emoji
-            else (first, unit, value, negated, intensified)
-            for first, unit, value, negated, intensified in contributions
-        ]
-
-    @staticmethod
-    def _sarcastic_thanks(
-        words: list[_Word], contributions: list[tuple[int, _Word, float, bool, bool]]
-    ) -> list[tuple[int, _Word, float, bool, bool]]:
-        """Thanks that close a post of complaints count against ("Thanks a lot.").
-
-        Fires only when the thanks (a word or a phrase starting with one) come last, every word
-        or phrase before them is negative, and the post asks nothing: sincere thanks follow a
-        fix (positive) or close a request ("¿cómo cambio el titular? Gracias.").
-        """
-        last = contributions[-1]
-        if last[2] <= 0 or words[last[0]].norm not in _THANKS or any(
-            "?" in word.norm or "¿" in word.norm for word in words
-        ):
-            return contributions
-        before = [c for c in contributions[:-1] if not c[1].emoji]
-        if not before or any(c[2] > 0 for c in before):
-            return contributions
-        return [*contributions[:-1], (last[0], last[1], -last[2] - SARCASM, True, last[4])]
-
-    @staticmethod
-    def _questions_damped(
-        words: list[_Word], contributions: list[tuple[int, _Word, float, bool, bool]]
-    ) -> list[tuple[int, _Word, float, bool, bool]]:
-        """Scale down what is said inside a question (× QUESTION).
-
-        A question is the run of tokens up to a sentence end that holds a "?" ("¿Alguien sabe si
-        todavía no ha llegado?"), or one opened by "¿". Rhetorical questions keep most of their
-        weight, so "¿cómo podéis ser tan inútiles?" still counts.
-        """
-        in_question = [False] * len(words)
-        start = 0
-        opened = False
-        for index, word in enumerate([*words, _Word("", "end")]):
-            if word.norm.startswith("¿"):
-                opened = True
-            if word.kind == "end" and not word.norm.startswith("¿"):
-                if opened or "?" in word.norm:
-                    in_question[start:index] = [True] * (index - start)
-                start, opened = index + 1, False
-        return [
-            (first, unit, value * (QUESTION if value < 0 else ASKED_PRAISE) if in_question[first]
-             else value, negated, intensified)
-            for first, unit, value, negated, intensified in contributions
-        ]
-
-    @staticmethod
     def _about_the_brand(
-        doc: Doc, words: list[_Word], contributions: list[tuple[int, _Word, float, bool, bool]]
-    ) -> list[tuple[int, _Word, float, bool, bool]]:
+        doc: Doc, words: list[Word], contributions: list[Contribution]
+    ) -> list[Contribution]:
         """Keep what is said about the brand (brand-targeted sentiment).
 
         "Fonaris es una basura, me quedo con Calderix" is not negative about Calderix. Each
@@ -419,25 +325,8 @@ class SentimentScorer(BatchedComponent):
                 )
         return kept
 
-    @staticmethod
-    def _contrast_weights(kinds: list[str]) -> list[float]:
-        """Per-unit weights: ×0.5 before and ×1.5 after the last contrast of a sentence."""
-        weights = [1.0] * len(kinds)
-        sentence_start = 0
-        contrast_at: int | None = None
-        for index, kind in enumerate([*kinds, "end"]):
-            if kind == "contrast":
-                contrast_at = index
-            elif kind == "end":
-                if contrast_at is not None:
-                    for j in range(sentence_start, min(index, len(kinds))):
-                        weights[j] = BEFORE_CONTRAST if j < contrast_at else AFTER_CONTRAST
-                    contrast_at = None
-                sentence_start = index + 1
-        return weights
-
     def _evidence(
-        self, doc: Doc, contributions: list[tuple[int, _Word, float, bool, bool]], label: str
+        self, doc: Doc, contributions: list[Contribution], label: str
     ) -> tuple[Evidence, ...]:
         if not contributions:
             return ()
