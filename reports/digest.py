@@ -144,17 +144,10 @@ def write_daily_digest(
         return DigestOutcome("written", message, plan.period_start)
 
 
-def enqueue_daily_digest(
-    db: Database, settings: Settings, *, now: datetime, day: date | None = None, force: bool = False
-) -> OutboxMessage | None:
-    """`write_daily_digest`'s message: None when already written or empty."""
-    return write_daily_digest(db, settings, now=now, day=day, force=force).message
-
-
 def preview_digest(
     db: Database, settings: Settings, *, now: datetime, day: date | None = None
 ) -> RenderedEmail:
-    """Render what `enqueue_daily_digest` would send (or did send, for a day already done).
+    """Render what `write_daily_digest` would send (or did send, for a day already done).
 
     Nothing is written: the session is only read from and then rolled back.
     """

@@ -20,7 +20,7 @@ from monitor.core.models import (
 )
 from monitor.core.storage import Database
 from reports import digest_data, excerpts
-from reports.digest import enqueue_daily_digest, preview_digest, write_daily_digest
+from reports.digest import preview_digest, write_daily_digest
 from reports.digest_data import collect_digest
 from reports.excerpts import Segment, excerpt
 from reports.render import is_http_url
@@ -31,7 +31,7 @@ from tests.email_support import check_golden, parse, scrub
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_digest_matches_golden(db: Database, make_settings: Any, language: str) -> None:
     seed(db)
-    row = enqueue_daily_digest(db, settings_for(make_settings, language), now=NOW)
+    row = write_daily_digest(db, settings_for(make_settings, language), now=NOW).message
     assert row is not None and row.key == "digest:2025-11-21"
     message = parse(row.message)
     check_golden(f"digest_{language}.eml", scrub(row.message))
@@ -41,7 +41,7 @@ def test_digest_matches_golden(db: Database, make_settings: Any, language: str) 
 
 def test_digest_content_ranking_and_escaping(db: Database, make_settings: Any) -> None:
     seed(db)
-    row = enqueue_daily_digest(db, settings_for(make_settings), now=NOW)
+    row = write_daily_digest(db, settings_for(make_settings), now=NOW).message
     assert row is not None and row.recipients == ["comms@example.com", "ceo@example.com"]
     message = parse(row.message)
     html = message.get_body(("html",)).get_content()
@@ -94,8 +94,8 @@ def test_only_http_urls_become_links() -> None:
 def test_a_days_digest_is_written_once(db: Database, make_settings: Any) -> None:
     seed(db)
     settings = settings_for(make_settings)
-    assert enqueue_daily_digest(db, settings, now=NOW) is not None
-    assert enqueue_daily_digest(db, settings, now=NOW + timedelta(hours=3)) is None
+    assert write_daily_digest(db, settings, now=NOW).message is not None
+    assert write_daily_digest(db, settings, now=NOW + timedelta(hours=3)).message is None
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(DigestRun)) == 1
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
@@ -125,10 +125,10 @@ def test_an_empty_period_goes_to_no_list_and_a_later_run_covers_it(
 def test_force_resends_the_same_period_under_a_new_key(db: Database, make_settings: Any) -> None:
     seed(db)
     settings = settings_for(make_settings)
-    first = enqueue_daily_digest(db, settings, now=NOW)
+    first = write_daily_digest(db, settings, now=NOW).message
     later = NOW + timedelta(hours=5)
-    again = enqueue_daily_digest(db, settings, now=later, force=True)
-    third = enqueue_daily_digest(db, settings, now=later, force=True)
+    again = write_daily_digest(db, settings, now=later, force=True).message
+    third = write_daily_digest(db, settings, now=later, force=True).message
     assert first and again and third
     assert (again.key, third.key) == ("digest:2025-11-21:resend-1", "digest:2025-11-21:resend-2")
     assert again.message_id != first.message_id
@@ -141,7 +141,7 @@ def test_force_resends_the_same_period_under_a_new_key(db: Database, make_settin
             (True, NOW - timedelta(hours=24), NOW),
         ]
     # The next day chains from the original run, not from the re-sends' creation time.
-    tomorrow = enqueue_daily_digest(db, settings, now=NOW + timedelta(days=1))
+    tomorrow = write_daily_digest(db, settings, now=NOW + timedelta(days=1)).message
     assert tomorrow is not None
     with db.transaction() as session:
         last = session.scalars(select(DigestRun).order_by(DigestRun.id.desc())).first()
@@ -155,7 +155,7 @@ def test_periods_chain_so_nothing_is_lost_or_doubled(db: Database, make_settings
         add_mention(
             session, source, "a", title="Calderix A", text="", seen=NOW - timedelta(hours=2)
         )
-    first = enqueue_daily_digest(db, settings, now=NOW)
+    first = write_daily_digest(db, settings, now=NOW).message
     late = NOW + timedelta(days=1, hours=6)  # the next digest runs late, at 14:00
     with db.transaction() as session:
         source = session.scalars(select(Source)).one()
@@ -165,7 +165,7 @@ def test_periods_chain_so_nothing_is_lost_or_doubled(db: Database, make_settings
         add_mention(
             session, source, "c", title="Calderix C", text="", seen=late - timedelta(hours=1)
         )
-    second = enqueue_daily_digest(db, settings, now=late)
+    second = write_daily_digest(db, settings, now=late).message
     assert first and second
     first_html, second_html = (
         parse(m.message).get_body(("html",)).get_content() for m in (first, second)
@@ -193,7 +193,7 @@ def test_preview_writes_nothing(db: Database, make_settings: Any) -> None:
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(DigestRun)) == 0
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
-    assert enqueue_daily_digest(db, settings, now=NOW) is not None
+    assert write_daily_digest(db, settings, now=NOW).message is not None
 
 
 def test_counts_stay_complete_when_the_list_is_capped_without_n_plus_1(
@@ -282,7 +282,7 @@ def test_trends_sections_and_stories(db: Database, make_settings: Any) -> None:
 
 def test_digest_masks_personal_data_everywhere(db: Database, make_settings: Any) -> None:
     seed(db)
-    row = enqueue_daily_digest(db, settings_for(make_settings), now=NOW)
+    row = write_daily_digest(db, settings_for(make_settings), now=NOW).message
     assert row is not None
     message = parse(row.message)
     html = message.get_body(("html",)).get_content()

@@ -25,7 +25,7 @@ from monitor.core.errors import DeliveryError
 from monitor.core.models import BrandMatch, Mention, MentionSource, OutboxMessage, Source, Tag
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
-from reports.digest import enqueue_daily_digest
+from reports.digest import write_daily_digest
 from reports.mailer import SmtpMailer
 from reports.outbox import DeliveryReport, backoff, deliver_pending, enqueue
 
@@ -199,7 +199,7 @@ def test_a_digest_arrives_with_its_headers_and_both_parts(
         )
         session.add(mention)
     settings = email_settings(make_settings, server.port)
-    row = enqueue_daily_digest(db, settings, now=NOW)
+    row = write_daily_digest(db, settings, now=NOW).message
     assert row is not None
     mailer = SmtpMailer(settings.email, None, timeout=5)
     assert deliver_pending(db, mailer, NOW) == DeliveryReport(sent=1, failed=0, pending=0)
