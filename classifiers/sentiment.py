@@ -28,7 +28,7 @@ words, multi-word expressions and emoji (data files, see `classifiers.lexicons`)
   about a competitor is dropped, unless it compares the competitor favourably with the brand
   ("Fonaris es mejor que Calderix"), which counts against the brand; blame on a competitor in
   a post that names the brand counts for the brand at half weight (the brand is offered as the
-  better choice).
+  better choice). That rule is `classifiers.sentiment_target`.
 
 Inflections (`classifiers.valence`): look-ups try the folded word, then it de-elongated, then suffix
 stripping (es: plural -s/-es, gender -a/-as/-os → -o, -ísimo, -mente; en: -s/-es/-ies,
@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 from itertools import compress
 from operator import itemgetter
 
@@ -57,7 +56,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from classifiers.batching import BatchedComponent
-from classifiers.context import doc_brand, extension_key
+from classifiers.context import extension_key
 from classifiers.lexicons import LEXICON_DIR, Lexicon, load, read_terms
 from classifiers.sentiment_rules import (
     IRONY_MARKERS,
@@ -68,10 +67,10 @@ from classifiers.sentiment_rules import (
     questions_damped,
     sarcastic_thanks,
 )
+from classifiers.sentiment_target import about_the_brand
 from classifiers.tags import Evidence, TagResult
 from classifiers.termlists import doc_offsets, doc_orths, doc_text
 from classifiers.text import fold
-from classifiers.textspans import Segments, mentions, target_of
 from classifiers.valence import Phrase, Valence, compile_phrases
 
 NEUTRAL_BAND = 0.3
@@ -80,9 +79,6 @@ NEGATION_WINDOW = 3
 INTENSIFIER_WINDOW = 2
 CAPS = 1.25
 EXCLAMATION, MAX_EXCLAMATIONS = 0.25, 3
-# Blame on a competitor next to the brand's name reads as preference for the brand, weaker
-# than direct praise (see `_about_the_brand`).
-RIVAL_DISPARAGED = 0.5
 # A post attributing what it says to a source ("according to", "según", "confirmed") reports
 # news: its sentiment words describe events, not the writer's judgement.
 REPORTED = 0.5
@@ -95,9 +91,6 @@ _SCOPE_END = _SENTENCE_END | {",", ":", "—", "(", ")"}
 _BREAKS = frozenset({"end", "scope", "contrast"})
 _SIGNS = {"positive": 1, "negative": -1}
 _PUNCTUATION_RUN = re.compile(r"[?!¿¡.…]+")
-# What sits between a judgement and the brand in "Fonaris is better than Calderix" /
-# "Fonaris es mejor que Calderix": the comparison puts the brand on the losing side.
-_COMPARED_WITH = re.compile(r"\b(?:than|que)(?:\s+(?:with|at|con|en|el|la|los|las|lo))?\s*[@#]?$")
 
 if not Doc.has_extension("sentiment"):
     Doc.set_extension("sentiment", default=None)
@@ -256,7 +249,7 @@ class SentimentScorer(BatchedComponent):
             if any(marker in text for marker in IRONY_MARKERS):
                 contributions = irony_flipped(words, contributions)
             contributions = sarcastic_thanks(words, contributions)
-            contributions = self._about_the_brand(doc, words, contributions)
+            contributions = about_the_brand(doc, words, contributions)
             if not self._reporting.isdisjoint(map(_BARE, words)):
                 contributions = [(c[0], c[1], c[2] * REPORTED, *c[3:]) for c in contributions]
         total = sum(c[2] for c in contributions)
@@ -276,54 +269,6 @@ class SentimentScorer(BatchedComponent):
             evidence=self._evidence(doc, contributions, label),
         )
         return doc
-
-    @staticmethod
-    def _about_the_brand(
-        doc: Doc, words: list[Word], contributions: list[Contribution]
-    ) -> list[Contribution]:
-        """Keep what is said about the brand (brand-targeted sentiment).
-
-        "Fonaris es una basura, me quedo con Calderix" is not negative about Calderix. Each
-        judgement is attributed to the mention it is most likely about (`target_of`: the
-        nearest mention before it in its clause, else after it, else earlier in its sentence),
-        so "los routers de Redalia son basura, se cuelgan cada dos días" is about Redalia in
-        both clauses. A judgement about a competitor is dropped, unless it compares the
-        competitor with the brand ("Fonaris is better than Calderix"): then it counts against
-        the brand, sign flipped. Blame on a competitor in a post that also names the brand
-        offers the brand as the better choice ("Fonaris' coverage is a joke, Calderix actually
-        works", "me he cambiado a Calderix, Fonaris son unos ladrones"), so it counts for the
-        brand at RIVAL_DISPARAGED weight. A post with no brand profile, or naming no
-        competitor, is scored whole.
-        """
-        brand = doc_brand(doc)
-        if brand is None or not brand.competitors:
-            return contributions
-        firsts = _competitor_first_words(brand.competitors)
-        if firsts.isdisjoint(map(_BARE, words)):
-            return contributions  # the usual case, decided without the mention matcher
-        named = mentions(doc, brand)
-        if not any(m.label == "competitor" for m in named):
-            return contributions
-        segments = Segments.of_doc(doc)
-        offsets, text = doc_offsets(doc), doc_text(doc)
-        brand_named = any(m.label == "brand" for m in named)
-        kept = []
-        for contribution in contributions:
-            start = offsets[contribution[0]]
-            target = target_of(start, named, segments)
-            if target is None or target.label != "competitor":
-                kept.append(contribution)
-                continue
-            compared = next(
-                (m for m in named if m.label == "brand" and m.start > start
-                 and segments.clause(m.start) == segments.clause(start)), None)
-            if compared is not None and _COMPARED_WITH.search(fold(text[start:compared.start])):
-                kept.append((*contribution[:2], -contribution[2], *contribution[3:]))
-            elif contribution[2] < 0 and brand_named:
-                kept.append(
-                    (*contribution[:2], -contribution[2] * RIVAL_DISPARAGED, *contribution[3:])
-                )
-        return kept
 
     def _evidence(
         self, doc: Doc, contributions: list[Contribution], label: str
@@ -350,12 +295,6 @@ class SentimentScorer(BatchedComponent):
                 reason = f"intensified {reason}"
             evidence.append(Evidence(start_char, end_char, text[start_char:end_char], reason))
         return tuple(evidence)
-
-
-@lru_cache(maxsize=64)
-def _competitor_first_words(competitors: tuple[str, ...]) -> frozenset[str]:
-    """The folded first word of each competitor name ("Grupo Fonaris" → "grupo")."""
-    return frozenset(fold(name).split()[0] for name in competitors if name.strip())
 
 
 @Language.factory("vigia_sentiment", default_config={"lang": ""})
