@@ -109,3 +109,18 @@ def test_the_pipeline_groups_with_the_configured_window(tmp_path, make_settings,
             session.execute(Source.__table__.delete())
         pipeline.close()
         db.dispose()
+
+
+def test_a_sighting_raises_the_story_reach_and_never_lowers_it(db: Database) -> None:
+    store(db, "elpais", "rss", [RawPost("elpais", "e1", title=HEADLINE, published_at=NOW,
+                                        metrics={"views": 100})])
+    copies = [  # the larger of two sightings of one story in a batch wins, whatever the order
+        RawPost("gn", "g1", title=HEADLINE, published_at=NOW, metrics={"views": 5000}),
+        RawPost("gn", "g2", title=HEADLINE, published_at=NOW, metrics={"views": 900}),
+    ]
+    store(db, "gn", "google_news", copies)
+    store(db, "blog", "rss", [RawPost("blog", "b1", title=HEADLINE, published_at=NOW,
+                                      metrics={"views": 10})])
+    assert counts(db) == (1, 4)
+    with db.reading() as session:
+        assert session.scalars(select(Mention.reach)).one() == 5000

@@ -7,7 +7,8 @@ so a rerun never duplicates one. A new post joins a stored story of its brands w
 This is the hottest write path (a brand-search feed can bring hundreds of matches per run),
 so it uses Core bulk statements instead of the ORM unit of work, which measured ~5× slower
 here: three lookups (the run's external ids, the candidate stories, the brands already
-recorded on known stories), then one multi-row INSERT per table. Two workers cannot both
+recorded on known stories), then one multi-row INSERT per table and one executemany UPDATE
+raising the reach of known stories a sighting outdoes. Two workers cannot both
 start one story: story assignment is serialised per brand (`lock_stories`), and the unique
 constraints still skip a repeated brand match or tag rather than fail the run.
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from classifiers.fingerprint import TEXT_CHARS, StoryText, fingerprint, post_text, story_text
@@ -221,6 +222,7 @@ def store_matches(
         else set()
     )
     sightings, brand_rows, tag_rows = [], [], []
+    reaches: dict[int, int] = {}  # a known story's best reach among its new sightings
     for (post, analyses), mention_id in zip(fresh, mention_of, strict=True):
         sightings.append(
             {
@@ -234,11 +236,8 @@ def store_matches(
             }
         )
         if mention_id in known_mentions and post.metrics:
-            session.execute(
-                update(Mention)
-                .where(Mention.id == mention_id, Mention.reach < reach_of(post.metrics))
-                .values(reach=reach_of(post.metrics))
-            )
+            reach = reach_of(post.metrics)
+            reaches[mention_id] = max(reach, reaches.get(mention_id, reach))
         for analysis in analyses:
             if (mention_id, analysis.brand) in branded:
                 continue
@@ -259,6 +258,14 @@ def store_matches(
             )
     if sightings:
         session.execute(insert(MentionSource), sightings)
+    if reaches:  # one executemany, never lowering a story's reach
+        table = Mention.__table__
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("story"), table.c.reach < bindparam("best"))
+            .values(reach=bindparam("best")),
+            [{"story": ident, "best": reach} for ident, reach in reaches.items()],
+        )
     for model, rows in ((BrandMatch, brand_rows), (Tag, tag_rows)):
         if rows:  # unique per mention and brand (label): a repeat is skipped, never doubled
             session.execute(insert_ignoring_conflicts(session, model), rows)
