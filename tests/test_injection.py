@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from html.parser import HTMLParser
 
 import pytest
@@ -98,16 +99,21 @@ def test_routed_emails_are_inert(db: Database, make_settings) -> None:
         assert_inert(message.message)
 
 
-@pytest.mark.parametrize("breaker", ["\r\n", "\n", "\r", "\u2028", "\x85", "\r\n\t"])
-def test_a_subject_cannot_carry_a_header(breaker: str) -> None:
-    message = build_message(
+def message_with_subject(subject: str) -> EmailMessage:
+    """A one-line email to crisis@ with `subject`, as the outbox builds it."""
+    return build_message(
         sender="Vigía <vigia@example.com>",
         recipients=["crisis@example.com"],
-        subject=f"Alert{breaker}Bcc: victim@evil.example",
+        subject=subject,
         html="<p>x</p>",
         text="x",
         now=datetime(2026, 11, 20, 9, tzinfo=UTC),
     )
+
+
+@pytest.mark.parametrize("breaker", ["\r\n", "\n", "\r", "\u2028", "\x85", "\r\n\t"])
+def test_a_subject_cannot_carry_a_header(breaker: str) -> None:
+    message = message_with_subject(f"Alert{breaker}Bcc: victim@evil.example")
     raw = message.as_bytes()
     assert parse(raw)["Bcc"] is None
     assert parse(raw)["Subject"] == "Alert Bcc: victim@evil.example"
@@ -168,12 +174,5 @@ def test_bidi_controls_never_reach_an_email(db: Database, make_settings) -> None
 
 
 def test_a_subject_loses_its_bidi_controls() -> None:
-    message = build_message(
-        sender="Vigía <vigia@example.com>",
-        recipients=["crisis@example.com"],
-        subject=f"Alert {BIDI}gpj.exe",
-        html="<p>x</p>",
-        text="x",
-        now=datetime(2026, 11, 20, 9, tzinfo=UTC),
-    )
+    message = message_with_subject(f"Alert {BIDI}gpj.exe")
     assert parse(message.as_bytes())["Subject"] == "Alert gpj.exe"
