@@ -92,10 +92,6 @@ class MentionItem:
     copies: int = 1
 
     @property
-    def sources(self) -> list[str]:
-        return list(dict.fromkeys(link.source for link in self.links))
-
-    @property
     def excerpt_plain(self) -> str:
         """The excerpt for the plain-text part, evidence marked as [[this]]."""
         return "".join(f"[[{s.text}]]" if s.mark else s.text for s in self.excerpt)
