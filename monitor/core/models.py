@@ -50,6 +50,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+#: The full-text index (migration 0006) is kept by the database itself, not by a model: the
+#: FTS5 table and its shadow tables on SQLite, a generated column and its GIN index on
+#: PostgreSQL. A SQLite batch migration that rebuilds `mentions` drops its triggers: such a
+#: migration must run 0006's statements again.
+SEARCH_INDEX_OBJECTS = frozenset(
+    {"mentions_fts", "mentions_fts_data", "mentions_fts_idx", "mentions_fts_docsize",
+     "mentions_fts_config", "search_vector", "ix_mentions_search"}
+)
+
+
+def is_modelled(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's `include_object`: compare everything but the full-text index's objects."""
+    return name not in SEARCH_INDEX_OBJECTS
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime,
@@ -93,6 +108,8 @@ class Mention(Base):
     """
 
     __tablename__ = "mentions"
+    # The inbox's keyset order (newest first, id breaking ties) read straight off an index.
+    __table_args__ = (Index("ix_mentions_inbox", "first_seen_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
@@ -107,6 +124,10 @@ class Mention(Base):
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     media: Mapped[list[Any]] = mapped_column(default=list)
     reach: Mapped[int] = mapped_column(Integer, default=0)
+    #: Where the team's review stands (monitor.core.access.REVIEW_STATUSES); "new" until
+    #: someone acts on it in the web app or the API.
+    review_status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(100))
 
     sources: Mapped[list[MentionSource]] = relationship(
         back_populates="mention", cascade="all, delete-orphan", order_by="MentionSource.id"
@@ -263,4 +284,78 @@ class ReportRun(Base):
     period_end: Mapped[datetime]
     run_key: Mapped[str] = mapped_column(String(200), unique=True)
     outbox_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    """Someone who may open the web app; `role` is one of monitor.core.access.ROLES.
+
+    `password_hash` is an argon2 hash (never the password). `name` is kept in `actions` rows
+    as text, so removing a user does not rewrite who did what.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """An API token for `Authorization: Bearer`; only its SHA-256 is stored.
+
+    A token is 32 random bytes, so a fast hash is enough (nothing to brute-force) and lets a
+    request find its row by an indexed lookup instead of trying every argon2 hash.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
+class Action(Base):
+    """The audit log: one row per review action and per unmasked view, never updated.
+
+    `action` is reviewed, false_positive, escalate, assign, sentiment, tag, untag, note or
+    reveal; `detail` what it carried (the new sentiment, the tag, the note's text).
+    """
+
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_mention_created", "mention_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mentions.id", ondelete="SET NULL")
+    )
+    user_name: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(30))
+    brand: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Label(Base):
+    """A correction kept as a labelled example: the team's answer for one family of one post.
+
+    Unique per (mention, brand, family): a later correction replaces the earlier answer.
+    `family` is a `monitor eval` field (about_brand, sentiment, leak, employee, policy,
+    complaint) and `value` its value in that format (a bool, a label, or a list of labels).
+    """
+
+    __tablename__ = "labels"
+    __table_args__ = (UniqueConstraint("mention_id", "brand", "family", name="uq_label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"))
+    brand: Mapped[str] = mapped_column(String(200))
+    family: Mapped[str] = mapped_column(String(30))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    user_name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]

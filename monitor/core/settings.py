@@ -201,7 +201,8 @@ class Recipients(Strict):
 
     `alerts` gets every crisis alert; `leaks` (security/legal) gets leak alerts too; `employees`
     (HR) the daily employee-post and policy-issue email; `complaints` (customer care) the daily
-    complaints to answer; `weekly` the weekly report.
+    complaints to answer; `weekly` the weekly report; `escalations` a mention someone escalated
+    in the web app (`alerts` when it is empty).
     """
 
     digest: list[str] = []
@@ -210,8 +211,11 @@ class Recipients(Strict):
     employees: list[str] = []
     complaints: list[str] = []
     weekly: list[str] = []
+    escalations: list[str] = []
 
-    @field_validator("digest", "alerts", "leaks", "employees", "complaints", "weekly")
+    @field_validator(
+        "digest", "alerts", "leaks", "employees", "complaints", "weekly", "escalations"
+    )
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
         for address in value:
@@ -349,6 +353,30 @@ class SourceSettings(BaseModel):
         return dict(self.model_extra or {})
 
 
+class WebSettings(Strict):
+    """`[web]`: where `monitor web` listens and how it signs its session cookies.
+
+    `base_url` is the address users open (links in escalation emails; `https://…` also makes
+    the session cookie Secure). The signing key is read from the environment variable named by
+    `secret_key_env`, never from this file; without it the app keeps a random key in a file
+    beside the database (`web-secret`), so sessions survive a restart.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, gt=0, lt=65536)
+    base_url: str = ""
+    secret_key_env: str = Field("VIGIA_SECRET_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(
+                f"{value!r} is not a web address — write it like \"https://vigia.example.com\""
+            )
+        return value.rstrip("/")
+
+
 class Settings(Strict):
     storage: StorageSettings = StorageSettings()
     http: HttpSettings = HttpSettings()
@@ -359,6 +387,7 @@ class Settings(Strict):
     alerts: AlertSettings = AlertSettings()
     fetch: FetchSettings = FetchSettings()
     stories: StorySettings = StorySettings()
+    web: WebSettings = WebSettings()
     brands: list[BrandSettings] = Field(min_length=1)
     sources: list[SourceSettings] = []
     base_dir: Path = Path(".")

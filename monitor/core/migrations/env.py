@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from monitor.core.models import Base
+from monitor.core.models import Base, is_modelled
 
 engine = context.config.attributes["engine"]
 
@@ -21,7 +21,10 @@ with engine.connect() as connection:
         connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
     try:
         context.configure(
-            connection=connection, target_metadata=Base.metadata, render_as_batch=sqlite
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=sqlite,
+            include_object=is_modelled,
         )
         with context.begin_transaction():
             context.run_migrations()
