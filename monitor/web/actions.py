@@ -1,0 +1,51 @@
+"""Review actions from the pages: one call into the application's review store, errors mapped
+to HTTP answers once for every page route (the API maps the same errors the same way)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import HTTPException
+
+from monitor.app.review import Forbidden, InvalidAction, NotFound, apply_action
+from monitor.app.users import UserInfo
+from monitor.core import access
+from monitor.core.inbox import get_mention
+from monitor.web.context import WebContext
+from monitor.web.views import MentionView, mention_view
+
+ACTION_ERRORS = (Forbidden, InvalidAction, NotFound)
+
+
+def http_error(exc: Exception) -> HTTPException:
+    if isinstance(exc, Forbidden):
+        return HTTPException(403, str(exc))
+    if isinstance(exc, NotFound):
+        return HTTPException(404, "no such mention")
+    return HTTPException(422, str(exc))
+
+
+def act(
+    context: WebContext,
+    user: UserInfo,
+    mention_id: int,
+    action: str,
+    *,
+    brand: str | None = None,
+    value: Any = None,
+) -> MentionView:
+    """Apply one action and return the mention as it is now (for the re-rendered row)."""
+    try:
+        with context.db.transaction() as session:
+            apply_action(
+                session, context.settings, mention_id, user, action,
+                brand=brand, value=value, now=datetime.now(UTC),
+            )
+    except ACTION_ERRORS as exc:
+        raise http_error(exc) from exc
+    with context.db.reading() as session:
+        mention = get_mention(session, mention_id, access.hidden_families(user.role))
+        if mention is None:
+            raise HTTPException(404, "no such mention")
+        return mention_view(mention)

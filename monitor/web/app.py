@@ -1,0 +1,111 @@
+"""`create_app`: the ASGI application behind `monitor web`.
+
+Two FastAPI applications share one process: the pages (server-rendered, signed in by
+cookie, left out of any schema) and the JSON API mounted at /api/v1 (Bearer tokens, with its
+OpenAPI document at /api/v1/openapi.json). Both read through the same query functions as the
+command line and write through the same store; the role rules of monitor.core.access apply
+to both.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from monitor.app.web_secret import secret_key
+from monitor.core.settings import Settings
+from monitor.core.storage import Database
+from monitor.web import routes_login
+from monitor.web.auth import LoginRequired, session_user
+from monitor.web.context import WebContext
+from monitor.web.security import SecurityHeaders
+from monitor.web.templating import TEMPLATES, make_templates, page_context
+
+STATIC = TEMPLATES.with_name("static")
+SESSION_DAYS = 14
+
+
+def create_app(settings: Settings, db: Database) -> FastAPI:
+    context = WebContext(settings=settings, db=db, templates=make_templates())
+    app = FastAPI(title="Vigía", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.vigia = context
+    app.add_exception_handler(LoginRequired, _to_login)
+    app.add_exception_handler(StarletteHTTPException, _error_page)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(routes_login.router)
+    for router in _page_routers():
+        app.include_router(router)
+    api = _api_app()
+    if api is not None:
+        api.state.vigia = context
+        app.mount("/api/v1", api)
+    # Outermost first: headers on every answer (errors included), then the session cookie.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie="vigia_session",
+        max_age=SESSION_DAYS * 24 * 3600,
+        same_site="lax",
+        https_only=settings.web.base_url.startswith("https://"),
+    )
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _page_routers() -> list:  # type: ignore[type-arg]
+    """The page routers that exist (each lives in its own module)."""
+    import importlib
+
+    routers = []
+    for name in ("routes_inbox", "routes_mention", "routes_dashboard", "routes_admin"):
+        try:
+            module = importlib.import_module(f"monitor.web.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"monitor.web.{name}":
+                raise
+            continue
+        routers.append(module.router)
+    return routers
+
+
+def _api_app() -> FastAPI | None:
+    try:
+        from monitor.web.api import create_api
+    except ModuleNotFoundError as exc:
+        if exc.name != "monitor.web.api":
+            raise
+        return None
+    return create_api()
+
+
+async def _to_login(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    target = "/login" + ("" if exc.next_path == "/" else f"?next={_quote(exc.next_path)}")
+    if request.headers.get("hx-request"):
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+async def _error_page(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = getattr(exc, "headers", None)
+    if "text/html" not in request.headers.get("accept", "") or request.headers.get("hx-request"):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    context: WebContext = request.app.state.vigia
+    user = session_user(request, context)
+    return context.templates.TemplateResponse(
+        request,
+        "error.html",
+        page_context(request, user, status=exc.status_code, message=exc.detail),
+        status_code=exc.status_code,
+        headers=headers,
+    )

@@ -1,0 +1,156 @@
+"""The inbox (`/`): the newest mentions first, filtered, searched, paged by keyset.
+
+Rows are reviewed in place: each action posts with htmx and gets back the row, re-rendered
+(no reload, and the keyboard selection stays). Bulk actions post the selected ids as a plain
+form, so they work without JavaScript too. New mentions are announced by polling
+`/inbox/new` every 30 s, which answers with a count of those newer than the page's first row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from monitor.app.users import UserInfo
+from monitor.core import access
+from monitor.core.errors import VigiaError
+from monitor.core.inbox import InboxPage, count_newer, inbox_page
+from monitor.core.queries import list_sources
+from monitor.web.actions import ACTION_ERRORS, act
+from monitor.web.auth import acting_user, page_user
+from monitor.web.context import WebContext, web_context
+from monitor.web.filters import InboxQuery, to_filter
+from monitor.web.security import require_csrf
+from monitor.web.templating import page_context
+from monitor.web.views import mention_view
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+TAG_CHOICES = (
+    "complaint", "pii", "secret", "confidential", "employee", "insult", "discrimination",
+    "sexual", "crude", "political_religious", "competitor_disparagement",
+)
+BULK_LIMIT = 500
+
+
+def _page(context: WebContext, query: InboxQuery, user: UserInfo, cursor: str | None) -> InboxPage:
+    with context.db.reading() as session:
+        page = inbox_page(session, to_filter(query, user, context), limit=PAGE_SIZE, cursor=cursor)
+        return InboxPage(items=[mention_view(m) for m in page.items], next_cursor=page.next_cursor)
+
+
+def _visible_tags(user: UserInfo) -> list[str]:
+    hidden = access.hidden_families(user.role)
+    restricted = {"pii": "leak", "secret": "leak", "confidential": "leak", "employee": "employee"}
+    return [t for t in TAG_CHOICES if restricted.get(t) not in hidden]
+
+
+@router.get("/", response_class=HTMLResponse)
+def inbox(
+    request: Request,
+    query: Annotated[InboxQuery, Query()],
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    user: UserInfo = Depends(page_user),
+    context: WebContext = Depends(web_context),
+) -> Response:
+    error = None
+    try:
+        page = _page(context, query, user, cursor)
+    except VigiaError as exc:  # a search the parser cannot read, a stale cursor
+        error, page = str(exc), InboxPage(items=[], next_cursor=None)
+    with context.db.reading() as session:
+        sources = [s.name for s in list_sources(session)]
+    filters = query.active()
+    newest = page.items[0].first_seen_at.isoformat() if page.items and not cursor else ""
+    return context.templates.TemplateResponse(
+        request,
+        "inbox.html",
+        page_context(
+            request, user, active="inbox", page=page, query=query, filters=filters,
+            filter_query=urlencode(filters), more_query=urlencode({**filters, "cursor": page.next_cursor or ""}),
+            new_query=urlencode({**filters, "after": newest}), error=error,
+            flash=request.query_params.get("done"),
+            brands=context.brand_names, competitors=context.competitor_names, sources=sources,
+            tags=_visible_tags(user), statuses=access.REVIEW_STATUSES,
+        ),
+    )
+
+
+@router.get("/inbox/rows", response_class=HTMLResponse)
+def more_rows(
+    request: Request,
+    query: Annotated[InboxQuery, Query()],
+    cursor: Annotated[str, Query(max_length=200)],
+    user: UserInfo = Depends(page_user),
+    context: WebContext = Depends(web_context),
+) -> Response:
+    page = _page(context, query, user, cursor)
+    filters = query.active()
+    return context.templates.TemplateResponse(
+        request, "_rows.html",
+        page_context(request, user, page=page,
+                     more_query=urlencode({**filters, "cursor": page.next_cursor or ""})),
+    )
+
+
+@router.get("/inbox/new", response_class=HTMLResponse)
+def new_mentions(
+    request: Request,
+    query: Annotated[InboxQuery, Query()],
+    after: Annotated[datetime | None, Query()] = None,
+    user: UserInfo = Depends(page_user),
+    context: WebContext = Depends(web_context),
+) -> Response:
+    if after is None:
+        return HTMLResponse("")
+    with context.db.reading() as session:
+        count = count_newer(session, to_filter(query, user, context), after)
+    if not count:
+        return HTMLResponse("")
+    return context.templates.TemplateResponse(
+        request, "_new.html",
+        page_context(request, user, count=count, filter_query=urlencode(query.active())),
+    )
+
+
+@router.post("/mentions/{mention_id}/act", dependencies=[Depends(require_csrf)])
+def act_on_row(
+    request: Request,
+    mention_id: int,
+    action: Annotated[str, Form(max_length=30)],
+    user: UserInfo = Depends(acting_user),
+    context: WebContext = Depends(web_context),
+) -> Response:
+    mention = act(context, user, mention_id, action)
+    if not request.headers.get("hx-request"):
+        return RedirectResponse(f"/mentions/{mention_id}", status_code=303)
+    return context.templates.TemplateResponse(
+        request, "_row.html", page_context(request, user, mention=mention)
+    )
+
+
+@router.post("/mentions/bulk", dependencies=[Depends(require_csrf)])
+def bulk(
+    ids: Annotated[list[int], Form(max_length=BULK_LIMIT)],
+    action: Annotated[str, Form(max_length=30)],
+    back: Annotated[str, Form(max_length=2000)] = "/",
+    user: UserInfo = Depends(acting_user),
+    context: WebContext = Depends(web_context),
+) -> Response:
+    done = 0
+    for mention_id in dict.fromkeys(ids):
+        try:
+            act(context, user, mention_id, action)
+            done += 1
+        except ACTION_ERRORS:
+            continue  # gone or hidden meanwhile: the others still count
+    target = back if back.startswith("/") and not back.startswith("//") else "/"
+    separator = "&" if "?" in target else "?"
+    label = action.replace("_", " ")
+    return RedirectResponse(
+        f"{target}{separator}{urlencode({'done': f'{done} marked {label}'})}", status_code=303
+    )
