@@ -91,7 +91,8 @@ def check_password(password: str) -> str:
     return password
 
 
-def _check_role(role: str) -> str:
+def check_user_role(role: str) -> str:
+    """`role` if it is one of access.ROLES, else UserError (the rule itself lives there)."""
     try:
         return check_role(role)
     except ValueError as exc:
@@ -115,7 +116,7 @@ def add_user(
     db: Database, name: str, role: str, password: str, *, now: datetime | None = None
 ) -> UserInfo:
     """Create a user; UserError for a bad name, role or password, or a name already taken."""
-    name, role = check_name(name), _check_role(role)
+    name, role = check_name(name), check_user_role(role)
     password_hash = HASHER.hash(check_password(password))
     with db.transaction() as session:
         new_id = insert_if_absent(
@@ -156,6 +157,14 @@ def find_user(db: Database, name: str) -> UserInfo | None:
     with db.reading() as session:
         user = session.scalar(select(User).where(_named(name)))
         return _info(user) if user else None
+
+
+def require_user(db: Database, name: str) -> UserInfo:
+    """The user called `name`, or UserError saying there is none."""
+    user = find_user(db, name)
+    if user is None:
+        raise _unknown(name)
+    return user
 
 
 def user_by_id(db: Database, user_id: int) -> UserInfo | None:
