@@ -21,6 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.cli import emails as cli_email
+from monitor.cli import users as cli_users
+from monitor.cli import web as cli_web
 from monitor.cli.common import (
     HELP_MODE,
     Context,
@@ -425,6 +427,8 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 
 cli_email.register(app)
+cli_users.register(app)
+cli_web.register(app)
 
 
 def main() -> None:
