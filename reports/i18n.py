@@ -324,6 +324,35 @@ _ALERT_STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
+# The email a reviewer's `escalate` writes (reports/escalation.py); it shows the post with the
+# alerts' post block, so it reads on top of the alert table.
+_ESCALATION_STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "escalated": "Escalated",
+        "escalation_subject": "Vigía: {user} escalated a post about {brand}",
+        "escalation_intro": "{user} escalated this post about {brand} on {when}.",
+        "escalation_note": "Their note",
+        "escalation_no_note": "No note was left.",
+        "escalation_leak": "The post is tagged as a possible leak, so this email went to the "
+        "leaks list; its values are masked.",
+        "open_in_vigia": "Open it in Vigía",
+        "escalation_footer": "Sent by Vigía when someone escalates a post in the web app. "
+        "Times are in {timezone}.",
+    },
+    "es": {
+        "escalated": "Escalada",
+        "escalation_subject": "Vigía: {user} escaló una publicación sobre {brand}",
+        "escalation_intro": "{user} escaló esta publicación sobre {brand} el {when}.",
+        "escalation_note": "Su nota",
+        "escalation_no_note": "No dejó ninguna nota.",
+        "escalation_leak": "La publicación está marcada como posible filtración, así que este "
+        "correo fue a la lista de filtraciones; sus valores aparecen enmascarados.",
+        "open_in_vigia": "Abrirla en Vigía",
+        "escalation_footer": "Enviado por Vigía cuando alguien escala una publicación en la "
+        "aplicación web. Horas en {timezone}.",
+    },
+}
+
 # Evidence reasons (`pii:dni`) → what a reader sees; unknown reasons are shown unchanged.
 _REASON_LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -408,6 +437,12 @@ _REASON_FAMILIES = {
 def alert_strings(language: str) -> dict[str, str]:
     """The alert and routed-email label table for `language` (English when unknown)."""
     return _ALERT_STRINGS.get(language, _ALERT_STRINGS["en"])
+
+
+def escalation_strings(language: str) -> dict[str, str]:
+    """The escalation email's labels over the alert table (its post block's labels)."""
+    return {**alert_strings(language),
+            **_ESCALATION_STRINGS.get(language, _ESCALATION_STRINGS["en"])}
 
 
 def reason_label(reason: str, language: str) -> str:

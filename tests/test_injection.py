@@ -8,11 +8,15 @@ from email.message import EmailMessage
 from html.parser import HTMLParser
 
 import pytest
+from sqlalchemy import select
 
+from monitor.app.review import apply_action
+from monitor.core.models import Mention, OutboxMessage
 from monitor.core.storage import Database
 from reports.outbox import build_message
 from reports.routed import enqueue_routed_reports
 from tests.email_support import parse
+from tests.review_support import Person
 from tests.test_alerts import NOW, add_post, alert_settings, bodies, evaluate, source_in
 
 HOSTILE_TITLE = "Calderix\r\nBcc: victim@evil.example\r\nX-Injected: yes\n\nbody?"
@@ -97,6 +101,29 @@ def test_routed_emails_are_inert(db: Database, make_settings) -> None:
     assert {m.kind for m in written} == {"complaints", "employees"}
     for message in written:
         assert_inert(message.message)
+
+
+def test_escalation_emails_are_inert(db: Database, make_settings) -> None:
+    settings = alert_settings(make_settings)
+    settings = settings.model_copy(
+        update={"web": settings.web.model_copy(update={"base_url": "https://vigia.example"})}
+    )
+    seed_hostile(db)
+    reviewer = Person('"><img src=x onerror=alert(8)>', "comms")
+    with db.transaction() as session:
+        mention_id = session.scalar(select(Mention.id))
+        assert mention_id is not None
+        outcome = apply_action(
+            session, settings, mention_id, reviewer, "escalate",
+            value=HOSTILE_TEXT + "\r\nBcc: victim@evil.example\n<iframe src=//evil.example>",
+            now=NOW,
+        )
+    assert outcome.email is not None and outcome.email.written
+    with db.sessions() as session:
+        raw = session.scalars(select(OutboxMessage.message)).one()
+    assert_inert(raw)
+    html = parse(raw).get_body(("html",)).get_content()
+    assert "&lt;iframe" in html and "&lt;img src=x onerror=alert(8)&gt;" in html
 
 
 def message_with_subject(subject: str) -> EmailMessage:

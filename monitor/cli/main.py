@@ -32,6 +32,7 @@ from monitor.cli.common import (
     open_db,
     parse_since,
 )
+from monitor.cli.labels import labels_app
 from monitor.core.errors import VigiaError
 from monitor.core.settings import Settings
 from monitor.core.settings_file import settings_path
@@ -47,6 +48,7 @@ db_app = typer.Typer(
     help="Database maintenance.", no_args_is_help=True, rich_markup_mode=HELP_MODE
 )
 app.add_typer(db_app, name="db")
+app.add_typer(labels_app, name="labels")
 
 
 @app.callback()

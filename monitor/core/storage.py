@@ -16,7 +16,7 @@ and loads Alembic only when they differ or cannot be read.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,3 +272,35 @@ def insert_if_absent(
             return session.execute(insert(model).values(**values).returning(model.id)).scalar_one()
     except IntegrityError:
         return None
+
+
+def upsert(
+    session: Session,
+    model: type[Any],
+    unique: Sequence[InstrumentedAttribute[Any]],
+    values: dict[str, Any],
+    update: Sequence[str],
+) -> None:
+    """INSERT a row, or UPDATE the `update` columns of the row `unique` already names.
+
+    One statement (ON CONFLICT DO UPDATE) on SQLite and PostgreSQL, so two reviewers
+    correcting the same post at once both succeed and the later answer stays, without a
+    read-then-write race or an exception that would spoil the caller's transaction.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        module = postgresql if dialect == "postgresql" else sqlite
+        statement = module.insert(model).values(**values)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[column.key for column in unique],
+            set_={name: statement.excluded[name] for name in update},
+        ))
+        return
+    where = [column == values[column.key] for column in unique]
+    existing = session.scalars(select(model).where(*where)).first()
+    if existing is None:
+        session.add(model(**values))
+    else:
+        for name in update:
+            setattr(existing, name, values[name])
+    session.flush()
