@@ -11,9 +11,8 @@ from fastapi import HTTPException
 from monitor.app.review import Forbidden, InvalidAction, NotFound, apply_action
 from monitor.app.users import UserInfo
 from monitor.core import access
-from monitor.core.inbox import get_mention
+from monitor.core.inbox import InboxItem, get_mention
 from monitor.web.context import WebContext
-from monitor.web.views import MentionView, mention_view
 
 ACTION_ERRORS = (Forbidden, InvalidAction, NotFound)
 
@@ -34,7 +33,7 @@ def act(
     *,
     brand: str | None = None,
     value: Any = None,
-) -> MentionView:
+) -> InboxItem:
     """Apply one action and return the mention as it is now (for the re-rendered row)."""
     try:
         with context.db.transaction() as session:
@@ -46,6 +45,6 @@ def act(
         raise http_error(exc) from exc
     with context.db.reading() as session:
         mention = get_mention(session, mention_id, access.hidden_families(user.role))
-        if mention is None:
-            raise HTTPException(404, "no such mention")
-        return mention_view(mention)
+    if mention is None:
+        raise HTTPException(404, "no such mention")
+    return mention

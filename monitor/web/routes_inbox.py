@@ -26,7 +26,6 @@ from monitor.web.context import WebContext, web_context
 from monitor.web.filters import InboxQuery, to_filter
 from monitor.web.security import require_csrf
 from monitor.web.templating import page_context
-from monitor.web.views import mention_view
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -39,8 +38,9 @@ BULK_LIMIT = 500
 
 def _page(context: WebContext, query: InboxQuery, user: UserInfo, cursor: str | None) -> InboxPage:
     with context.db.reading() as session:
-        page = inbox_page(session, to_filter(query, user, context), limit=PAGE_SIZE, cursor=cursor)
-        return InboxPage(items=[mention_view(m) for m in page.items], next_cursor=page.next_cursor)
+        return inbox_page(
+            session, to_filter(query, user, context), limit=PAGE_SIZE, cursor=cursor
+        )
 
 
 def _visible_tags(user: UserInfo) -> list[str]:
