@@ -68,6 +68,28 @@ def test_mentions_json_filters(demo_settings: Path) -> None:
     assert future == ""
 
 
+def test_mentions_search_status_sentiment_and_source(demo_settings: Path) -> None:
+    assert invoke(demo_settings, "fetch").exit_code == 0
+
+    def listed(*args: str) -> list[dict]:  # type: ignore[type-arg]
+        output = invoke(demo_settings, "mentions", "--json", *args).output
+        return [json.loads(line) for line in output.splitlines()]
+
+    rows = listed()
+    searched = listed("--search", "calderix")
+    assert searched and len(searched) <= len(rows)
+    negative = listed("--sentiment", "negative")
+    assert negative and all(any(t["label"] == "negative" for t in r["tags"]) for r in negative)
+    assert listed("--status", "new") == rows  # nothing reviewed yet
+    assert listed("--status", "reviewed") == []
+    source = rows[0]["sources"][0]
+    assert all(source in r["sources"] for r in listed("--source", source))
+    with pytest.raises(VigiaError, match="unknown sentiment"):
+        invoke(demo_settings, "mentions", "--sentiment", "angry")
+    with pytest.raises(VigiaError, match="add a word"):
+        invoke(demo_settings, "mentions", "--search", "-spam")
+
+
 def test_fetch_one_source_and_sources_table(demo_settings: Path) -> None:
     result = invoke(demo_settings, "fetch", "Telco Weekly")
     assert result.exit_code == 0, result.output

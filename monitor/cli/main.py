@@ -10,6 +10,7 @@ import getpass
 import json
 import logging
 import sys
+from itertools import islice
 from pathlib import Path
 from typing import Annotated
 
@@ -213,6 +214,17 @@ def mentions(
     tag: Annotated[
         str | None, typer.Option(help="Only mentions with this tag label, e.g. negative.")
     ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(help='Full-text search: words, "phrases", OR, -word, (groups), prefix*.'),
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Review status: new, reviewed, false_positive, escalated.")
+    ] = None,
+    sentiment: Annotated[
+        str | None, typer.Option(help="Only this sentiment: negative, neutral or positive.")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Only posts from this source.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most N (default: all).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     reveal: Annotated[
@@ -226,7 +238,8 @@ def mentions(
 ) -> None:
     """List stored mentions, newest first (personal data and secrets masked)."""
     from classifiers.masking import mask_text
-    from monitor.core.queries import find_mentions, mention_as_dict
+    from monitor.core.inbox import EXPORT_CHUNK, MentionFilter, iter_mentions
+    from monitor.core.queries import mention_as_dict
 
     settings = context_of(ctx).settings()
     _known_brand(settings, brand)
@@ -237,14 +250,18 @@ def mentions(
     show = (lambda text: text) if reveal else mask_text
     db = open_db(settings)
     with db.reading() as session:
-        found = find_mentions(
-            session,
+        flt = MentionFilter(
+            brands=tuple(b.name for b in settings.brands),
             brand=brand,
-            brands=[b.name for b in settings.brands],
             since=parse_since(since),
             tag=tag,
-            limit=limit,
+            search=search,
+            status=status,
+            sentiment=sentiment,
+            source=source,
         )
+        chunk = min(limit, EXPORT_CHUNK) if limit else EXPORT_CHUNK
+        found = islice(iter_mentions(session, flt, chunk=max(chunk, 1)), limit)
         if as_json:
             for mention in found:
                 row = mention_as_dict(mention, show)
@@ -254,13 +271,12 @@ def mentions(
         for column in ("seen", "brand", "sentiment", "source", "title / text"):
             table.add_column(column)
         for m in found:
-            sentiment = next((t.label for t in m.tags if t.family == "sentiment"), "")
             # Titles are remote text: as Text objects, `[/]` or `[link=…]` are just characters.
             table.add_row(
                 m.first_seen_at.strftime("%Y-%m-%d %H:%M"),
-                Text(", ".join(b.brand for b in m.brands)),
-                Text(sentiment),
-                Text(", ".join(s.source.name for s in m.sources)),
+                Text(", ".join(m.brands)),
+                Text(m.sentiment or ""),
+                Text(", ".join(s.name for s in m.sources)),
                 Text(show(m.title or m.text)[:90]),
             )
         console.print(table)

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
+from monitor.core.inbox import InboxItem, MentionFilter, conditions, item_of
+from monitor.core.models import Mention, MentionSource, Source
 
 
 def find_mentions(
@@ -21,12 +22,12 @@ def find_mentions(
     tag: str | None = None,
     limit: int | None = None,
 ) -> Iterator[Mention]:
-    """Newest first; `tag` matches a tag label (e.g. "negative") for the brand if given.
+    """ORM mentions, newest first, filtered as the inbox filters (monitor.core.inbox).
 
-    `brands` limits the listing to posts about any of those names: the command line passes the
-    configured brands, so posts stored only because they name a competitor (kept for share of
-    voice) do not crowd the brand's own listing unless asked for with `brand=`.
+    For callers that need the ORM objects; listings and exports read through
+    `inbox.inbox_page` / `inbox.iter_mentions`, which are much cheaper.
     """
+    flt = MentionFilter(brands=tuple(brands), brand=brand, since=since, tag=tag)
     query = (
         select(Mention)
         .options(
@@ -34,22 +35,11 @@ def find_mentions(
             selectinload(Mention.brands),
             selectinload(Mention.tags),
         )
+        .where(*conditions(flt, session.get_bind().dialect.name))
         .order_by(Mention.first_seen_at.desc(), Mention.id.desc())
     )
-    if brand:
-        query = query.where(Mention.brands.any(BrandMatch.brand == brand))
-    elif brands:
-        query = query.where(Mention.brands.any(BrandMatch.brand.in_(list(brands))))
-    if since:
-        query = query.where(Mention.first_seen_at >= since)
-    if tag:
-        condition = Tag.label == tag
-        if brand:
-            condition = condition & (Tag.brand == brand)
-        query = query.where(Mention.tags.any(condition))
     if limit is not None:
         query = query.limit(limit)
-    # Stream in chunks: `--json` with no limit must not load every mention into memory.
     yield from session.scalars(query.execution_options(yield_per=500))
 
 
@@ -58,32 +48,33 @@ def _unchanged(text: str) -> str:
 
 
 def mention_as_dict(
-    mention: Mention, show: Callable[[str], str] = _unchanged
+    mention: InboxItem | Mention, show: Callable[[str], str] = _unchanged
 ) -> dict[str, Any]:
     """The stable JSON shape of `monitor mentions --json` (one object per line).
 
     `show` is applied to every text a post brought (title, text, author, URLs, evidence):
     the command line passes `mask_text` unless `--reveal` is given.
     """
+    item = mention if isinstance(mention, InboxItem) else item_of(mention)
 
     def opt(value: str | None) -> str | None:
         return None if value is None else show(value)
 
     return {
-        "id": mention.id,
-        "title": opt(mention.title),
-        "text": opt(mention.text),
-        "url": opt(mention.url),
-        "urls": [show(s.url) for s in mention.sources if s.url],
-        "sources": [s.source.name for s in mention.sources],
-        "author": opt(mention.author),
-        "author_handle": opt(mention.author_handle),
-        "lang": mention.lang,
-        "published_at": mention.published_at.isoformat() if mention.published_at else None,
-        "first_seen_at": mention.first_seen_at.isoformat(),
-        "metrics": mention.metrics,
-        "reach": mention.reach,
-        "brands": [b.brand for b in mention.brands],
+        "id": item.id,
+        "title": opt(item.title),
+        "text": opt(item.text),
+        "url": opt(item.url),
+        "urls": [show(s.url) for s in item.sources if s.url],
+        "sources": [s.name for s in item.sources],
+        "author": opt(item.author),
+        "author_handle": opt(item.author_handle),
+        "lang": item.lang,
+        "published_at": item.published_at.isoformat() if item.published_at else None,
+        "first_seen_at": item.first_seen_at.isoformat(),
+        "metrics": item.metrics,
+        "reach": item.reach,
+        "brands": list(item.brands),
         "tags": [
             {
                 "brand": t.brand,
@@ -93,10 +84,10 @@ def mention_as_dict(
                 "evidence": [
                     {**span, "text": show(span["text"])} if isinstance(span.get("text"), str)
                     else span
-                    for span in (t.evidence or [])
+                    for span in t.evidence
                 ],
             }
-            for t in mention.tags
+            for t in item.tags
         ],
     }
 

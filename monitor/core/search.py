@@ -1,0 +1,258 @@
+"""Full-text search: one syntax, compiled for SQLite FTS5 and for PostgreSQL tsquery.
+
+The index itself is migration 0006's (FTS5 `mentions_fts` on SQLite, the generated
+`mentions.search_vector` on PostgreSQL). This module turns what a person types in the inbox's
+search box into a condition on `Mention.id` for either, so the CLI, the web pages, the API and
+the exports search the same way.
+
+Syntax (parsed by luqum, like brand queries, but with search-box semantics):
+
+* words side by side must **all** match (implicit AND, as in every search box — unlike brand
+  queries, where Lucene's default OR is used);
+* `"quoted phrase"`: the words adjacent and in that order;
+* `OR`, `AND`, `NOT` (in capitals), a leading `-word` or `-"a phrase"`, parentheses;
+* `camio*`: a prefix (the `*` only at the end of a word);
+* case and accents never matter: `camion` finds "Camión".
+
+A query made only of negations (`-spam`, `NOT a`) is rejected with `SearchSyntaxError`: FTS5
+cannot express "everything but", and a listing of all mentions but one word is better asked
+for by leaving the box empty. Field searches (`title:x`), boosts, ranges, fuzzy terms,
+proximity and regexes are rejected the same way, naming the construct.
+
+Nothing the user typed reaches the engine as syntax: every word is reduced to its letters and
+digits and quoted (FTS5) or passed as a bound parameter to `phraseto_tsquery` (PostgreSQL),
+so `NEAR`, `title:`, `^` or stray quotes are just words or errors, never operators.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from luqum import tree
+from luqum.exceptions import ParseError
+from luqum.parser import parser
+from sqlalchemy import Boolean, ColumnElement, Integer, bindparam, func, literal_column, text
+
+from monitor.core.errors import VigiaError
+from monitor.core.models import Mention
+
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 32
+# Letters and digits: the tokens both indexes keep (FTS5 unicode61 and PostgreSQL's parser
+# treat "_" and punctuation as separators).
+_TOKEN = re.compile(r"[^\W_]+")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_UNSUPPORTED: dict[type, str] = {
+    tree.SearchField: "field searches like title:word are not supported — search the words",
+    tree.FieldGroup: "field searches like title:(a b) are not supported — search the words",
+    tree.Range: "ranges like [a TO b] are not supported",
+    tree.From: "open ranges like >a are not supported",
+    tree.To: "open ranges like <a are not supported",
+    tree.OpenRange: "open ranges are not supported",
+    tree.Fuzzy: "fuzzy terms like word~ are not supported — try a prefix, word*",
+    tree.Proximity: 'proximity like "a b"~3 is not supported — use a "phrase" or a b',
+    tree.Regex: "regular expressions like /re/ are not supported — try a prefix, word*",
+    tree.Boost: "boosts like word^2 are not supported — remove the ^",
+}
+_SIMPLE = literal_column("'simple'")
+_FTS = text("SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH :fts_query")
+
+
+class SearchSyntaxError(VigiaError):
+    """The search cannot be understood; the message says what is wrong and how to write it."""
+
+
+def fold(value: str) -> str:
+    """Lowercase and strip combining marks, as migration 0006 folds the indexed text.
+
+    (The same rule as classifiers.text.fold, which the core may not import.)
+    """
+    if value.isascii():
+        return value.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", value.casefold()))
+
+
+# --------------------------------------------------------------------------- the tree
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word or phrase: its folded tokens (adjacent, in order); `prefix` on the last one.
+
+    `raw` is the folded text as typed, for PostgreSQL's parser, which must tokenise it the
+    way it tokenised the indexed text (it keeps "calderix.es" as one host token).
+    """
+
+    tokens: tuple[str, ...]
+    raw: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    """Every `must` matches and no `must_not` does (`must` is never empty)."""
+
+    must: tuple[Node, ...]
+    must_not: tuple[Node, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Any_:
+    options: tuple[Node, ...]
+
+
+Node = Term | All | Any_
+
+
+def parse(q: str) -> Node:
+    """The search's tree; raises SearchSyntaxError saying what is wrong and how to write it."""
+    # Control, format and surrogate characters are never words, and PostgreSQL refuses NUL.
+    q = "".join(" " if unicodedata.category(c).startswith("C") else c for c in q or "")
+    if not q.strip():
+        raise SearchSyntaxError("the search is empty — type a word, or leave the box empty")
+    if len(q) > MAX_QUERY_CHARS:
+        raise SearchSyntaxError(
+            f"the search is {len(q)} characters long; at most {MAX_QUERY_CHARS} are allowed"
+        )
+    if re.sub(r"\\.", "", q).count('"') % 2:
+        raise SearchSyntaxError('unclosed quote — end the phrase with a second "')
+    try:
+        # luqum rejects "'"; both indexes split words on it anyway ("don't" → don, t).
+        parsed = parser.parse(q.replace("'", " "))
+    except (ParseError, ValueError, TypeError, RecursionError) as exc:
+        raise SearchSyntaxError(
+            f"cannot read the search ({exc}) — write words, \"phrases\", OR, -word, (groups)"
+        ) from None
+    counter = [0]
+    node = _convert(parsed, counter)
+    if node is None:
+        raise SearchSyntaxError("the search has no word to look for (only punctuation)")
+    return node
+
+
+def _convert(item: tree.Item, counter: list[int]) -> Node | None:
+    """luqum's tree → ours; None for a term without letters or digits (nothing to find)."""
+    for kind, message in _UNSUPPORTED.items():
+        if isinstance(item, kind):
+            raise SearchSyntaxError(message)
+    if isinstance(item, tree.Word | tree.Phrase):
+        counter[0] += 1
+        if counter[0] > MAX_TERMS:
+            raise SearchSyntaxError(f"the search has more than {MAX_TERMS} terms — shorten it")
+        return _term(item)
+    if isinstance(item, tree.Group):
+        return _convert(item.expr, counter)
+    if isinstance(item, tree.Plus):
+        return _convert(item.a, counter)
+    if isinstance(item, tree.Not | tree.Prohibit):
+        raise SearchSyntaxError(
+            "a search cannot be only NOT or -word clauses — add a word to look for, "
+            "like: calderix -sorteo"
+        )
+    if isinstance(item, tree.OrOperation):
+        options = [_convert(child, counter) for child in item.children]
+        kept = tuple(o for o in options if o is not None)
+        return kept[0] if len(kept) == 1 else (Any_(kept) if kept else None)
+    if isinstance(item, tree.AndOperation | tree.UnknownOperation):
+        must: list[Node] = []
+        must_not: list[Node] = []
+        for child in item.children:
+            negated = isinstance(child, tree.Not | tree.Prohibit)
+            converted = _convert(child.a if negated else child, counter)
+            if converted is not None:
+                (must_not if negated else must).append(converted)
+        if not must:
+            if must_not:
+                raise SearchSyntaxError(
+                    "a group of only NOT or -word clauses matches nothing it could list — "
+                    "add a word to look for, like: calderix -sorteo"
+                )
+            return None
+        if len(must) == 1 and not must_not:
+            return must[0]
+        return All(tuple(must), tuple(must_not))
+    raise SearchSyntaxError(f"{item!s} is not supported in a search")  # pragma: no cover
+
+
+def _term(item: tree.Word | tree.Phrase) -> Term | None:
+    if isinstance(item, tree.Phrase):
+        raw = fold(re.sub(r"\\(.)", r"\1", item.value[1:-1]))
+        prefix = False
+    else:
+        raw = fold(re.sub(r"\\(.)", r"\1", item.value))
+        prefix = raw.endswith("*")
+        if "?" in raw or "*" in raw.rstrip("*"):
+            raise SearchSyntaxError(
+                f"{item.value!r}: a wildcard works only at the end of a word, like camio*"
+            )
+        raw = raw.rstrip("*")
+    tokens = tuple(_TOKEN.findall(raw))
+    if not tokens:
+        if prefix:
+            raise SearchSyntaxError("a lone * matches everything — put it after letters: camio*")
+        return None
+    return Term(tokens, raw, prefix)
+
+
+# --------------------------------------------------------------------------- SQLite FTS5
+
+
+def fts5_match(node: Node) -> str:
+    """An FTS5 MATCH expression: every token double-quoted, so none is ever an operator."""
+    if isinstance(node, Term):
+        phrase = '"' + " ".join(node.tokens) + '"'
+        return phrase + ("*" if node.prefix else "")
+    if isinstance(node, Any_):
+        return "(" + " OR ".join(fts5_match(o) for o in node.options) + ")"
+    positive = "(" + " AND ".join(fts5_match(m) for m in node.must) + ")"
+    if not node.must_not:
+        return positive
+    return f"({positive} NOT ({' OR '.join(fts5_match(n) for n in node.must_not)}))"
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _tsquery(node: Node) -> ColumnElement[Any]:
+    """A tsquery expression; every user text is a bound parameter, never tsquery syntax."""
+    if isinstance(node, Term):
+        if node.prefix:
+            # Tokens are letters and digits only, so quoting them cannot be escaped from.
+            words = [f"'{token}'" for token in node.tokens]
+            words[-1] += ":*"
+            return func.to_tsquery(_SIMPLE, bindparam("ts", " <-> ".join(words), unique=True))
+        # The same parser as the index, so the text is tokenised as the indexed text was.
+        return func.phraseto_tsquery(_SIMPLE, bindparam("ts", node.raw, unique=True))
+    if isinstance(node, Any_):
+        return _fold_with(func.tsquery_or, [_tsquery(o) for o in node.options])
+    result = _fold_with(func.tsquery_and, [_tsquery(m) for m in node.must])
+    for negated in node.must_not:
+        result = func.tsquery_and(result, func.tsquery_not(_tsquery(negated)))
+    return result
+
+
+def _fold_with(combine: Any, parts: list[ColumnElement[Any]]) -> ColumnElement[Any]:
+    result = parts[0]
+    for part in parts[1:]:
+        result = combine(result, part)
+    return result
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def search_condition(q: str, dialect: str) -> ColumnElement[bool]:
+    """A condition on mentions (usable in any select over Mention) for the search `q`.
+
+    `dialect` is the engine's dialect name (session.get_bind().dialect.name). Raises
+    SearchSyntaxError for a search that cannot be understood.
+    """
+    node = parse(q)
+    if dialect == "postgresql":
+        vector = literal_column("mentions.search_vector")
+        return vector.op("@@", return_type=Boolean)(_tsquery(node))
+    match = _FTS.bindparams(bindparam("fts_query", fts5_match(node), unique=True))
+    return Mention.id.in_(match.columns(rowid=Integer))
