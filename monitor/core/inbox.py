@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from monitor.core.access import REVIEW_STATUSES
@@ -306,3 +306,28 @@ def item_of(mention: Mention) -> InboxItem:
                    for t in mention.tags),
         sources=tuple(SourceItem(s.source.name, s.url) for s in mention.sources),
     )
+
+
+def get_mention(
+    session: Session, mention_id: int, hidden_families: frozenset[str] = frozenset()
+) -> InboxItem | None:
+    """One mention by id, or None when it does not exist or its tags hide it from the role
+    (the caller answers 404 for both: a hidden mention's existence is not told either)."""
+    flt = MentionFilter(hidden_families=hidden_families)
+    rows = session.execute(
+        select(*_COLUMNS).where(Mention.id == mention_id, *conditions(flt, _dialect(session)))
+    ).all()
+    items = load_items(session, rows)
+    return items[0] if items else None
+
+
+def count_newer(session: Session, flt: MentionFilter, after: datetime, cap: int = 1000) -> int:
+    """How many matches arrived after `after` (the inbox's "N new mentions"), up to `cap`:
+    a bounded count, so a week-old open tab polling does not scan the whole table."""
+    newer = (
+        select(Mention.id)
+        .where(Mention.first_seen_at > after, *conditions(flt, _dialect(session)))
+        .limit(cap)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(newer)) or 0

@@ -11,6 +11,7 @@ the session with its CSRF header.
 from __future__ import annotations
 
 import hmac
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from monitor.app.users import UserInfo, user_for_token
 from monitor.core import access
 from monitor.core.models import User
-from monitor.web.context import WebContext, web_context
+from monitor.web.context import Context, WebContext
 from monitor.web.security import CSRF_FIELD, CSRF_HEADER
 
 SESSION_USER = "uid"
@@ -42,7 +43,7 @@ def session_user(request: Request, context: WebContext) -> UserInfo | None:
         return None if user is None else UserInfo(id=user.id, name=user.name, role=user.role)
 
 
-def page_user(request: Request, context: WebContext = Depends(web_context)) -> UserInfo:
+def page_user(request: Request, context: Context) -> UserInfo:
     """Dependency of every page: the signed-in user, or a redirect to the login form."""
     user = session_user(request, context)
     if user is None:
@@ -51,14 +52,14 @@ def page_user(request: Request, context: WebContext = Depends(web_context)) -> U
     return user
 
 
-def acting_user(user: UserInfo = Depends(page_user)) -> UserInfo:
+def acting_user(user: Annotated[UserInfo, Depends(page_user)]) -> UserInfo:
     """Dependency of review actions: a read-only role gets 403."""
     if not access.may_act(user.role):
         raise HTTPException(403, f"the {user.role} role may read but not review")
     return user
 
 
-def api_user(request: Request, context: WebContext = Depends(web_context)) -> UserInfo:
+def api_user(request: Request, context: Context) -> UserInfo:
     """Dependency of every API route: 401 without valid credentials."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -80,3 +81,8 @@ def _csrf_header_ok(request: Request) -> bool:
 
 def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": 'Bearer realm="vigia"'})
+
+
+PageUser = Annotated[UserInfo, Depends(page_user)]
+ActingUser = Annotated[UserInfo, Depends(acting_user)]
+ApiUser = Annotated[UserInfo, Depends(api_user)]

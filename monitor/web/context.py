@@ -7,8 +7,9 @@ One object on `app.state`, built once by `create_app`, instead of module globals
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.templating import Jinja2Templates
 
 from monitor.core.settings import Settings
@@ -36,3 +37,6 @@ def web_context(request: Request) -> WebContext:
     """FastAPI dependency: the app's context."""
     context: WebContext = request.app.state.vigia
     return context
+
+
+Context = Annotated[WebContext, Depends(web_context)]

@@ -21,8 +21,8 @@ from monitor.core.errors import VigiaError
 from monitor.core.inbox import InboxPage, count_newer, inbox_page
 from monitor.core.queries import list_sources
 from monitor.web.actions import ACTION_ERRORS, act
-from monitor.web.auth import acting_user, page_user
-from monitor.web.context import WebContext, web_context
+from monitor.web.auth import ActingUser, PageUser
+from monitor.web.context import Context, WebContext
 from monitor.web.filters import InboxQuery, to_filter
 from monitor.web.security import require_csrf
 from monitor.web.templating import page_context
@@ -52,10 +52,10 @@ def _visible_tags(user: UserInfo) -> list[str]:
 @router.get("/", response_class=HTMLResponse)
 def inbox(
     request: Request,
+    user: PageUser,
+    context: Context,
     query: Annotated[InboxQuery, Query()],
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    user: UserInfo = Depends(page_user),
-    context: WebContext = Depends(web_context),
 ) -> Response:
     error = None
     try:
@@ -71,7 +71,8 @@ def inbox(
         "inbox.html",
         page_context(
             request, user, active="inbox", page=page, query=query, filters=filters,
-            filter_query=urlencode(filters), more_query=urlencode({**filters, "cursor": page.next_cursor or ""}),
+            filter_query=urlencode(filters),
+            more_query=urlencode({**filters, "cursor": page.next_cursor or ""}),
             new_query=urlencode({**filters, "after": newest}), error=error,
             flash=request.query_params.get("done"),
             brands=context.brand_names, competitors=context.competitor_names, sources=sources,
@@ -83,10 +84,10 @@ def inbox(
 @router.get("/inbox/rows", response_class=HTMLResponse)
 def more_rows(
     request: Request,
+    user: PageUser,
+    context: Context,
     query: Annotated[InboxQuery, Query()],
     cursor: Annotated[str, Query(max_length=200)],
-    user: UserInfo = Depends(page_user),
-    context: WebContext = Depends(web_context),
 ) -> Response:
     page = _page(context, query, user, cursor)
     filters = query.active()
@@ -100,10 +101,10 @@ def more_rows(
 @router.get("/inbox/new", response_class=HTMLResponse)
 def new_mentions(
     request: Request,
+    user: PageUser,
+    context: Context,
     query: Annotated[InboxQuery, Query()],
     after: Annotated[datetime | None, Query()] = None,
-    user: UserInfo = Depends(page_user),
-    context: WebContext = Depends(web_context),
 ) -> Response:
     if after is None:
         return HTMLResponse("")
@@ -120,10 +121,10 @@ def new_mentions(
 @router.post("/mentions/{mention_id}/act", dependencies=[Depends(require_csrf)])
 def act_on_row(
     request: Request,
+    user: ActingUser,
+    context: Context,
     mention_id: int,
     action: Annotated[str, Form(max_length=30)],
-    user: UserInfo = Depends(acting_user),
-    context: WebContext = Depends(web_context),
 ) -> Response:
     mention = act(context, user, mention_id, action)
     if not request.headers.get("hx-request"):
@@ -136,10 +137,10 @@ def act_on_row(
 @router.post("/mentions/bulk", dependencies=[Depends(require_csrf)])
 def bulk(
     ids: Annotated[list[int], Form(max_length=BULK_LIMIT)],
+    user: ActingUser,
+    context: Context,
     action: Annotated[str, Form(max_length=30)],
     back: Annotated[str, Form(max_length=2000)] = "/",
-    user: UserInfo = Depends(acting_user),
-    context: WebContext = Depends(web_context),
 ) -> Response:
     done = 0
     for mention_id in dict.fromkeys(ids):

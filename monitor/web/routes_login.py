@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from monitor.app.users import authenticate
 from monitor.web.auth import SESSION_USER, session_user
-from monitor.web.context import WebContext, web_context
+from monitor.web.context import Context, WebContext
 from monitor.web.security import require_csrf
 from monitor.web.templating import page_context
 
@@ -39,7 +39,7 @@ def _form(request: Request, context: WebContext, status: int = 200, **values: ob
 
 
 @router.get("/login")
-def login_form(request: Request, context: WebContext = Depends(web_context)) -> Response:
+def login_form(request: Request, context: Context) -> Response:
     if session_user(request, context) is not None:
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
     return _form(request, context)
@@ -48,10 +48,10 @@ def login_form(request: Request, context: WebContext = Depends(web_context)) -> 
 @router.post("/login", dependencies=[Depends(require_csrf)])
 def login(
     request: Request,
+    context: Context,
     name: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form(max_length=2000)] = "/",
-    context: WebContext = Depends(web_context),
 ) -> Response:
     address = request.client.host if request.client else "?"
     wait = context.throttle.retry_after(address, name)
