@@ -137,7 +137,6 @@ def test_a_week_of_day_buckets_agrees_with_the_weekly_report(
 ) -> None:
     seed_week(db)
     settings = weekly_settings(make_settings)
-    weekly = None
     with db.reading() as session:
         weekly = collect_weekly(session, settings, settings.brands[0], "2025-W46", MONDAY)
     everything = stats(db, settings, MONDAY, MONDAY + timedelta(days=7), "day", SECURITY)

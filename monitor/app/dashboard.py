@@ -171,7 +171,7 @@ def brand_stats(
         start=start.astimezone(zone),
         end=end.astimezone(zone),
         series=series,
-        totals=_sum(point.counts for point in series),
+        totals=_total(series),
         share_of_voice=tuple(
             share_of_voice(session, configured, start - (end - start), start, end, hidden)
         ),
@@ -211,14 +211,13 @@ def _series(
     )
 
 
-def _sum(counts: Any) -> SentimentCounts:
-    total = Counter[str]()
-    for item in counts:
-        total.update(
-            {"total": item.total, "negative": item.negative, "neutral": item.neutral,
-             "positive": item.positive}
-        )
-    return counts_of(total)
+def _total(series: tuple[Bucket, ...]) -> SentimentCounts:
+    return SentimentCounts(
+        sum(point.counts.total for point in series),
+        sum(point.counts.negative for point in series),
+        sum(point.counts.neutral for point in series),
+        sum(point.counts.positive for point in series),
+    )
 
 
 def source_health_rows(
