@@ -32,8 +32,8 @@ from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
 from monitor.core.settings import Settings
 from monitor.core.storage import Database, open_database
 from reports.digest import preview_digest
+from reports.period_counts import said_at
 from reports.weekly import parse_week, preview_weekly
-from reports.weekly_data import said_at
 
 BRAND = "Calderix"
 COMPETITORS = ["Fonaris", "Redalia"]

@@ -6,11 +6,9 @@ backfill run on Monday must not pile last month's posts into Monday's bar.
 
 Everything that can be counted in SQL is (share of voice, top sources and authors, tag
 counts); the one pass over the week's rows that Python makes (for the per-day series and
-the themes) streams them in chunks, so memory stays flat however big the week is.
-
-Share of voice counts `BrandMatch` rows per name over the same sources and period: the
-Analyzer stores a row for a configured competitor (brand = the competitor's name) whenever a
-post names it, exactly as it does for the brand, so the numbers are comparable.
+the themes) streams them in chunks, so memory stays flat however big the week is. The
+counting queries the dashboard shares (posts, share of voice, rankings) live in
+`reports.period_counts`.
 """
 
 from __future__ import annotations
@@ -20,38 +18,29 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
+from monitor.core.models import BrandMatch, Mention, MentionSource, Tag
 from monitor.core.settings import BrandSettings, Settings
 from reports.digest_data import MentionItem, importance, load_mentions, mention_item
+from reports.period_counts import (
+    RankedName,
+    SentimentCounts,
+    ShareItem,
+    brand_rows,
+    counts_of,
+    in_window,
+    share_of_voice,
+    story_in_window,
+    stream_posts,
+    top_authors,
+    top_sources,
+)
 from reports.weekly_themes import Theme, Themes, brand_words
 
-MAX_RANKED = 10
 MAX_INCIDENTS = 15
 INCIDENT_FAMILIES = ("leak", "policy")
-STREAM_CHUNK = 2000
-
-
-@dataclass(frozen=True)
-class SentimentCounts:
-    total: int = 0
-    negative: int = 0
-    neutral: int = 0
-    positive: int = 0
-
-    @property
-    def unrated(self) -> int:
-        return self.total - self.negative - self.neutral - self.positive
-
-    @property
-    def net_sentiment(self) -> float | None:
-        """(positive − negative) per 100 mentions with a sentiment; None with none rated."""
-        rated = self.negative + self.neutral + self.positive
-        if not rated:
-            return None
-        return round((self.positive - self.negative) * 100 / rated, 1)
 
 
 @dataclass(frozen=True)
@@ -65,25 +54,6 @@ class WeekTotals:
     counts: SentimentCounts
     leaks: int
     policy: int
-
-
-@dataclass(frozen=True)
-class ShareItem:
-    """One name's mentions in the share of voice; shares are percentages of all names'."""
-
-    name: str
-    is_brand: bool
-    mentions: int
-    previous: int
-    share: float
-    previous_share: float
-
-
-@dataclass(frozen=True)
-class RankedName:
-    name: str
-    mentions: int
-    reach: int
 
 
 @dataclass(frozen=True)
@@ -139,28 +109,6 @@ class WeeklyData:
         return (self.end - timedelta(days=1)).date()
 
 
-def said_at() -> ColumnElement[Any]:
-    """When a post was said: its published time (else its story's), or when Vigía saw it.
-
-    Volume counts posts (`MentionSource` rows), so every query using this joins them: a story
-    carried by three outlets is three posts, each on its own day.
-    """
-    return func.coalesce(
-        MentionSource.published_at, Mention.published_at, MentionSource.first_seen_at
-    )
-
-
-def _in_window(start: datetime, end: datetime) -> ColumnElement[bool]:
-    when = said_at()
-    return and_(when >= start, when < end)
-
-
-def _story_in_window(start: datetime, end: datetime) -> ColumnElement[bool]:
-    """For story-level rankings (authors, incidents): the story's own date is in the window."""
-    when = func.coalesce(Mention.published_at, Mention.first_seen_at)
-    return and_(when >= start, when < end)
-
-
 def collect_weekly(
     session: Session, settings: Settings, brand: BrandSettings, week: str, start: datetime
 ) -> WeeklyData:
@@ -172,7 +120,7 @@ def collect_weekly(
     days, hashtags, terms = _stream_week(session, brand, start, end, zone)
     totals = _totals(session, brand.name, start, end)
     previous = _totals(session, brand.name, previous_start, start)
-    share = _share_of_voice(session, brand, previous_start, start, end)
+    share = share_of_voice(session, brand, previous_start, start, end)
     incidents, incidents_total = _incidents(session, brand.name, start, end, zone)
     return WeeklyData(
         brand=brand.name,
@@ -184,18 +132,14 @@ def collect_weekly(
         totals=totals,
         previous=previous,
         share_of_voice=share,
-        top_sources=_top_sources(session, brand.name, start, end),
-        top_authors=_top_authors(session, brand.name, start, end),
+        top_sources=top_sources(session, brand.name, start, end),
+        top_authors=top_authors(session, brand.name, start, end),
         hashtags=hashtags,
         terms=terms,
         incidents=incidents,
         incidents_total=incidents_total,
         changes=_changes(totals, previous, share),
     )
-
-
-def _brand_rows(brand: str, start: datetime, end: datetime) -> ColumnElement[bool]:
-    return and_(BrandMatch.brand == brand, _in_window(start, end))
 
 
 def _stream_week(
@@ -206,24 +150,9 @@ def _stream_week(
         (start + timedelta(days=i)).date(): Counter() for i in range(7)
     }
     themes = Themes(brand_words(brand))
-    sentiment = (
-        select(Tag.label)
-        .where(Tag.mention_id == Mention.id, Tag.brand == brand.name, Tag.family == "sentiment")
-        .order_by(func.abs(Tag.score).desc())
-        .limit(1)
-        .correlate(Mention)
-        .scalar_subquery()
-    )
-    query = (
-        select(said_at(), sentiment, Mention.id, Mention.title, Mention.text)
-        .select_from(MentionSource)
-        .join(Mention, Mention.id == MentionSource.mention_id)
-        .join(BrandMatch, BrandMatch.mention_id == Mention.id)
-        .where(_brand_rows(brand.name, start, end))
-        .execution_options(yield_per=STREAM_CHUNK)
-    )
+    rows = stream_posts(session, brand.name, start, end, Mention.id, Mention.title, Mention.text)
     themed: set[int] = set()  # a story's words count once, however many outlets carried it
-    for when, label, mention_id, title, text in session.execute(query):
+    for when, label, mention_id, title, text in rows:
         counter = by_day.get(when.astimezone(zone).date())
         if counter is not None:  # a said-at exactly on a DST edge still lands in the week
             counter["total"] += 1
@@ -232,13 +161,7 @@ def _stream_week(
         if mention_id not in themed:
             themed.add(mention_id)
             themes.add(f"{title or ''}\n{text or ''}")
-    days = [
-        DayPoint(
-            day,
-            SentimentCounts(c["total"], c["negative"], c["neutral"], c["positive"]),
-        )
-        for day, c in by_day.items()
-    ]
+    days = [DayPoint(day, counts_of(c)) for day, c in by_day.items()]
     return days, themes.top_hashtags(), themes.top_terms()
 
 
@@ -249,7 +172,7 @@ def _totals(session: Session, brand: str, start: datetime, end: datetime) -> Wee
         .select_from(MentionSource)
         .join(Mention, Mention.id == MentionSource.mention_id)
         .join(BrandMatch, BrandMatch.mention_id == Mention.id)
-        .where(_brand_rows(brand, start, end))
+        .where(brand_rows(brand, start, end))
     )
     labels = _tagged(session, brand, start, end, Tag.label, ("sentiment",), MentionSource.id)
     families = _tagged(session, brand, start, end, Tag.family, INCIDENT_FAMILIES, Tag.mention_id)
@@ -282,86 +205,10 @@ def _tagged(
         .join(Mention, Mention.id == Tag.mention_id)
         .join(MentionSource, MentionSource.mention_id == Mention.id)
         .join(BrandMatch, (BrandMatch.mention_id == Mention.id) & (BrandMatch.brand == brand))
-        .where(Tag.brand == brand, Tag.family.in_(families), _in_window(start, end))
+        .where(Tag.brand == brand, Tag.family.in_(families), in_window(start, end))
         .group_by(key)
     )
     return {name: int(count) for name, count in rows}
-
-
-def _share_of_voice(
-    session: Session, brand: BrandSettings, previous_start: datetime, start: datetime, end: datetime
-) -> list[ShareItem]:
-    """Posts of the brand and each competitor this week and last, from BrandMatch rows."""
-    names = list(dict.fromkeys([brand.name, *brand.competitors]))
-    this_week = said_at() >= start
-    rows = session.execute(
-        select(
-            BrandMatch.brand,
-            func.count(case((this_week, 1))),
-            func.count(case((~this_week, 1))),
-        )
-        .select_from(MentionSource)
-        .join(Mention, Mention.id == MentionSource.mention_id)
-        .join(BrandMatch, BrandMatch.mention_id == Mention.id)
-        .where(BrandMatch.brand.in_(names), _in_window(previous_start, end))
-        .group_by(BrandMatch.brand)
-    ).all()
-    counts = {name: (int(now or 0), int(before or 0)) for name, now, before in rows}
-    current_all = sum(now for now, _ in counts.values())
-    previous_all = sum(before for _, before in counts.values())
-    items = [
-        ShareItem(
-            name=name,
-            is_brand=name == brand.name,
-            mentions=counts.get(name, (0, 0))[0],
-            previous=counts.get(name, (0, 0))[1],
-            share=_percent(counts.get(name, (0, 0))[0], current_all),
-            previous_share=_percent(counts.get(name, (0, 0))[1], previous_all),
-        )
-        for name in names
-    ]
-    return sorted(items, key=lambda item: (not item.is_brand, -item.mentions, item.name))
-
-
-def _percent(part: int, whole: int) -> float:
-    return round(part * 100 / whole, 1) if whole else 0.0
-
-
-def _top_sources(session: Session, brand: str, start: datetime, end: datetime) -> list[RankedName]:
-    """Sources by the summed reach of the brand's mentions they carried."""
-    reach = func.coalesce(func.sum(Mention.reach), 0)
-    rows = session.execute(
-        select(Source.name, func.count(func.distinct(Mention.id)), reach)
-        .select_from(MentionSource)
-        .join(Source, Source.id == MentionSource.source_id)
-        .join(Mention, Mention.id == MentionSource.mention_id)
-        .join(BrandMatch, BrandMatch.mention_id == Mention.id)
-        .where(_brand_rows(brand, start, end))
-        .group_by(Source.name)
-        .order_by(reach.desc(), func.count(func.distinct(Mention.id)).desc(), Source.name)
-        .limit(MAX_RANKED)
-    )
-    return [RankedName(name, int(count), int(total)) for name, count, total in rows]
-
-
-def _top_authors(session: Session, brand: str, start: datetime, end: datetime) -> list[RankedName]:
-    """Authors (name, else handle) by the summed reach of their mentions of the brand."""
-    author = func.coalesce(Mention.author, Mention.author_handle)
-    reach = func.coalesce(func.sum(Mention.reach), 0)
-    rows = session.execute(
-        select(author, func.count(), reach)
-        .join(BrandMatch, BrandMatch.mention_id == Mention.id)
-        .where(
-            BrandMatch.brand == brand,
-            _story_in_window(start, end),
-            author.is_not(None),
-            author != "",
-        )
-        .group_by(author)
-        .order_by(reach.desc(), func.count().desc(), author)
-        .limit(MAX_RANKED)
-    )
-    return [RankedName(name, int(count), int(total)) for name, count, total in rows]
 
 
 def _incidents(
@@ -374,7 +221,7 @@ def _incidents(
         .join(BrandMatch, (BrandMatch.mention_id == Mention.id) & (BrandMatch.brand == brand))
         .where(
             Tag.brand == brand,
-            _story_in_window(start, end),
+            story_in_window(start, end),
             Mention.id.in_(
                 select(Tag.mention_id).where(Tag.brand == brand, Tag.family.in_(INCIDENT_FAMILIES))
             ),
