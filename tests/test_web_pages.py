@@ -226,8 +226,7 @@ def test_a_viewer_sees_no_forms_and_may_not_post(site, db) -> None:
 
 
 def test_pages_need_a_login(site) -> None:
-    _, ids = site
-    login, _ = site
+    login, ids = site
     client = login(COMMS.name)
     client.cookies.clear()
     for path in (f"/mentions/{ids['plain']}", "/dashboard", "/brands/Calderix", "/sources"):
