@@ -264,7 +264,9 @@ def _write_csv(rows: Iterable[Any]) -> dict[str, float]:
             count += 1
     elapsed = time.perf_counter() - started
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-    return {"rows": count, "seconds": elapsed, "peak_growth_mb": grown / 1024}
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"rows": count, "seconds": elapsed, "peak_growth_mb": grown / 1024,
+            "peak_rss_mb": peak / 1024}
 
 
 def _bare_export(raw: sqlite3.Connection, flt: MentionFilter) -> Iterable[Any]:
@@ -338,7 +340,8 @@ def _print(results: dict[str, Any], repeats: int) -> None:
               f"{page['bare_p95_s'] * 1000:7.1f} ms  ratio {page['ratio']:.2f} (goal <= 3)")
     ours, bare = results["export"], results["export_bare"]
     print(f"  CSV export of {ours['rows']:,} rows   iter_mentions {ours['seconds']:.1f} s, peak "
-          f"+{ours['peak_growth_mb']:.0f} MB (goal < 100)  bare SQL {bare['seconds']:.1f} s  "
+          f"+{ours['peak_growth_mb']:.0f} MB (goal < 100; process peak "
+          f"{ours['peak_rss_mb']:.0f} MB)  bare SQL {bare['seconds']:.1f} s  "
           f"ratio {ours['ratio']:.2f}")
 
 

@@ -279,7 +279,6 @@ def iter_mentions(
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
-        session.expunge_all()
 
 
 _IDS = bindparam("ids", expanding=True)
