@@ -8,6 +8,7 @@ from benchmarks import (
     render_bench,
     sources_bench,
     trickle_bench,
+    web_bench,
 )
 
 if __name__ == "__main__":
@@ -27,3 +28,5 @@ if __name__ == "__main__":
     alerts_bench.run()
     # A monitor fetch pass where one source trickles its body: one deadline, not one per retry.
     trickle_bench.run()
+    # The web inbox over 1,000,000 mentions: pages and a CSV export, against bare SQL.
+    web_bench.run()

@@ -1,0 +1,363 @@
+"""The inbox at scale: 1,000,000 mentions in SQLite, pages and an export, against bare SQL.
+
+The web app, the API and the exports all read through monitor.core.inbox. This benchmark
+generates a realistic SQLite database (mixed Spanish/English texts, brands and a competitor,
+a sentiment tag on every mention, some leak/employee/complaint tags, one or two sources each,
+review statuses; bulk Core executemany, the FTS5 triggers of migration 0006 kept on), then
+measures, as the comms role sees it (leak and employee mentions hidden):
+
+- the first inbox page (50, newest first);
+- a filtered page: brand + sentiment=negative + status=new;
+- a full-text search page ("fibra OR router");
+- a page deep in the listing, reached by keyset cursor;
+
+each through `inbox_page`, against hand-written SQL over the raw sqlite3 connection that
+returns the same rows and columns (checked equal), alternating in the same run. Printed: p95
+of each over `repeats` runs and the ratio (goal <= 3x). Then a CSV export of every visible
+row through `iter_mentions`, in a fresh process, with its peak-RSS growth (goal < 100 MB) and
+its time against the bare SQL export of the same rows.
+
+`python -m benchmarks.web_bench [--mentions N] [--repeats R]`; BENCH_WEB_MENTIONS also sets N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from monitor.core.access import hidden_families
+from monitor.core.inbox import MentionFilter, inbox_page, iter_mentions
+from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
+from monitor.core.storage import Database, open_database
+
+REPO = Path(__file__).resolve().parents[1]
+BRAND, COMPETITOR = "Calderix", "Fonaris"
+START = datetime(2025, 1, 1, tzinfo=UTC)
+CHUNK = 10_000
+PAGE = 50
+ES = [
+    "La fibra de {b} lleva caída desde ayer en mi barrio",
+    "Pésima atención al cliente de {b}, nadie responde",
+    "El técnico de {b} vino rápido y arregló el router",
+    "Me han cobrado dos veces la factura este mes",
+    "Nueva oferta de {b}: 600 megas por menos dinero",
+    "¿Alguien más sin cobertura móvil en Sevilla?",
+    "Cambio de compañía, {b} me sube el precio otra vez",
+    "Muy contento con el servicio, la instalación fue un éxito",
+    "La tienda de la calle Mayor cierra los domingos",
+]
+EN = [
+    "{b} fibre has been down since this morning",
+    "Great support from {b} today, issue fixed in minutes",
+    "Why is my {b} invoice so high this month?",
+    "The router they sent keeps dropping the connection",
+    "Thinking about switching away from {b}, prices keep rising",
+    "Outage reported across Madrid, engineers on site",
+    "Loving the new 5G coverage in the city centre",
+]
+STATUSES = ["new"] * 14 + ["reviewed"] * 4 + ["false_positive", "escalated"]
+SENTIMENTS = [("negative", -0.7), ("neutral", 0.0), ("positive", 0.6)]
+#: (one mention in N, family, label): restricted families (hidden from comms) and complaints
+EXTRA_TAGS = ((200, "leak", "pii"), (150, "employee", "employee"), (20, "complaint", "complaint"))
+SOURCES = ["El Diario", "Foro Hogar", "Mastodon", "Bluesky", "Reddit", "YouTube", "Blog"]
+COLUMNS = ("id, title, text, url, author, author_handle, lang, first_seen_at, published_at, "
+           "reach, metrics, review_status, assigned_to")
+
+
+def generate(path: Path, mentions: int, seed: int = 7) -> Database:
+    """A migrated SQLite database at `path` with `mentions` mentions (bulk Core inserts)."""
+    rng = random.Random(seed)
+    db = open_database(f"sqlite:///{path}")
+    with db.engine.begin() as connection:
+        source_ids = [
+            connection.execute(insert(Source).values(name=name, kind="rss", seen_ids=[])
+                               .returning(Source.id)).scalar_one()
+            for name in SOURCES
+        ]
+        for offset in range(0, mentions, CHUNK):
+            rows, links, matches, tags = [], [], [], []
+            for n in range(offset, min(offset + CHUNK, mentions)):
+                mention_id = n + 1
+                when = START + timedelta(seconds=n * 30 + rng.randrange(30))
+                spanish = rng.random() < 0.6
+                pool = ES if spanish else EN
+                brand = COMPETITOR if n % 6 == 0 else BRAND
+                body = " ".join(rng.choice(pool).format(b=brand) for _ in range(rng.randint(1, 3)))
+                rows.append({
+                    "id": mention_id, "fingerprint": f"{n:x}", "url": f"https://example.com/{n}",
+                    "title": pool[n % len(pool)].format(b=brand)[:60] if n % 3 else None,
+                    "text": f"{body} #{brand.lower()} ref{rng.randrange(100_000)}",
+                    "author": f"user {n % 5000}", "author_handle": f"@user{n % 5000}",
+                    "lang": "es" if spanish else "en", "published_at": when,
+                    "first_seen_at": when, "reach": int(rng.paretovariate(1.2) * 10),
+                    "metrics": {"likes": n % 97}, "media": [],
+                    "review_status": rng.choice(STATUSES),
+                    "assigned_to": "ana" if n % 40 == 0 else None,
+                })
+                for k, source_id in enumerate(rng.sample(source_ids, 2 if n % 9 == 0 else 1)):
+                    links.append({"mention_id": mention_id, "source_id": source_id,
+                                  "external_id": f"{n}-{k}", "url": f"https://example.com/{n}/{k}",
+                                  "first_seen_at": when})
+                matches.append({"mention_id": mention_id, "brand": brand, "terms": [brand]})
+                label, score = rng.choice(SENTIMENTS)
+                evidence = [{"start": 0, "end": 8, "text": brand, "reason": "cue"}]
+                tags.append(_tag(mention_id, brand, "sentiment", label, score, evidence))
+                for every, family, tag_label in EXTRA_TAGS:
+                    if n % every == 7:
+                        tags.append(_tag(mention_id, brand, family, tag_label, 0.9, evidence))
+            connection.execute(insert(Mention), rows)
+            connection.execute(insert(MentionSource), links)
+            connection.execute(insert(BrandMatch), matches)
+            connection.execute(insert(Tag), tags)
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    return db
+
+
+def _tag(mention_id: int, brand: str, family: str, label: str, score: float,
+         evidence: list[Any]) -> dict[str, Any]:
+    return {"mention_id": mention_id, "brand": brand, "family": family, "label": label,
+            "score": score, "evidence": evidence}
+
+
+# --------------------------------------------------------------------------- the baseline
+
+
+def bare_page(raw: sqlite3.Connection, flt: MentionFilter, limit: int,
+              after: tuple[str, int] | None = None) -> list[tuple[Any, ...]]:
+    """The same page by hand: the same queries the inbox needs, no SQLAlchemy."""
+    where, args = ["NOT EXISTS (SELECT 1 FROM tags t WHERE t.mention_id = m.id AND t.family IN "
+                   f"({','.join('?' * len(flt.hidden_families))}))"], [*flt.hidden_families]
+    if flt.brand:
+        where.append("EXISTS (SELECT 1 FROM brand_matches b WHERE b.mention_id = m.id "
+                     "AND b.brand = ?)")
+        args.append(flt.brand)
+    else:
+        where.append("EXISTS (SELECT 1 FROM brand_matches b WHERE b.mention_id = m.id "
+                     f"AND b.brand IN ({','.join('?' * len(flt.brands))}))")
+        args += flt.brands
+    if flt.sentiment:
+        where.append("EXISTS (SELECT 1 FROM tags s WHERE s.mention_id = m.id AND s.label = ? "
+                     "AND s.family = 'sentiment' AND s.brand = ?)")
+        args += [flt.sentiment, flt.brand]
+    if flt.status:
+        where.append("m.review_status = ?")
+        args.append(flt.status)
+    if flt.search:
+        where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+        args.append(" OR ".join(f'"{w}"' for w in flt.search.split(" OR ")))
+    if after:
+        where.append("(m.first_seen_at < ? OR (m.first_seen_at = ? AND m.id < ?))")
+        args += [after[0], after[0], after[1]]
+    rows = raw.execute(
+        f"SELECT {COLUMNS} FROM mentions m WHERE {' AND '.join(where)} "
+        "ORDER BY m.first_seen_at DESC, m.id DESC LIMIT ?", [*args, limit]
+    ).fetchall()
+    ids = [row[0] for row in rows]
+    marks = ",".join("?" * len(ids))
+    related: list[dict[int, list[Any]]] = [{}, {}, {}]
+    for index, sql in enumerate((
+        f"SELECT mention_id, brand FROM brand_matches WHERE mention_id IN ({marks}) ORDER BY id",
+        f"SELECT mention_id, brand, family, label, score, evidence FROM tags "
+        f"WHERE mention_id IN ({marks}) ORDER BY id",
+        f"SELECT ms.mention_id, s.name, ms.url FROM mention_sources ms JOIN sources s "
+        f"ON s.id = ms.source_id WHERE ms.mention_id IN ({marks}) ORDER BY ms.id",
+    )):
+        for mention_id, *values in raw.execute(sql, ids) if ids else ():
+            if index == 1:
+                values[-1] = json.loads(values[-1])
+            related[index].setdefault(mention_id, []).append(tuple(values))
+    return [
+        (*row[:7], _when(row[7]), _when(row[8]), row[9], json.loads(row[10]), *row[11:],
+         tuple(b for (b,) in related[0].get(row[0], [])), tuple(related[1].get(row[0], [])),
+         tuple(related[2].get(row[0], [])))
+        for row in rows
+    ]
+
+
+def _when(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _stamp(when: datetime) -> str:
+    """A datetime as SQLAlchemy stores it in SQLite, for the bare keyset comparison."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _flat(items: Iterable[Any]) -> list[tuple[Any, ...]]:
+    """InboxItems as the bare rows, to check both return the same thing."""
+    return [
+        (i.id, i.title, i.text, i.url, i.author, i.author_handle, i.lang, i.first_seen_at,
+         i.published_at, i.reach, i.metrics, i.review_status, i.assigned_to, i.brands,
+         tuple((t.brand, t.family, t.label, t.score, t.evidence) for t in i.tags),
+         tuple((s.name, s.url) for s in i.sources))
+        for i in items
+    ]
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def _p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def compare(db: Database, raw: sqlite3.Connection, flt: MentionFilter, repeats: int,
+            cursor: str | None = None, after: tuple[str, int] | None = None) -> dict[str, float]:
+    """p95 of inbox_page and of the bare page, alternating; their rows must be equal."""
+    ours, bare = [], []
+    with db.reading() as session:
+        expected = _flat(inbox_page(session, flt, limit=PAGE, cursor=cursor).items)
+    if expected != bare_page(raw, flt, PAGE, after):
+        raise SystemExit(f"inbox_page and the bare SQL disagree for {flt}")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        with db.reading() as session:
+            inbox_page(session, flt, limit=PAGE, cursor=cursor)
+        ours.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        bare_page(raw, flt, PAGE, after)
+        bare.append(time.perf_counter() - started)
+    return {"rows": len(expected), "inbox_p95_s": _p95(ours), "bare_p95_s": _p95(bare),
+            "ratio": _p95(ours) / _p95(bare)}
+
+
+def _csv_row(i: Any) -> list[Any]:
+    return [i.id, i.first_seen_at.isoformat(), i.title, i.text, i.url, i.author, i.lang,
+            i.reach, i.review_status, i.assigned_to, "|".join(i.brands),
+            "|".join(f"{t.family}:{t.label}" for t in i.tags), "|".join(s.name for s in i.sources)]
+
+
+def export(path: Path, how: str) -> dict[str, float]:
+    """Every visible row as CSV to /dev/null; run in a fresh process by `run`."""
+    db = open_database(f"sqlite:///{path}", migrate=False)
+    with db.reading() as session:
+        rows = (iter_mentions(session, COMMS_INBOX) if how == "inbox"
+                else _bare_export(sqlite3.connect(path), COMMS_INBOX))
+        return _write_csv(rows)
+
+
+def _write_csv(rows: Iterable[Any]) -> dict[str, float]:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    count = 0
+    with open(os.devnull, "w", newline="", encoding="utf-8") as sink:
+        writer = csv.writer(sink)
+        for item in rows:
+            writer.writerow(_csv_row(item))
+            count += 1
+    elapsed = time.perf_counter() - started
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"rows": count, "seconds": elapsed, "peak_growth_mb": grown / 1024,
+            "peak_rss_mb": peak / 1024}
+
+
+def _bare_export(raw: sqlite3.Connection, flt: MentionFilter) -> Iterable[Any]:
+    from types import SimpleNamespace
+    after = None
+    while rows := bare_page(raw, flt, 1000, after):
+        for row in rows:
+            yield SimpleNamespace(
+                id=row[0], title=row[1], text=row[2], url=row[3], author=row[4], lang=row[6],
+                first_seen_at=row[7], reach=row[9], review_status=row[11], assigned_to=row[12],
+                brands=row[13], tags=[SimpleNamespace(family=t[1], label=t[2]) for t in row[14]],
+                sources=[SimpleNamespace(name=s[0]) for s in row[15]])
+        last = rows[-1]
+        after = (_stamp(last[7]), last[0])
+
+
+def _export_process(path: Path, how: str) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "benchmarks.web_bench", "--export", str(path),
+                           "--how", how], capture_output=True, text=True, env=env, cwd=REPO,
+                          check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"export process failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+COMMS_INBOX = MentionFilter(brands=(BRAND,), hidden_families=hidden_families("comms"))
+
+
+def run(mentions: int = 1_000_000, repeats: int = 30, folder: Path | None = None
+        ) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(folder or tmp) / "web_bench.db"
+        path.unlink(missing_ok=True)
+        started = time.perf_counter()
+        db = generate(path, mentions)
+        generated = time.perf_counter() - started
+        raw = sqlite3.connect(path)
+        filtered = MentionFilter(brand=BRAND, sentiment="negative", status="new",
+                                 hidden_families=COMMS_INBOX.hidden_families)
+        searched = MentionFilter(brands=(BRAND,), search="fibra OR router",
+                                 hidden_families=COMMS_INBOX.hidden_families)
+        with db.reading() as session:
+            deep = inbox_page(session, COMMS_INBOX, limit=min(mentions // 2, 20_000))
+        last = deep.items[-1]
+        cases: dict[str, Callable[[], dict[str, float]]] = {
+            "first page": lambda: compare(db, raw, COMMS_INBOX, repeats),
+            "brand+negative+new": lambda: compare(db, raw, filtered, repeats),
+            "search 'fibra OR router'": lambda: compare(db, raw, searched, repeats),
+            "deep page (keyset)": lambda: compare(
+                db, raw, COMMS_INBOX, repeats, deep.next_cursor,
+                (_stamp(last.first_seen_at), last.id)),
+        }
+        results: dict[str, Any] = {"mentions": mentions, "generate_s": generated,
+                                   "pages": {name: case() for name, case in cases.items()}}
+        db.dispose()
+        raw.close()
+        results["export"] = _export_process(path, "inbox")
+        results["export_bare"] = _export_process(path, "bare")
+        results["export"]["ratio"] = (results["export"]["seconds"]
+                                      / results["export_bare"]["seconds"])
+    _print(results, repeats)
+    return results
+
+
+def _print(results: dict[str, Any], repeats: int) -> None:
+    print(f"web inbox over {results['mentions']:,} mentions (SQLite; generated in "
+          f"{results['generate_s']:.0f} s), p95 of {repeats}, comms role:")
+    for name, page in results["pages"].items():
+        print(f"  {name:26} inbox_page {page['inbox_p95_s'] * 1000:7.1f} ms  bare SQL "
+              f"{page['bare_p95_s'] * 1000:7.1f} ms  ratio {page['ratio']:.2f} (goal <= 3)")
+    ours, bare = results["export"], results["export_bare"]
+    print(f"  CSV export of {ours['rows']:,} rows   iter_mentions {ours['seconds']:.1f} s, peak "
+          f"+{ours['peak_growth_mb']:.0f} MB (goal < 100; process peak "
+          f"{ours['peak_rss_mb']:.0f} MB)  bare SQL {bare['seconds']:.1f} s  "
+          f"ratio {ours['ratio']:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mentions", type=int,
+                        default=int(os.environ.get("BENCH_WEB_MENTIONS", "1000000")))
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--how", default="inbox", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.export:
+        print(json.dumps(export(args.export, args.how)))
+    else:
+        run(args.mentions, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

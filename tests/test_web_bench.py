@@ -1,0 +1,22 @@
+"""The web benchmark stays runnable: a small database, every page measured against bare SQL
+(whose rows the benchmark checks equal to inbox_page's), and the export's memory reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks import web_bench
+
+
+def test_small_web_bench_reports_ratios(tmp_path: Path) -> None:
+    result = web_bench.run(mentions=2_000, repeats=3, folder=tmp_path)
+    assert result["mentions"] == 2_000
+    assert set(result["pages"]) == {
+        "first page", "brand+negative+new", "search 'fibra OR router'", "deep page (keyset)"
+    }
+    for page in result["pages"].values():
+        assert page["rows"] == web_bench.PAGE
+        assert page["ratio"] > 0 and page["inbox_p95_s"] > 0 and page["bare_p95_s"] > 0
+    export = result["export"]
+    assert export["rows"] == result["export_bare"]["rows"] > 1_500
+    assert export["ratio"] > 0 and export["peak_growth_mb"] >= 0
