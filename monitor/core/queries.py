@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.core.inbox import InboxItem, MentionFilter, conditions, item_of
-from monitor.core.models import Mention, MentionSource, Source
+from monitor.core.models import Mention, MentionSource, Source, Tag
 
 
 def visible_mentions(hidden_families: frozenset[str]) -> ColumnElement[bool]:

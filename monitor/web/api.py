@@ -30,7 +30,7 @@ from monitor.app.alert_log import recent_alerts
 from monitor.app.dashboard import BUCKETS, brand_stats, find_brand, source_health_rows
 from monitor.app.review import history
 from monitor.core import access
-from monitor.core.inbox import InvalidCursor, InvalidFilter, get_mention, inbox_page
+from monitor.core.inbox import MAX_ID, InvalidCursor, InvalidFilter, get_mention, inbox_page
 from monitor.core.search import SearchSyntaxError
 from monitor.web.actions import act
 from monitor.web.api_models import (
@@ -48,13 +48,13 @@ from monitor.web.api_models import (
 from monitor.web.auth import ApiUser
 from monitor.web.context import Context
 from monitor.web.exports import FORMATS, export_response
-from monitor.web.filters import MAX_LIMIT, InboxQuery, to_filter
+from monitor.web.filters import FIRST_DAY, LAST_DAY, MAX_LIMIT, InboxQuery, to_filter
 
 #: What a reader's filter, search or page cursor can get wrong (a 400 with the message).
 QUERY_ERRORS = (InvalidCursor, InvalidFilter, SearchSyntaxError)
 STATS_DAYS = 30
-#: Dates the API accepts: wide enough for any real period, far from datetime's own limits.
-EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+EARLIEST = datetime.combine(FIRST_DAY, time(), tzinfo=UTC)
+LATEST = datetime.combine(LAST_DAY + timedelta(days=1), time(), tzinfo=UTC)
 
 # Declared for the OpenAPI document only; `api_user` reads the header itself.
 _bearer = HTTPBearer(auto_error=False, description="an API token: monitor users token NAME")
@@ -69,7 +69,7 @@ BAD_QUERY: dict[int | str, dict[str, Any]] = {
 }
 router = APIRouter(dependencies=[Security(_bearer)], responses=ERRORS)
 
-MentionId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the mention's id")]
+MentionId = Annotated[int, Path(ge=1, le=MAX_ID, description="the mention's id")]
 Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of a page")]
 
 
@@ -182,7 +182,7 @@ def _moment(value: date | datetime, zone: tzinfo, *, end: bool) -> datetime:
     else:
         moment = datetime.combine(value, time(), tzinfo=zone) + timedelta(days=int(end))
     if not EARLIEST <= moment <= LATEST:
-        raise HTTPException(422, f"dates from {EARLIEST.year} to {LATEST.year} only")
+        raise HTTPException(422, f"dates from {FIRST_DAY} to {LAST_DAY} only")
     return moment
 
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from monitor.app.review import ACTIONS, MAX_NOTE
 from monitor.core.inbox import InboxItem
 from monitor.core.models import Action
 from monitor.core.queries import mention_as_dict
+from monitor.web.filters import without_nul
 from reports.render import masked
 
 #: The action names, from the review store (one list: a new action appears here by itself).
@@ -91,6 +92,8 @@ class TagValue(BaseModel):
     family: str = Field(max_length=40)
     label: str | None = Field(None, max_length=80)
 
+    _no_nul = field_validator("family", "label")(without_nul)
+
 
 class ActionIn(BaseModel):
     """A review action. `value` by action: escalate (an optional note), assign (a user name,
@@ -102,6 +105,8 @@ class ActionIn(BaseModel):
         None, max_length=200, description="which of the mention's brands (default: the first)"
     )
     value: Annotated[str, Field(max_length=MAX_NOTE)] | TagValue | None = None
+
+    _no_nul = field_validator("brand", "value")(without_nul)
 
 
 class Counts(BaseModel):
