@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from monitor.app import users
 from monitor.app.users import new_token, set_password
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
 from monitor.web.app import create_app
 from tests.review_support import ADMIN, COMMS, HR, SECURITY, VIEWER, review_settings, seed
-from tests.users_support import cheap_passwords  # noqa: F401  (a fixture used below)
+from tests.users_support import CHEAP
 
 ROLES = {p.role: p.name for p in (ADMIN, COMMS, SECURITY, HR, VIEWER)}
 PASSWORD = "correct horse battery staple"
@@ -69,18 +70,19 @@ def sign_in(client: TestClient, name: str) -> str:
     return header.group(1)
 
 
-@pytest.fixture
-def world(
+@pytest.fixture(name="world")
+def world_fixture(
     make_settings: Callable[..., Settings],
     db: Database,
-    cheap_passwords: Any,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[ApiWorld]:
+    monkeypatch.setattr(users, "HASHER", CHEAP)  # as tests.users_support.cheap_passwords
     settings = review_settings(make_settings)
     monkeypatch.setenv(settings.web.secret_key_env, "s" * 43)
     ids = seed(db)
     tokens = {role: new_token(db, name) for role, name in ROLES.items()}
     for name in ROLES.values():
         set_password(db, name, PASSWORD)
-    with TestClient(create_app(settings, db)) as client:
+    # https: the session cookie is Secure (the settings' base_url is https).
+    with TestClient(create_app(settings, db), base_url="https://testserver") as client:
         yield ApiWorld(client, db, settings, ids, tokens)
