@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +27,7 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 
 from monitor.core.inbox import InboxItem, MentionFilter, inbox_page, iter_mentions
-from monitor.web.api_models import mention_json
+from monitor.web.api_models import MentionOut, mention_json
 from monitor.web.context import WebContext
 
 ROWS_PER_CHUNK = 200
@@ -71,7 +70,8 @@ def csv_chunks(items: Iterable[InboxItem]) -> Iterator[str]:
 def jsonl_chunks(items: Iterable[InboxItem]) -> Iterator[str]:
     lines: list[str] = []
     for item in items:
-        lines.append(json.dumps(mention_json(item), ensure_ascii=False) + "\n")
+        # Through the API's model: a line is byte for byte what GET /mentions/{id} gives.
+        lines.append(MentionOut.model_validate(mention_json(item)).model_dump_json() + "\n")
         if len(lines) == ROWS_PER_CHUNK:
             yield "".join(lines)
             lines.clear()
