@@ -48,6 +48,8 @@ from monitor.core.search import search_condition
 
 SENTIMENTS = ("negative", "neutral", "positive")
 EXPORT_CHUNK = 1000
+#: The largest mention id (an INTEGER primary key: 32 bits on PostgreSQL).
+MAX_ID = 2**31 - 1
 
 
 class InvalidCursor(VigiaError):
@@ -234,7 +236,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         when = datetime.fromisoformat(stamp)
         if when.tzinfo is None:
             raise ValueError("naive")
-        return when, int(ident)
+        mention_id = int(ident)
+        if not 0 <= mention_id <= MAX_ID:  # the database would fail on it, not this check
+            raise ValueError("id out of range")
+        return when, mention_id
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise InvalidCursor(
             "this page link is damaged or out of date — go back to the first page"

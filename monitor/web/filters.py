@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from monitor.app.users import UserInfo
 from monitor.core import access
@@ -20,6 +20,17 @@ from monitor.web.context import WebContext
 Sentiment = Literal["negative", "neutral", "positive"]
 Status = Literal["new", "reviewed", "false_positive", "escalated"]
 MAX_LIMIT = 200
+#: The days a filter may name: any real period, and far from datetime's own limits (year
+#: 9999 + one day would overflow, a 500 instead of a 422 naming the parameter).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2199, 12, 31)
+
+
+def without_nul(value: object) -> object:
+    """Refuse a NUL character in a text parameter: PostgreSQL cannot take one as text (a 500
+    otherwise), and no name or search needs one."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
 
 
 class InboxQuery(BaseModel):
@@ -33,12 +44,18 @@ class InboxQuery(BaseModel):
     sentiment: Sentiment | None = None
     status: Status | None = Field(None, description="review status")
     lang: str | None = Field(None, max_length=10, pattern=r"^[a-z]{2,3}$")
-    since: date | None = Field(None, description="first day (UTC), YYYY-MM-DD")
-    until: date | None = Field(None, description="last day (UTC, inclusive), YYYY-MM-DD")
+    since: date | None = Field(
+        None, ge=FIRST_DAY, le=LAST_DAY, description="first day (UTC), YYYY-MM-DD"
+    )
+    until: date | None = Field(
+        None, ge=FIRST_DAY, le=LAST_DAY, description="last day (UTC, inclusive), YYYY-MM-DD"
+    )
     q: str | None = Field(
         None, max_length=500, description='full-text search: words, "phrases", OR, NOT, -word, pre*'
     )
     assigned: str | None = Field(None, max_length=100, description="assigned user's name")
+
+    _no_nul = field_validator("brand", "source", "tag", "lang", "q", "assigned")(without_nul)
 
     def active(self) -> dict[str, str]:
         """The filters set, as query parameters (for links that keep them)."""
