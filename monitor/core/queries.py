@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.core.inbox import InboxItem, MentionFilter, conditions, item_of
-from monitor.core.models import Mention, MentionSource, Source, Tag
+from monitor.core.models import Mention, MentionSource, Source
 
 
 def find_mentions(
