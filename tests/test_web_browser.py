@@ -95,18 +95,24 @@ def page(browser: Any, server: LiveServer) -> Iterator[Any]:
     context = browser.new_context(base_url=server.url, viewport=VIEWPORT)
     context.set_default_timeout(10_000)
     tab = context.new_page()
+    refusals = watch_csp(tab)
+    yield tab
+    context.close()
+    assert not refusals, "\n".join(refusals)
+
+
+def watch_csp(page: Any) -> list[str]:
+    """The CSP refusals (and uncaught script errors) Chromium reports on `page`, as they come."""
     refusals: list[str] = []
 
     def on_console(message: Any) -> None:
         text = message.text
         if message.type == "error" and ("Content Security Policy" in text or "Refused" in text):
-            refusals.append(f"{tab.url}: {text}")
+            refusals.append(f"{page.url}: {text}")
 
-    tab.on("console", on_console)
-    tab.on("pageerror", lambda error: refusals.append(f"{tab.url}: script error {error}"))
-    yield tab
-    context.close()
-    assert not refusals, "\n".join(refusals)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: refusals.append(f"{page.url}: script error {error}"))
+    return refusals
 
 
 def login(page: Any, site: DemoSite, role: str) -> None:
@@ -158,7 +164,6 @@ def test_login_shows_the_error_first_then_the_inbox_and_logout_locks_again(
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".mention-row").first).to_be_visible()
     expect(page.locator(".top .who")).to_contain_text(site.users["comms"])
-    save(page, "inbox", site)
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
@@ -214,6 +219,7 @@ def test_keyboard_reviews_three_rows_and_the_help_opens(page: Any, site: DemoSit
         expect(row).to_have_class(SELECTED)
         assert page.locator(".mention-row.selected").count() == 1, position
     assert [status_of(site, i) for i in first_three] == ["reviewed"] * 3
+    save(page, "inbox", site)
     page.keyboard.press("?")
     expect(page.locator("dialog#help")).to_be_visible()
     page.locator("dialog#help").get_by_role("button", name="Close").click()
@@ -250,3 +256,19 @@ def test_hr_never_sees_the_leak(page: Any, site: DemoSite) -> None:
     response = page.goto(f"/mentions/{leak}")
     assert response is not None and response.status == 404
     assert DNI not in page.content()
+
+
+def test_the_csp_watch_catches_an_inline_script(browser: Any, server: LiveServer) -> None:
+    """The guard every other test relies on can fail: an injected inline script is refused."""
+    context = browser.new_context(base_url=server.url)
+    try:
+        tab = context.new_page()
+        refusals = watch_csp(tab)
+        tab.goto("/login")
+        tab.evaluate("""() => { const s = document.createElement('script');
+            s.textContent = 'document.title = "ran"'; document.body.append(s); }""")
+        expect(tab).to_have_title(re.compile("Sign in"))
+        tab.wait_for_timeout(200)  # console events arrive asynchronously
+        assert any("Content Security Policy" in r for r in refusals), refusals
+    finally:
+        context.close()
