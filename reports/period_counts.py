@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, case, func, select
 from sqlalchemy.orm import Session
 
+from monitor.core.inbox import visible_mentions
 from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
-from monitor.core.queries import visible_mentions
 from monitor.core.settings import BrandSettings
 
 MAX_RANKED = 10

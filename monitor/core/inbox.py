@@ -139,6 +139,18 @@ class InboxPage:
 # --------------------------------------------------------------------------- filtering
 
 
+def visible_mentions(hidden_families: frozenset[str]) -> ColumnElement[bool]:
+    """A WHERE condition on `Mention`: none of its tags (for any brand) is of a hidden family.
+
+    `hidden_families` comes from monitor.core.access.hidden_families(role); the rule that a
+    restricted tag hides the whole mention lives there, this only expresses it in SQL, for the
+    inbox and for every count (dashboard, weekly report).
+    """
+    if not hidden_families:
+        return true()
+    return ~Mention.tags.any(Tag.family.in_(sorted(hidden_families)))
+
+
 def conditions(flt: MentionFilter, dialect: str) -> list[ColumnElement[bool]]:
     """The filter as WHERE conditions on Mention (shared by the inbox and find_mentions)."""
     where: list[ColumnElement[bool]] = []
@@ -173,7 +185,7 @@ def conditions(flt: MentionFilter, dialect: str) -> list[ColumnElement[bool]]:
     if flt.search:
         where.append(search_condition(flt.search, dialect))
     if flt.hidden_families:
-        where.append(~Mention.tags.any(Tag.family.in_(sorted(flt.hidden_families))))
+        where.append(visible_mentions(flt.hidden_families))
     return where
 
 

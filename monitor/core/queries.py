@@ -1,5 +1,4 @@
-"""Read-side queries used by the command line (`monitor mentions`, `monitor sources`), and the
-role filter every reader of mentions applies (`visible_mentions`)."""
+"""Read-side queries used by the command line (`monitor mentions`, `monitor sources`)."""
 
 from __future__ import annotations
 
@@ -7,22 +6,11 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.core.inbox import InboxItem, MentionFilter, conditions, item_of
 from monitor.core.models import Mention, MentionSource, Source
-
-
-def visible_mentions(hidden_families: frozenset[str]) -> ColumnElement[bool]:
-    """A WHERE condition on `Mention`: none of its tags (for any brand) is of a hidden family.
-
-    `hidden_families` comes from monitor.core.access.hidden_families(role); the rule that a
-    restricted tag hides the whole mention lives there, this only expresses it in SQL.
-    """
-    if not hidden_families:
-        return true()
-    return ~Mention.tags.any(Tag.family.in_(sorted(hidden_families)))
 
 
 def find_mentions(

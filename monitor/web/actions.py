@@ -8,7 +8,13 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from monitor.app.review import Forbidden, InvalidAction, NotFound, apply_action
+from monitor.app.review import (
+    ActionOutcome,
+    Forbidden,
+    InvalidAction,
+    NotFound,
+    apply_action,
+)
 from monitor.app.users import UserInfo
 from monitor.core import access
 from monitor.core.inbox import InboxItem, get_mention
@@ -25,6 +31,23 @@ def http_error(exc: Exception) -> HTTPException:
     return HTTPException(422, str(exc))
 
 
+def store(
+    context: WebContext,
+    user: UserInfo,
+    mention_id: int,
+    action: str,
+    *,
+    brand: str | None = None,
+    value: Any = None,
+) -> ActionOutcome:
+    """Apply one action in its own transaction; raises the review errors (ACTION_ERRORS)."""
+    with context.db.transaction() as session:
+        return apply_action(
+            session, context.settings, mention_id, user, action,
+            brand=brand, value=value, now=datetime.now(UTC),
+        )
+
+
 def act(
     context: WebContext,
     user: UserInfo,
@@ -36,11 +59,7 @@ def act(
 ) -> InboxItem:
     """Apply one action and return the mention as it is now (for the re-rendered row)."""
     try:
-        with context.db.transaction() as session:
-            apply_action(
-                session, context.settings, mention_id, user, action,
-                brand=brand, value=value, now=datetime.now(UTC),
-            )
+        store(context, user, mention_id, action, brand=brand, value=value)
     except ACTION_ERRORS as exc:
         raise http_error(exc) from exc
     with context.db.reading() as session:

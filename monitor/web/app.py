@@ -9,6 +9,8 @@ to both.
 
 from __future__ import annotations
 
+from urllib.parse import quote, urlsplit
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -83,16 +85,16 @@ def _api_app() -> FastAPI | None:
 
 async def _to_login(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)
-    target = "/login" + ("" if exc.next_path == "/" else f"?next={_quote(exc.next_path)}")
     if request.headers.get("hx-request"):
-        return Response(status_code=401, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+        # A partial (a polled count, a row) is no place to land: back to the page it was on.
+        current = urlsplit(request.headers.get("hx-current-url", "/"))
+        back = current.path + (f"?{current.query}" if current.query else "")
+        return Response(status_code=401, headers={"HX-Redirect": _login_url(back)})
+    return RedirectResponse(_login_url(exc.next_path), status_code=303)
 
 
-def _quote(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(path, safe="/")
+def _login_url(next_path: str) -> str:
+    return "/login" if next_path in ("", "/") else f"/login?next={quote(next_path, safe='/')}"
 
 
 async def _error_page(request: Request, exc: Exception) -> Response:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from monitor.app.users import UserInfo
@@ -20,7 +20,7 @@ from monitor.core import access
 from monitor.core.errors import VigiaError
 from monitor.core.inbox import InboxPage, count_newer, inbox_page
 from monitor.core.queries import list_sources
-from monitor.web.actions import ACTION_ERRORS, act
+from monitor.web.actions import ACTION_ERRORS, act, store
 from monitor.web.auth import ActingUser, PageUser
 from monitor.web.context import Context, WebContext
 from monitor.web.filters import InboxQuery, to_filter
@@ -34,6 +34,8 @@ TAG_CHOICES = (
     "sexual", "crude", "political_religious", "competitor_disparagement",
 )
 BULK_LIMIT = 500
+#: The actions a row (and a selection) offers; the others need a value: the mention page.
+ROW_ACTIONS = ("reviewed", "false_positive", "escalate")
 
 
 def _page(context: WebContext, query: InboxQuery, user: UserInfo, cursor: str | None) -> InboxPage:
@@ -142,10 +144,12 @@ def bulk(
     action: Annotated[str, Form(max_length=30)],
     back: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
+    if action not in ROW_ACTIONS:
+        raise HTTPException(422, f"a selection can be marked {', '.join(ROW_ACTIONS)}")
     done = 0
     for mention_id in dict.fromkeys(ids):
         try:
-            act(context, user, mention_id, action)
+            store(context, user, mention_id, action)
             done += 1
         except ACTION_ERRORS:
             continue  # gone or hidden meanwhile: the others still count
