@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.core.models import Action, Mention, OutboxMessage, Tag
-from tests.conftest import POSTGRES_URL, _reset_postgres
+from tests.conftest import POSTGRES_URL, _database_backends, _reset_postgres
 from tests.users_support import CHEAP
 from tests.web_server_support import PASSWORD, DemoSite, LiveServer, demo_site
 
@@ -45,14 +45,7 @@ SELECTED = re.compile(r"\bselected\b")
 DNI = "48215763N"  # in the demo's Mastodon feed (a technician's work order, leaked)
 
 
-def _backends() -> list[Any]:
-    backends: list[Any] = ["sqlite"]
-    if POSTGRES_URL:
-        backends.append(pytest.param("postgresql", marks=pytest.mark.postgres))
-    return backends
-
-
-@pytest.fixture(scope="module", params=_backends())
+@pytest.fixture(scope="module", params=_database_backends())
 def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DemoSite]:
