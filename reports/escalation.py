@@ -48,10 +48,17 @@ def outbox_key(mention_id: int) -> str:
 
 
 def escalation_recipients(settings: Settings, families: Collection[str]) -> tuple[str, list[str]]:
-    """(list name, addresses) for a mention whose tags belong to `families`."""
+    """(list name, addresses) for a mention whose tags belong to `families`.
+
+    Restricted content stays with its readers (monitor.core.access): a leak goes to `leaks`
+    (or `alerts`, which gets every leak alert anyway); an employee's post only to HR's
+    `employees` list, never to the crisis lists, so with no HR list no email is written.
+    """
     lists = settings.email.recipients
     if "leak" in families:
         return ("leaks", lists.leaks) if lists.leaks else ("alerts", lists.alerts)
+    if "employee" in families:
+        return ("employees", lists.employees)
     return ("escalations", lists.escalations) if lists.escalations else ("alerts", lists.alerts)
 
 

@@ -11,7 +11,7 @@ from monitor.app.review import apply_action, history
 from monitor.core.models import OutboxMessage
 from monitor.core.storage import Database
 from tests.email_support import parse
-from tests.review_support import ADMIN, COMMS, DNI, NOW, SECURITY, review_settings, seed
+from tests.review_support import ADMIN, COMMS, DNI, HR, NOW, SECURITY, review_settings, seed
 
 
 def escalate(db: Database, settings, mention_id: int, actor=COMMS, note: str | None = None):  # type: ignore[no-untyped-def]
@@ -99,6 +99,24 @@ def test_a_leak_without_a_leaks_list_goes_to_alerts_not_escalations(db: Database
     ids = seed(db)
     escalate(db, settings, ids["leak"], actor=SECURITY)
     assert outbox(db)[0].recipients == ["crisis@example.com"]
+
+
+def test_an_employee_post_goes_to_hr_only(db: Database, make_settings) -> None:
+    recipients = {"alerts": ["crisis@example.com"], "escalations": ["comms-lead@example.com"],
+                  "employees": ["hr@example.com"]}
+    ids = seed(db)
+    outcome = escalate(db, review_settings(make_settings, recipients=recipients), ids["staff"],
+                       actor=HR)
+    assert outcome.email is not None and outcome.email.recipient_list == "employees"
+    assert outbox(db)[0].recipients == ["hr@example.com"]
+
+
+def test_an_employee_post_without_an_hr_list_is_not_emailed_to_comms(db: Database, make_settings):
+    recipients = {"alerts": ["crisis@example.com"], "escalations": ["comms-lead@example.com"]}
+    ids = seed(db)
+    outcome = escalate(db, review_settings(make_settings, recipients=recipients), ids["staff"],
+                       actor=HR)
+    assert not outcome.email_written and outbox(db) == []
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
