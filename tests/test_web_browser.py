@@ -265,3 +265,37 @@ def test_the_csp_watch_catches_an_inline_script(browser: Any, server: LiveServer
         assert any("Content Security Policy" in r for r in refusals), refusals
     finally:
         context.close()
+
+
+def test_security_reveals_the_masked_dni_and_the_reveal_is_audited(
+    page: Any, site: DemoSite
+) -> None:
+    leak = mention_with(site, DNI)
+    login(page, site, "security")
+    expect(page.locator(f"#mention-{leak}")).to_have_count(1)  # security sees leaks
+    page.goto(f"/mentions/{leak}")
+    expect(page.locator("main")).to_contain_text("4821****N")
+    assert DNI not in page.content()
+    page.get_by_role("button", name=re.compile("Reveal", re.I)).click()
+    expect(page.locator("main")).to_contain_text(DNI)
+    with site.db.reading() as session:
+        reveals = session.scalars(select(Action).where(
+            Action.mention_id == leak, Action.action == "reveal")).all()
+    assert [a.user_name for a in reveals] == [site.users["security"]]
+    save(page, "mention", site)
+    page.goto(f"/mentions/{leak}")  # shown once: reloading masks it again
+    assert DNI not in page.content()
+
+
+def test_the_dashboard_draws(page: Any, site: DemoSite) -> None:
+    login(page, site, "comms")
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page).to_have_url(re.compile(r"/dashboard"))
+    charts = page.locator("main img")
+    expect(charts.first).to_be_visible()
+    for chart in charts.all():  # a chart that failed to decode has no natural width
+        assert chart.evaluate("img => img.complete && img.naturalWidth > 0"), chart
+    save(page, "dashboard", site)
+    page.get_by_role("button", name="Log out").click()
+    page.goto("/dashboard")
+    expect(page).to_have_url(re.compile(r"/login\?next=/dashboard$"))
