@@ -15,6 +15,7 @@ import re
 from classifiers.leaks.pii import find_pii
 from classifiers.leaks.secrets import find_secrets
 from classifiers.leaks.spans import without_overlaps
+from classifiers.tags import Evidence
 
 STAR = "*"
 # Evidence that is words about a leak ("captura con la contraseña"), not the leaked value.
@@ -101,6 +102,16 @@ def _mask_url_credentials(value: str) -> str:
     return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1" + STAR * 8 + "@", value)
 
 
+def identifier_spans(text: str, contact_points: tuple[str, ...] = ()) -> list[Evidence]:
+    """Where `mask_text` would mask, in text order: a caller that cuts a text into pieces
+    (the web page's evidence highlights) keeps every cut outside these spans, so each piece
+    masked on its own still hides whole identifiers."""
+    if not text:
+        return []
+    secrets = [e for e in find_secrets(text) if e.reason not in _NOTHING_TO_HIDE]
+    return without_overlaps([*secrets, *find_pii(text, contact_points)])
+
+
 def mask_text(text: str, contact_points: tuple[str, ...] = ()) -> str:
     """text with every personal identifier and secret replaced by its masked form.
 
@@ -109,8 +120,7 @@ def mask_text(text: str, contact_points: tuple[str, ...] = ()) -> str:
     """
     if not text:
         return text
-    secrets = [e for e in find_secrets(text) if e.reason not in _NOTHING_TO_HIDE]
-    found = without_overlaps([*secrets, *find_pii(text, contact_points)])
+    found = identifier_spans(text, contact_points)
     if not found:
         return text
     parts: list[str] = []

@@ -34,11 +34,7 @@ class RawPost:
 
     def full_text(self) -> str:
         """Title and body together: what the brand query and the classifiers read."""
-        if self.title and self.text:
-            if self.text.startswith(self.title):
-                return self.text
-            return f"{self.title}\n{self.text}"
-        return self.title or self.text
+        return full_text(self.title, self.text)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -54,3 +50,13 @@ class RawPost:
             "metrics": dict(self.metrics),
             "media": list(self.media),
         }
+
+
+def full_text(title: str | None, text: str) -> str:
+    """Title and body as one string: the text classifiers' evidence offsets index into, so a
+    stored mention's spans can be located again from its title and text columns."""
+    if title and text:
+        if text.startswith(title):
+            return text
+        return f"{title}\n{text}"
+    return title or text

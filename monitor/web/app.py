@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from monitor.app.web_secret import secret_key
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
-from monitor.web import routes_login
+from monitor.web import routes_dashboard, routes_inbox, routes_login, routes_mention
 from monitor.web.auth import LoginRequired, session_user
 from monitor.web.context import WebContext
 from monitor.web.security import SecurityHeaders
@@ -37,9 +37,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.add_exception_handler(LoginRequired, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(routes_login.router)
-    for router in _page_routers():
-        app.include_router(router)
+    for module in (routes_login, routes_inbox, routes_mention, routes_dashboard):
+        app.include_router(module.router)
     api = _api_app()
     if api is not None:
         api.state.vigia = context
@@ -55,22 +54,6 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     return app
-
-
-def _page_routers() -> list:  # type: ignore[type-arg]
-    """The page routers that exist (each lives in its own module)."""
-    import importlib
-
-    routers = []
-    for name in ("routes_inbox", "routes_mention", "routes_dashboard", "routes_admin"):
-        try:
-            module = importlib.import_module(f"monitor.web.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"monitor.web.{name}":
-                raise
-            continue
-        routers.append(module.router)
-    return routers
 
 
 def _api_app() -> FastAPI | None:
