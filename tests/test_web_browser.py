@@ -276,13 +276,13 @@ def test_security_reveals_the_masked_dni_and_the_reveal_is_audited(
     page.goto(f"/mentions/{leak}")
     expect(page.locator("main")).to_contain_text("4821****N")
     assert DNI not in page.content()
+    save(page, "mention", site)  # the README shows the page as everyone sees it: masked
     page.get_by_role("button", name=re.compile("Reveal", re.I)).click()
     expect(page.locator("main")).to_contain_text(DNI)
     with site.db.reading() as session:
-        reveals = session.scalars(select(Action).where(
+        revealers = session.scalars(select(Action.user_name).where(
             Action.mention_id == leak, Action.action == "reveal")).all()
-    assert [a.user_name for a in reveals] == [site.users["security"]]
-    save(page, "mention", site)
+    assert revealers == [site.users["security"]]
     page.goto(f"/mentions/{leak}")  # shown once: reloading masks it again
     assert DNI not in page.content()
 
@@ -290,7 +290,7 @@ def test_security_reveals_the_masked_dni_and_the_reveal_is_audited(
 def test_the_dashboard_draws(page: Any, site: DemoSite) -> None:
     login(page, site, "comms")
     page.get_by_role("link", name="Dashboard").click()
-    expect(page).to_have_url(re.compile(r"/dashboard"))
+    expect(page).to_have_url(re.compile(r"/(dashboard|brands/Calderix)$"))
     charts = page.locator("main img")
     expect(charts.first).to_be_visible()
     for chart in charts.all():  # a chart that failed to decode has no natural width
@@ -299,3 +299,29 @@ def test_the_dashboard_draws(page: Any, site: DemoSite) -> None:
     page.get_by_role("button", name="Log out").click()
     page.goto("/dashboard")
     expect(page).to_have_url(re.compile(r"/login\?next=/dashboard$"))
+
+
+def test_correcting_the_sentiment_on_the_mention_page(page: Any, site: DemoSite) -> None:
+    with site.db.reading() as session:
+        restricted = select(Tag.mention_id).where(Tag.family.in_(["leak", "employee"]))
+        mention_id = session.scalars(
+            select(Tag.mention_id).where(
+                Tag.family == "sentiment", Tag.label == "neutral", Tag.brand == "Calderix",
+                Tag.mention_id.not_in(restricted))
+            .order_by(Tag.mention_id.desc())).first()
+    assert mention_id is not None
+    login(page, site, "comms")
+    page.goto(f"/mentions/{mention_id}")
+    page.get_by_label("Sentiment").select_option("positive")
+    page.get_by_role("button", name="Correct").click()
+    expect(page.get_by_role("status")).to_have_text("Sentiment corrected.")
+    expect(page.locator("table.history")).to_contain_text("sentiment")
+    with site.db.reading() as session:
+        tag = session.execute(select(Tag.label, Tag.score, Tag.evidence).where(
+            Tag.mention_id == mention_id, Tag.family == "sentiment",
+            Tag.brand == "Calderix")).one()
+        action = session.execute(select(Action.user_name, Action.detail).where(
+            Action.mention_id == mention_id, Action.action == "sentiment")).one()
+    assert tuple(tag) == ("positive", 1.0, [{"reason": f"corrected by {site.users['comms']}"}])
+    assert (action.user_name, action.detail["from"], action.detail["to"]) == (
+        site.users["comms"], "neutral", "positive")
