@@ -8,9 +8,9 @@ a 422 naming the parameter, never a 500), and `to_filter` turns them into the co
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor.app.users import UserInfo
 from monitor.core import access
@@ -56,6 +56,15 @@ class InboxQuery(BaseModel):
     assigned: str | None = Field(None, max_length=100, description="assigned user's name")
 
     _no_nul = field_validator("brand", "source", "tag", "lang", "q", "assigned")(without_nul)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, data: Any) -> Any:
+        """The inbox's filter form submits every field, the unused ones empty (`since=`):
+        an empty field means "no filter", not an invalid date or sentiment."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v != ""}
+        return data
 
     def active(self) -> dict[str, str]:
         """The filters set, as query parameters (for links that keep them)."""
