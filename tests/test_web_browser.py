@@ -325,3 +325,28 @@ def test_correcting_the_sentiment_on_the_mention_page(page: Any, site: DemoSite)
     assert tuple(tag) == ("positive", 1.0, [{"reason": f"corrected by {site.users['comms']}"}])
     assert (action.user_name, action.detail["from"], action.detail["to"]) == (
         site.users["comms"], "neutral", "positive")
+
+
+def test_a_new_mention_appears_at_the_top_without_a_reload(page: Any, site: DemoSite) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.core.models import Source
+    from tests.digest_support import add_mention
+
+    login(page, site, "comms")
+    page.goto("/")
+    before = row_ids(page)
+    poll = page.locator("#new-mentions").get_attribute("hx-get")
+    with site.db.transaction() as session:
+        source = session.scalars(select(Source).order_by(Source.id)).first()
+        fresh = add_mention(session, source, "browser-fresh", title="Calderix abre en Teruel",
+                            text="Nueva tienda.", seen=datetime.now(UTC))
+        session.flush()
+        fresh_id = fresh.id
+    # What the 30-second poll does, now: ask the poller's URL and swap as it says.
+    page.evaluate("""() => { const p = document.getElementById('new-mentions');
+        htmx.ajax('GET', p.getAttribute('hx-get'), {target: '#mentions', swap: 'afterbegin'}); }""")
+    expect(page.locator(".mention-row").first).to_have_id(f"mention-{fresh_id}")
+    assert row_ids(page)[1:] == before
+    # the poller came back (out of band) asking from the new top row on
+    assert page.locator("#new-mentions").get_attribute("hx-get") not in (None, poll)

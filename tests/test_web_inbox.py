@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from html import unescape
+from urllib.parse import parse_qsl
 
 import pytest
 from sqlalchemy import select
@@ -162,16 +165,37 @@ def test_keyset_pages_walk_every_mention_once(world) -> None:
     assert not ids_first & ids_second
 
 
-def test_new_mentions_are_announced_by_the_poll(world) -> None:
+def poller_after(html: str) -> str:
+    found = re.search(r'id="new-mentions"[^>]*hx-get="/inbox/new\?([^"]*)"', html)
+    assert found, "no poller in the page"
+    return dict(parse_qsl(unescape(found.group(1))))["after"]
+
+
+def test_new_mentions_appear_at_the_top_without_a_reload(world) -> None:
     app, _, db = world
     client = signed_in(app, "ana")
-    newest = (NOW - timedelta(hours=1)).isoformat()
-    assert client.get("/inbox/new", params={"after": newest}).text == ""
+    after = poller_after(client.get("/?status=new").text)
+    quiet = client.get("/inbox/new", params={"after": after, "status": "new"}).text
+    assert rows(quiet) == 0 and poller_after(quiet) == after  # polls on from the same row
     with db.transaction() as session:
         source = session.scalars(select(Source)).one()
-        add_mention(session, source, "fresh", title="Calderix fresh news", text="y", seen=NOW)
-    answer = client.get("/inbox/new", params={"after": newest})
-    assert "1 new mention" in answer.text
+        fresh = add_mention(session, source, "fresh", title="Calderix fresh news", text="y",
+                            seen=NOW)
+        add_mention(session, source, "fresh-fp", title="Calderix noise", text="z",
+                    seen=NOW).review_status = "false_positive"
+        session.flush()
+        fresh_id = fresh.id
+    answer = client.get("/inbox/new", params={"after": after, "status": "new"}).text
+    assert rows(answer) == 1 and f'id="mention-{fresh_id}"' in answer  # the filter applies
+    assert 'hx-swap-oob="true"' in answer and poller_after(answer) != after
+    again = client.get("/inbox/new", params={"after": poller_after(answer), "status": "new"})
+    assert rows(again.text) == 0  # announced once
+
+
+def test_a_damaged_poll_key_stops_the_poll_quietly(world) -> None:
+    app, _, _ = world
+    answer = signed_in(app, "ana").get("/inbox/new", params={"after": "garbage"})
+    assert answer.status_code == 200 and answer.text == ""
 
 
 def test_hostile_post_content_is_escaped_in_the_inbox(world) -> None:

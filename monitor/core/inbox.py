@@ -34,7 +34,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
-    func,
     or_,
     select,
     true,
@@ -369,13 +368,23 @@ def get_mention(
     return items[0] if items else None
 
 
-def count_newer(session: Session, flt: MentionFilter, after: datetime, cap: int = 1000) -> int:
-    """How many matches arrived after `after` (the inbox's "N new mentions"), up to `cap`:
-    a bounded count, so a week-old open tab polling does not scan the whole table."""
-    newer = (
-        select(Mention.id)
-        .where(Mention.first_seen_at > after, *conditions(flt, _dialect(session)))
-        .limit(cap)
-        .subquery()
+def newer_than(
+    session: Session, flt: MentionFilter, cursor: str, *, limit: int = 50
+) -> tuple[list[InboxItem], bool]:
+    """The matches that come before `cursor`'s row in the inbox order (those that arrived
+    since a page was drawn), newest first, at most `limit`; and whether there are more.
+
+    The cursor is a row's key (encode_cursor of the page's first row), so a mention stored in
+    the same second as that row, with a higher id, still counts as new.
+    """
+    when, ident = decode_cursor(cursor)
+    newer = or_(
+        Mention.first_seen_at > when, and_(Mention.first_seen_at == when, Mention.id > ident)
     )
-    return session.scalar(select(func.count()).select_from(newer)) or 0
+    rows = session.execute(
+        select(*_COLUMNS)
+        .where(newer, *conditions(flt, _dialect(session)))
+        .order_by(Mention.first_seen_at.desc(), Mention.id.desc())
+        .limit(limit + 1)
+    ).all()
+    return load_items(session, rows[:limit]), len(rows) > limit

@@ -8,7 +8,7 @@ form, so they work without JavaScript too. New mentions are announced by polling
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from monitor.app.users import UserInfo
 from monitor.core import access
 from monitor.core.errors import VigiaError
-from monitor.core.inbox import InboxPage, count_newer, inbox_page
+from monitor.core.inbox import InboxPage, encode_cursor, inbox_page, newer_than
 from monitor.core.queries import list_sources
 from monitor.web.actions import ACTION_ERRORS, act, store
 from monitor.web.auth import ActingUser, PageUser
@@ -67,7 +67,7 @@ def inbox(
     with context.db.reading() as session:
         sources = [s.name for s in list_sources(session)]
     filters = query.active()
-    newest = page.items[0].first_seen_at.isoformat() if page.items and not cursor else ""
+    top = _top_cursor(page) if cursor is None else ""
     return context.templates.TemplateResponse(
         request,
         "inbox.html",
@@ -75,7 +75,7 @@ def inbox(
             request, user, active="inbox", page=page, query=query, filters=filters,
             filter_query=urlencode(filters),
             more_query=urlencode({**filters, "cursor": page.next_cursor or ""}),
-            new_query=urlencode({**filters, "after": newest}), error=error,
+            new_query=urlencode({**filters, "after": top}) if top else "", error=error,
             flash=request.query_params.get("done"),
             brands=context.brand_names, competitors=context.competitor_names, sources=sources,
             tags=_visible_tags(user), statuses=access.REVIEW_STATUSES,
@@ -100,23 +100,36 @@ def more_rows(
     )
 
 
+def _top_cursor(page: InboxPage) -> str:
+    """The key new mentions are newer than: the first row's, or now for an empty page."""
+    if page.items:
+        return encode_cursor(page.items[0].first_seen_at, page.items[0].id)
+    return encode_cursor(datetime.now(UTC), 0)
+
+
 @router.get("/inbox/new", response_class=HTMLResponse)
 def new_mentions(
     request: Request,
     user: PageUser,
     context: Context,
     query: Annotated[InboxQuery, Query()],
-    after: Annotated[datetime | None, Query()] = None,
+    after: Annotated[str, Query(max_length=200)],
 ) -> Response:
-    if after is None:
+    """The rows that arrived since the page (or the last poll) was drawn, for the top of the
+    list, and the poller again with the new top row's key (an out-of-band swap)."""
+    try:
+        with context.db.reading() as session:
+            items, more = newer_than(
+                session, to_filter(query, user, context), after, limit=PAGE_SIZE
+            )
+    except VigiaError:  # a damaged key: stop polling rather than fail every 30 s
         return HTMLResponse("")
-    with context.db.reading() as session:
-        count = count_newer(session, to_filter(query, user, context), after)
-    if not count:
-        return HTMLResponse("")
+    top = encode_cursor(items[0].first_seen_at, items[0].id) if items else after
     return context.templates.TemplateResponse(
         request, "_new.html",
-        page_context(request, user, count=count, filter_query=urlencode(query.active())),
+        page_context(request, user, items=items, more=more,
+                     filter_query=urlencode(query.active()),
+                     new_query=urlencode({**query.active(), "after": top})),
     )
 
 
