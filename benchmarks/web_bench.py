@@ -84,10 +84,11 @@ COLUMNS = ("id, title, text, url, author, author_handle, lang, first_seen_at, pu
            "reach, metrics, review_status, assigned_to")
 
 
-def generate(path: Path, mentions: int, seed: int = 7) -> Database:
-    """A migrated SQLite database at `path` with `mentions` mentions (bulk Core inserts)."""
+def generate(path: Path, mentions: int, seed: int = 7, url: str | None = None) -> Database:
+    """A migrated database (SQLite at `path`, or the empty database `url`) with `mentions`
+    mentions (bulk Core inserts)."""
     rng = random.Random(seed)
-    db = open_database(f"sqlite:///{path}")
+    db = open_database(url or f"sqlite:///{path}")
     with db.engine.begin() as connection:
         source_ids = [
             connection.execute(insert(Source).values(name=name, kind="rss", seen_ids=[])
