@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from monitor.core.access import REVIEW_STATUSES
 from monitor.core.errors import VigiaError
 from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
-from monitor.core.search import search_condition
+from monitor.core.search import count_matches, search_condition
 
 SENTIMENTS = ("negative", "neutral", "positive")
 EXPORT_CHUNK = 1000
@@ -164,8 +164,11 @@ def visible_mentions(hidden_families: frozenset[str]) -> ColumnElement[bool]:
     return ~_tagged(Tag.family.in_(sorted(hidden_families)))
 
 
-def conditions(flt: MentionFilter, dialect: str) -> list[ColumnElement[bool]]:
-    """The filter as WHERE conditions on Mention (shared by the inbox and find_mentions).
+def conditions(
+    flt: MentionFilter, dialect: str, *, walk: bool = False
+) -> list[ColumnElement[bool]]:
+    """The filter as WHERE conditions on Mention (shared by the inbox and find_mentions);
+    `walk` as in search_condition (see page_select).
 
     Correlated EXISTS written out (not relationship `.any()`, which costs a millisecond to
     build each time), so the planner walks ix_mentions_inbox newest first and probes each
@@ -202,7 +205,7 @@ def conditions(flt: MentionFilter, dialect: str) -> list[ColumnElement[bool]]:
     if flt.until:
         where.append(Mention.first_seen_at < flt.until)
     if flt.search:
-        where.append(search_condition(flt.search, dialect))
+        where.append(search_condition(flt.search, dialect, walk=walk))
     if flt.hidden_families:
         where.append(visible_mentions(flt.hidden_families))
     return where
@@ -245,9 +248,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         ) from None
 
 
-_AFTER = or_(
-    Mention.first_seen_at < bindparam("after_at", type_=Mention.first_seen_at.type),
-    and_(Mention.first_seen_at == bindparam("after_at"), Mention.id < bindparam("after_id")),
+# Rows after the cursor's key in (first_seen_at desc, id desc) order. The leading `<=` is
+# implied by the rest but is what lets SQLite start the index walk at the cursor: with only
+# `a < x OR (a = x AND id < y)` it reads the index from the newest row and filters, so a
+# page 20,000 rows deep cost 20,000 index entries.
+_AFTER = and_(
+    Mention.first_seen_at <= bindparam("after_at", type_=Mention.first_seen_at.type),
+    or_(Mention.first_seen_at < bindparam("after_at"), Mention.id < bindparam("after_id")),
 )
 
 
@@ -260,17 +267,44 @@ _COLUMNS = (
 )
 
 
+#: A search matching at least this many mentions is read by walking the inbox index (below).
+SEARCH_WALK_FROM = 5000
+
+
 @lru_cache(maxsize=256)
-def page_select(flt: MentionFilter, dialect: str, after: bool = False) -> Select[Any]:
-    """The page's mention columns, newest first (no LIMIT yet); with `after`, only rows past
-    the `after_at`/`after_id` parameters. Cached per filter: building the statement costs
-    about what running it does."""
+def page_select(
+    flt: MentionFilter, dialect: str, after: bool = False, walk: bool = False
+) -> Select[Any]:
+    """The page's mention columns, newest first (LIMIT `page_limit`); with `after`, only rows
+    past the `after_at`/`after_id` parameters. Cached per filter: building the statement
+    costs about what running it does.
+
+    With `walk` (SQLite), the rows are read off the date index newest first and each is
+    tested against the search's matches (collected once into a temporary b-tree) until the
+    page is full. Without it SQLite reads the search FTS-first: every match's row, sorted by
+    date before the LIMIT applies, which is right for a rare word and seconds for a common
+    one (a third of a million rows). `search_plan_walks` chooses; both return the same rows.
+    """
     return (
         select(*_COLUMNS)
-        .where(*([_AFTER] if after else []), *conditions(flt, dialect))
+        .where(*([_AFTER] if after else []), *conditions(flt, dialect, walk=walk))
         .order_by(Mention.first_seen_at.desc(), Mention.id.desc())
         .limit(bindparam("page_limit"))
     )
+
+
+def search_plan_walks(connection: Connection, flt: MentionFilter, dialect: str) -> bool:
+    """Whether a page of `flt` should walk the inbox index (page_select's `walk`).
+
+    Only a search on SQLite needs the choice, made on the number of matches counted up to
+    SEARCH_WALK_FROM (about 0.1 ms): below it FTS-first costs at most a few milliseconds;
+    above it the walk stops after about `limit` × (mentions ÷ matches) index entries when the
+    matches are spread over time, and after one pass over the index (tens of milliseconds
+    per million mentions) when they are all old.
+    """
+    if not flt.search or dialect != "sqlite":
+        return False
+    return count_matches(connection, flt.search, dialect, SEARCH_WALK_FROM) >= SEARCH_WALK_FROM
 
 
 def inbox_page(
@@ -286,8 +320,9 @@ def inbox_page(
     # Core execution on the session's connection: the same transaction, without the ORM's
     # per-statement bookkeeping (nothing here is an ORM entity).
     connection = session.connection()
-    rows = connection.execute(page_select(flt, _dialect(session), cursor is not None),
-                              params).all()
+    dialect = _dialect(session)
+    walk = search_plan_walks(connection, flt, dialect)
+    rows = connection.execute(page_select(flt, dialect, cursor is not None, walk), params).all()
     more = len(rows) > limit
     items = load_items(connection, rows[:limit])
     last = items[-1] if more and items else None
@@ -375,15 +410,19 @@ def newer_than(
     since a page was drawn), newest first, at most `limit`; and whether there are more.
 
     The cursor is a row's key (encode_cursor of the page's first row), so a mention stored in
-    the same second as that row, with a higher id, still counts as new.
+    the same second as that row, with a higher id, still counts as new. The key condition is
+    written as a range (`>=` first), so the date index starts at the cursor.
     """
     when, ident = decode_cursor(cursor)
-    newer = or_(
-        Mention.first_seen_at > when, and_(Mention.first_seen_at == when, Mention.id > ident)
+    newer = and_(
+        Mention.first_seen_at >= when,
+        or_(Mention.first_seen_at > when, Mention.id > ident),
     )
+    dialect = _dialect(session)
+    walk = search_plan_walks(session.connection(), flt, dialect)
     rows = session.execute(
         select(*_COLUMNS)
-        .where(newer, *conditions(flt, _dialect(session)))
+        .where(newer, *conditions(flt, dialect, walk=walk))
         .order_by(Mention.first_seen_at.desc(), Mention.id.desc())
         .limit(limit + 1)
     ).all()
