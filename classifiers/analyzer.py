@@ -36,7 +36,7 @@ from classifiers.query import BrandQuery, compile_query
 from classifiers.tags import BrandAnalysis, TagResult
 from classifiers.text import MatchText
 from classifiers.windows import brand_window
-from monitor.core.rawpost import RawPost
+from monitor.core.rawpost import RawPost, post_author
 
 if TYPE_CHECKING:
     from monitor.core.settings import BrandSettings
@@ -85,11 +85,6 @@ def phrase_query(name: str) -> BrandQuery:
     """A query matching exactly this name as a phrase (quotes and backslashes escaped)."""
     escaped = name.replace("\\", "\\\\").replace('"', '\\"')
     return compile_query(f'"{escaped}"')
-
-
-def post_author(post: RawPost) -> str | None:
-    """What `doc._.vigia_author` holds: the handle when the source gives one, else the name."""
-    return (post.author_handle or "").strip() or (post.author or "").strip() or None
 
 
 class Analyzer:

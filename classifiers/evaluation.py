@@ -27,18 +27,15 @@ from classifiers.context import BrandProfile
 from classifiers.language import detect_languages
 from classifiers.nlp import pipeline_for
 from classifiers.query import compile_query
-from classifiers.tags import TagResult
+from classifiers.tags import (
+    BOOLEAN_FAMILIES,
+    MULTI_LABEL,
+    SENTIMENT_LABELS,
+    TagResult,
+)
 from monitor.core.errors import VigiaError
 from monitor.core.settings import BrandSettings
 
-SENTIMENT_LABELS = ("negative", "neutral", "positive")
-LEAK_LABELS = ("pii", "secret", "confidential")
-POLICY_LABELS = (
-    "insult", "discrimination", "sexual", "crude", "political_religious",
-    "competitor_disparagement",
-)
-BOOLEAN_FAMILIES = ("employee", "complaint")
-MULTI_LABEL = {"leak": LEAK_LABELS, "policy": POLICY_LABELS}
 BATCH_SIZE = 256
 
 

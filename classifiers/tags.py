@@ -9,6 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The labels a family's tags carry (the `monitor eval` fields, and what a reviewer may set).
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+LEAK_LABELS = ("pii", "secret", "confidential")
+POLICY_LABELS = (
+    "insult", "discrimination", "sexual", "crude", "political_religious",
+    "competitor_disparagement",
+)
+BOOLEAN_FAMILIES = ("employee", "complaint")
+MULTI_LABEL = {"leak": LEAK_LABELS, "policy": POLICY_LABELS}
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:

@@ -27,10 +27,9 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from classifiers.analyzer import post_author
-from classifiers.evaluation import BOOLEAN_FAMILIES, MULTI_LABEL
+from classifiers.tags import BOOLEAN_FAMILIES, MULTI_LABEL
 from monitor.core.models import Label, Mention, Tag
-from monitor.core.rawpost import RawPost
+from monitor.core.rawpost import RawPost, post_author
 from monitor.core.storage import insert_ignoring_conflicts, upsert
 
 #: The families a Label may hold, in the order `monitor eval` documents them.

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from classifiers.evaluation import LEAK_LABELS, POLICY_LABELS, SENTIMENT_LABELS
+from classifiers.tags import LEAK_LABELS, POLICY_LABELS, SENTIMENT_LABELS
 from monitor.app.labels import family_answer, set_label
 from monitor.core.access import may_act, may_reveal, may_see
 from monitor.core.errors import VigiaError

@@ -60,3 +60,9 @@ def full_text(title: str | None, text: str) -> str:
             return text
         return f"{title}\n{text}"
     return title or text
+
+
+def post_author(post: RawPost) -> str | None:
+    """Who the classifiers take as the author (`doc._.vigia_author`): the handle when the
+    source gives one, else the name; also what a labelled export writes as `author`."""
+    return (post.author_handle or "").strip() or (post.author or "").strip() or None
