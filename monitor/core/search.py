@@ -309,6 +309,7 @@ def count_matches(connection: Connection, q: str, dialect: str, cap: int) -> int
     """
     node = parse(q)
     if dialect == "postgresql":
-        matching = select(Mention.id).where(_condition(node, dialect, walk=True)).limit(cap).subquery()
+        matches = _condition(node, dialect, walk=True)
+        matching = select(Mention.id).where(matches).limit(cap).subquery()
         return connection.execute(select(func.count()).select_from(matching)).scalar_one()
     return connection.execute(_FTS_COUNT, {"fts_query": fts5_match(node), "cap": cap}).scalar_one()
