@@ -1,10 +1,11 @@
-"""The inbox at scale: 1,000,000 mentions in SQLite, pages and an export, against bare SQL.
+"""The inbox at scale: 1,000,000 mentions, pages and an export, against bare SQL.
 
 The web app, the API and the exports all read through monitor.core.inbox. This benchmark
-generates a realistic SQLite database (mixed Spanish/English texts, brands and a competitor,
-a sentiment tag on every mention, some leak/employee/complaint tags, one or two sources each,
-review statuses; bulk Core executemany, the FTS5 triggers of migration 0006 kept on), then
-measures, as the comms role sees it (leak and employee mentions hidden):
+generates a realistic SQLite database, or fills an empty PostgreSQL one (`--database-url`):
+mixed Spanish/English texts, brands and a competitor, a sentiment tag on every mention,
+some leak/employee/complaint tags, one or two sources each, review statuses (bulk Core
+executemany, the full-text index of migration 0006 kept on). Then it measures, as the comms
+role sees it (leak and employee mentions hidden):
 
 - the first inbox page (50, newest first);
 - a filtered page: brand + sentiment=negative + status=new;
@@ -12,17 +13,21 @@ measures, as the comms role sees it (leak and employee mentions hidden):
   and one for a rare word (a reference number: a handful of rows);
 - a page deep in the listing, reached by keyset cursor;
 
-each through `inbox_page`, against hand-written SQL over the raw sqlite3 connection that
-returns the same rows and columns (checked equal), alternating in the same run. The bare SQL
-is the best plan we know written by hand: for a common search it is the product's own plan
-(`+m.id IN (FTS matches)`, so SQLite walks the date index instead of sorting every match;
-the naive `m.id IN (...)` takes seconds at a million rows), for a rare word FTS-first, and
-its keyset condition is the range-scannable form monitor.core.inbox uses. Printed: p95
+each through `inbox_page`, against hand-written SQL over the raw driver connection (sqlite3
+or psycopg) that returns the same rows and columns (checked equal), alternating in the same
+run. The bare SQL is the best plan we know for that database, written by hand, knowing which
+search is common: on SQLite a common search is `+m.id IN (FTS matches)`, so SQLite walks the
+date index instead of sorting every match (the naive `m.id IN (...)` takes seconds at a
+million rows), and a rare word FTS-first; on PostgreSQL a common search is the plain
+`search_vector @@ tsquery`, which the planner walks the date index with, and a rare word a
+MATERIALIZED CTE of the GIN index's matches (the plain condition walks the whole index for
+it). Both use the range-scannable keyset condition monitor.core.inbox uses. Printed: p95
 of each over `repeats` runs and the ratio (goal <= 3x). Then a CSV export of every visible
 row through `iter_mentions`, in a fresh process, with its peak-RSS growth (goal < 100 MB) and
 its time against the bare SQL export of the same rows.
 
-`python -m benchmarks.web_bench [--mentions N] [--repeats R]`; BENCH_WEB_MENTIONS also sets N.
+`python -m benchmarks.web_bench [--mentions N] [--repeats R] [--database-url URL]`;
+BENCH_WEB_MENTIONS also sets N. The PostgreSQL database must be empty (the bench fills it).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, make_url
 
 from monitor.core.access import hidden_families
 from monitor.core.inbox import MentionFilter, inbox_page, iter_mentions
@@ -144,69 +149,106 @@ def _tag(mention_id: int, brand: str, family: str, label: str, score: float,
 # --------------------------------------------------------------------------- the baseline
 
 
-def bare_page(raw: sqlite3.Connection, flt: MentionFilter, limit: int,
-              after: tuple[str, int] | None = None) -> list[tuple[Any, ...]]:
+def connect_raw(url: str) -> Any:
+    """The driver's own connection (sqlite3 or psycopg) to the bench database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return sqlite3.connect(parsed.database or "")
+    import psycopg
+
+    return psycopg.connect(parsed.set(drivername="postgresql").render_as_string(False))
+
+
+def _is_sqlite(raw: Any) -> bool:
+    return isinstance(raw, sqlite3.Connection)
+
+
+def bare_page(raw: Any, flt: MentionFilter, limit: int,
+              after: tuple[Any, int] | None = None) -> list[tuple[Any, ...]]:
     """The same page by hand: the same queries the inbox needs, no SQLAlchemy."""
+    lite = _is_sqlite(raw)
+    mark = "?" if lite else "%s"
+
+    def marks(n: int) -> str:
+        return ",".join([mark] * n)
+
     where, args = ["NOT EXISTS (SELECT 1 FROM tags t WHERE t.mention_id = m.id AND t.family IN "
-                   f"({','.join('?' * len(flt.hidden_families))}))"], [*flt.hidden_families]
+                   f"({marks(len(flt.hidden_families))}))"], [*flt.hidden_families]
     if flt.brand:
         where.append("EXISTS (SELECT 1 FROM brand_matches b WHERE b.mention_id = m.id "
-                     "AND b.brand = ?)")
+                     f"AND b.brand = {mark})")
         args.append(flt.brand)
     else:
         where.append("EXISTS (SELECT 1 FROM brand_matches b WHERE b.mention_id = m.id "
-                     f"AND b.brand IN ({','.join('?' * len(flt.brands))}))")
+                     f"AND b.brand IN ({marks(len(flt.brands))}))")
         args += flt.brands
     if flt.sentiment:
-        where.append("EXISTS (SELECT 1 FROM tags s WHERE s.mention_id = m.id AND s.label = ? "
-                     "AND s.family = 'sentiment' AND s.brand = ?)")
+        where.append(f"EXISTS (SELECT 1 FROM tags s WHERE s.mention_id = m.id AND s.label = {mark} "
+                     f"AND s.family = 'sentiment' AND s.brand = {mark})")
         args += [flt.sentiment, flt.brand]
     if flt.status:
-        where.append("m.review_status = ?")
+        where.append(f"m.review_status = {mark}")
         args.append(flt.status)
+    with_hits = ""
     if flt.search:
         # The hand-written choice: walk the date index for a common search, FTS-first for
         # a rare one (what the product decides by counting matches up to a cap).
-        walk = "+" if " OR " in flt.search else ""
-        where.append(f"{walk}m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts "
-                     "MATCH ?)")
-        args.append(" OR ".join(f'"{w}"' for w in flt.search.split(" OR ")))
+        words = flt.search.split(" OR ")
+        common = len(words) > 1
+        if lite:
+            where.append(f"{'+' if common else ''}m.id IN (SELECT rowid FROM mentions_fts "
+                         "WHERE mentions_fts MATCH ?)")
+            args.append(" OR ".join(f'"{w}"' for w in words))
+        elif common:
+            where.append("m.search_vector @@ to_tsquery('simple', %s)")
+            args.append(" | ".join(words))
+        else:
+            with_hits = ("WITH hits AS MATERIALIZED (SELECT id FROM mentions "
+                         "WHERE search_vector @@ to_tsquery('simple', %s)) ")
+            where.append("m.id IN (SELECT id FROM hits)")
+            args.insert(0, " | ".join(words))
     if after:
-        where.append("(m.first_seen_at <= ? AND (m.first_seen_at < ? OR m.id < ?))")
+        where.append(f"(m.first_seen_at <= {mark} AND (m.first_seen_at < {mark} OR m.id < {mark}))")
         args += [after[0], after[0], after[1]]
     rows = raw.execute(
-        f"SELECT {COLUMNS} FROM mentions m WHERE {' AND '.join(where)} "
-        "ORDER BY m.first_seen_at DESC, m.id DESC LIMIT ?", [*args, limit]
+        f"{with_hits}SELECT {COLUMNS} FROM mentions m WHERE {' AND '.join(where)} "
+        f"ORDER BY m.first_seen_at DESC, m.id DESC LIMIT {mark}", [*args, limit]
     ).fetchall()
     ids = [row[0] for row in rows]
-    marks = ",".join("?" * len(ids))
     related: list[dict[int, list[Any]]] = [{}, {}, {}]
     for index, sql in enumerate((
-        f"SELECT mention_id, brand FROM brand_matches WHERE mention_id IN ({marks}) ORDER BY id",
+        f"SELECT mention_id, brand FROM brand_matches WHERE mention_id IN ({marks(len(ids))}) "
+        "ORDER BY id",
         f"SELECT mention_id, brand, family, label, score, evidence FROM tags "
-        f"WHERE mention_id IN ({marks}) ORDER BY id",
+        f"WHERE mention_id IN ({marks(len(ids))}) ORDER BY id",
         f"SELECT ms.mention_id, s.name, ms.url FROM mention_sources ms JOIN sources s "
-        f"ON s.id = ms.source_id WHERE ms.mention_id IN ({marks}) ORDER BY ms.id",
+        f"ON s.id = ms.source_id WHERE ms.mention_id IN ({marks(len(ids))}) ORDER BY ms.id",
     )):
         for mention_id, *values in raw.execute(sql, ids) if ids else ():
-            if index == 1:
+            if index == 1 and lite:
                 values[-1] = json.loads(values[-1])
             related[index].setdefault(mention_id, []).append(tuple(values))
     return [
-        (*row[:7], _when(row[7]), _when(row[8]), row[9], json.loads(row[10]), *row[11:],
+        (*(_decoded(row) if lite else row[:11]), *row[11:],
          tuple(b for (b,) in related[0].get(row[0], [])), tuple(related[1].get(row[0], [])),
          tuple(related[2].get(row[0], [])))
         for row in rows
     ]
 
 
+def _decoded(row: Any) -> tuple[Any, ...]:
+    """SQLite's text columns (dates, metrics) as the typed values psycopg returns."""
+    return (*row[:7], _when(row[7]), _when(row[8]), row[9], json.loads(row[10]))
+
+
 def _when(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-def _stamp(when: datetime) -> str:
-    """A datetime as SQLAlchemy stores it in SQLite, for the bare keyset comparison."""
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+def _key(raw: Any, when: datetime) -> Any:
+    """A datetime as the bare keyset compares it: as SQLAlchemy stores it in SQLite's text
+    column, or as is for PostgreSQL's timestamptz."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if _is_sqlite(raw) else when
 
 
 def _flat(items: Iterable[Any]) -> list[tuple[Any, ...]]:
@@ -228,8 +270,8 @@ def _p95(times: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def compare(db: Database, raw: sqlite3.Connection, flt: MentionFilter, repeats: int,
-            cursor: str | None = None, after: tuple[str, int] | None = None) -> dict[str, float]:
+def compare(db: Database, raw: Any, flt: MentionFilter, repeats: int,
+            cursor: str | None = None, after: tuple[Any, int] | None = None) -> dict[str, float]:
     """p95 of inbox_page and of the bare page, alternating; their rows must be equal."""
     ours, bare = [], []
     with db.reading() as session:
@@ -254,12 +296,12 @@ def _csv_row(i: Any) -> list[Any]:
             "|".join(f"{t.family}:{t.label}" for t in i.tags), "|".join(s.name for s in i.sources)]
 
 
-def export(path: Path, how: str) -> dict[str, float]:
+def export(url: str, how: str) -> dict[str, float]:
     """Every visible row as CSV to /dev/null; run in a fresh process by `run`."""
-    db = open_database(f"sqlite:///{path}", migrate=False)
+    db = open_database(url, migrate=False)
     with db.reading() as session:
         rows = (iter_mentions(session, COMMS_INBOX) if how == "inbox"
-                else _bare_export(sqlite3.connect(path), COMMS_INBOX))
+                else _bare_export(connect_raw(url), COMMS_INBOX))
         return _write_csv(rows)
 
 
@@ -279,7 +321,7 @@ def _write_csv(rows: Iterable[Any]) -> dict[str, float]:
             "peak_rss_mb": peak / 1024}
 
 
-def _bare_export(raw: sqlite3.Connection, flt: MentionFilter) -> Iterable[Any]:
+def _bare_export(raw: Any, flt: MentionFilter) -> Iterable[Any]:
     from types import SimpleNamespace
     after = None
     while rows := bare_page(raw, flt, 1000, after):
@@ -290,12 +332,12 @@ def _bare_export(raw: sqlite3.Connection, flt: MentionFilter) -> Iterable[Any]:
                 brands=row[13], tags=[SimpleNamespace(family=t[1], label=t[2]) for t in row[14]],
                 sources=[SimpleNamespace(name=s[0]) for s in row[15]])
         last = rows[-1]
-        after = (_stamp(last[7]), last[0])
+        after = (_key(raw, last[7]), last[0])
 
 
-def _export_process(path: Path, how: str) -> dict[str, float]:
+def _export_process(url: str, how: str) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "benchmarks.web_bench", "--export", str(path),
+    done = subprocess.run([sys.executable, "-m", "benchmarks.web_bench", "--export", url,
                            "--how", how], capture_output=True, text=True, env=env, cwd=REPO,
                           check=False)
     if done.returncode != 0:
@@ -306,15 +348,18 @@ def _export_process(path: Path, how: str) -> dict[str, float]:
 COMMS_INBOX = MentionFilter(brands=(BRAND,), hidden_families=hidden_families("comms"))
 
 
-def run(mentions: int = 1_000_000, repeats: int = 30, folder: Path | None = None
-        ) -> dict[str, Any]:
+def run(mentions: int = 1_000_000, repeats: int = 30, folder: Path | None = None,
+        database_url: str | None = None) -> dict[str, Any]:
+    """The whole bench on a new SQLite file (in `folder`, or a temporary one) or on the
+    empty PostgreSQL database `database_url`."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(folder or tmp) / "web_bench.db"
         path.unlink(missing_ok=True)
+        url = database_url or f"sqlite:///{path}"
         started = time.perf_counter()
-        db = generate(path, mentions)
+        db = generate(path, mentions, url=database_url)
         generated = time.perf_counter() - started
-        raw = sqlite3.connect(path)
+        raw = connect_raw(url)
         filtered = MentionFilter(brand=BRAND, sentiment="negative", status="new",
                                  hidden_families=COMMS_INBOX.hidden_families)
         searched = MentionFilter(brands=(BRAND,), search="fibra OR router",
@@ -331,14 +376,15 @@ def run(mentions: int = 1_000_000, repeats: int = 30, folder: Path | None = None
             "search 'ref4242' (rare)": lambda: compare(db, raw, rare, repeats),
             "deep page (keyset)": lambda: compare(
                 db, raw, COMMS_INBOX, repeats, deep.next_cursor,
-                (_stamp(last.first_seen_at), last.id)),
+                (_key(raw, last.first_seen_at), last.id)),
         }
         results: dict[str, Any] = {"mentions": mentions, "generate_s": generated,
+                                   "database": db.engine.dialect.name,
                                    "pages": {name: case() for name, case in cases.items()}}
         db.dispose()
         raw.close()
-        results["export"] = _export_process(path, "inbox")
-        results["export_bare"] = _export_process(path, "bare")
+        results["export"] = _export_process(url, "inbox")
+        results["export_bare"] = _export_process(url, "bare")
         results["export"]["ratio"] = (results["export"]["seconds"]
                                       / results["export_bare"]["seconds"])
     _print(results, repeats)
@@ -346,7 +392,8 @@ def run(mentions: int = 1_000_000, repeats: int = 30, folder: Path | None = None
 
 
 def _print(results: dict[str, Any], repeats: int) -> None:
-    print(f"web inbox over {results['mentions']:,} mentions (SQLite; generated in "
+    database = "PostgreSQL" if results["database"] == "postgresql" else "SQLite"
+    print(f"web inbox over {results['mentions']:,} mentions ({database}; generated in "
           f"{results['generate_s']:.0f} s), p95 of {repeats}, comms role:")
     for name, page in results["pages"].items():
         print(f"  {name:26} ({page['rows']:2} rows) inbox_page "
@@ -364,13 +411,15 @@ def main() -> None:
     parser.add_argument("--mentions", type=int,
                         default=int(os.environ.get("BENCH_WEB_MENTIONS", "1000000")))
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help="an empty PostgreSQL database to fill and "
+                        "measure (default: a new SQLite file)")
+    parser.add_argument("--export", help=argparse.SUPPRESS)
     parser.add_argument("--how", default="inbox", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export:
         print(json.dumps(export(args.export, args.how)))
     else:
-        run(args.mentions, args.repeats)
+        run(args.mentions, args.repeats, database_url=args.database_url)
 
 
 if __name__ == "__main__":

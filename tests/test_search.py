@@ -183,6 +183,7 @@ def test_search_pages_are_the_same_whichever_plan_runs(
     monkeypatch: pytest.MonkeyPatch, walk_from: int,
 ) -> None:
     monkeypatch.setattr(inbox, "SEARCH_WALK_FROM", walk_from)
+    monkeypatch.setattr(inbox, "SEARCH_WALK_FROM_POSTGRESQL", walk_from)
     inbox.page_select.cache_clear()
     key = {mention_id: when for when, mention_id, *_ in shuffled}
     assert [m for _, m, *_ in sorted(shuffled)] != sorted(key)  # ids are out of date order
@@ -217,6 +218,7 @@ def test_the_plan_follows_how_common_the_search_is(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(inbox, "SEARCH_WALK_FROM", 10)
+    monkeypatch.setattr(inbox, "SEARCH_WALK_FROM_POSTGRESQL", 10)
     dialect = db.engine.dialect.name
     with db.reading() as session:
         connection = session.connection()
@@ -226,8 +228,7 @@ def test_the_plan_follows_how_common_the_search_is(
         walks = search_plan_walks(connection, MentionFilter(search="fibra"), dialect)
         rare = search_plan_walks(connection, MentionFilter(search="fibra router factura"),
                                  dialect)
-    # PostgreSQL's planner has the statistics to choose by itself; SQLite's is told.
-    assert (walks, rare) == ((True, False) if dialect == "sqlite" else (False, False))
+    assert (walks, rare) == (True, False)
 
 
 @pytest.mark.parametrize("after", [False, True])
@@ -258,3 +259,35 @@ def test_sqlite_walk_reads_the_date_index_without_sorting(
     assert "first_seen_at" in plan[0] or "ix_mentions_inbox" in plan[0], plan
     assert ("SEARCH" in plan[0]) == after, plan  # a cursor starts the walk where it points
     assert not any("TEMP B-TREE FOR ORDER BY" in step for step in plan), plan
+
+
+@pytest.mark.parametrize("walk_from", [0, 10**9], ids=["index-walk", "fts-first"])
+def test_postgresql_fts_first_reads_the_gin_matches_before_the_rows(
+    db: Database, monkeypatch: pytest.MonkeyPatch, walk_from: int
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan")
+    monkeypatch.setattr(inbox, "SEARCH_WALK_FROM_POSTGRESQL", walk_from)
+    flt = MentionFilter(brands=("Calderix",), search="fibra OR router",
+                        hidden_families=hidden_families("comms"))
+    ran: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "mentions.title" in statement:
+            ran.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        with db.reading() as session:
+            inbox_page(session, flt)
+            statement, parameters = ran[-1]
+            connection = session.connection()
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a tiny table
+            plan = "\n".join(row[0] for row in connection.exec_driver_sql(
+                f"EXPLAIN {statement}", parameters))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    fts_first = walk_from > 0
+    assert ("CTE search_hits" in plan) == fts_first, plan
+    if fts_first:  # the matches come off the GIN index, once, before any mention row
+        assert "Bitmap Index Scan on ix_mentions_search" in plan, plan
