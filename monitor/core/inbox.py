@@ -5,11 +5,7 @@ Pages are KEYSET-paginated on (first_seen_at desc, id desc), read straight off t
 someone pages does not shift what they see next (OFFSET would do both wrong). The cursor is
 opaque to callers (base64 of the last row's key).
 
-A page is plain frozen dataclasses, not ORM objects: the mentions' columns in one indexed
-query, then their brands, tags and sources in one query each for the whole page. This is
-several times cheaper than `selectinload` of ORM objects (benchmarks/web_bench.py measures it
-against hand-written SQL) and the items can be handed to templates or serialised after the
-session has closed.
+A page is plain frozen dataclasses, not ORM objects (monitor.core.inbox_items).
 
 Role rules are applied here, in the query, through `MentionFilter.hidden_families` (from
 monitor.core.access.hidden_families): a mention with a tag of a hidden family never leaves
@@ -20,8 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -42,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from monitor.core.access import REVIEW_STATUSES
 from monitor.core.errors import VigiaError
+from monitor.core.inbox_items import ITEM_COLUMNS, InboxItem, InboxPage, load_items
 from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
 from monitor.core.search import count_matches, search_condition
 
@@ -95,58 +91,6 @@ class MentionFilter:
             )
         # A tuple keeps the filter hashable (and frozen) whatever sequence was passed.
         object.__setattr__(self, "brands", tuple(self.brands))
-
-
-@dataclass(frozen=True, slots=True)
-class TagItem:
-    brand: str
-    family: str
-    label: str
-    score: float
-    evidence: list[Any]
-
-
-@dataclass(frozen=True, slots=True)
-class SourceItem:
-    """One post of the story: the source's name and the post's URL."""
-
-    name: str
-    url: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class InboxItem:
-    id: int
-    title: str | None
-    text: str
-    url: str | None
-    author: str | None
-    author_handle: str | None
-    lang: str | None
-    first_seen_at: datetime
-    published_at: datetime | None
-    reach: int
-    metrics: dict[str, Any]
-    review_status: str
-    assigned_to: str | None
-    brands: tuple[str, ...]
-    tags: tuple[TagItem, ...]
-    sources: tuple[SourceItem, ...]
-
-    @property
-    def sentiment(self) -> str | None:
-        return next((t.label for t in self.tags if t.family == "sentiment"), None)
-
-    @property
-    def families(self) -> frozenset[str]:
-        return frozenset(t.family for t in self.tags)
-
-
-@dataclass(frozen=True, slots=True)
-class InboxPage:
-    items: list[InboxItem]
-    #: Pass back as `cursor` for the next page; None on the last page.
-    next_cursor: str | None
 
 
 # --------------------------------------------------------------------------- filtering
@@ -260,13 +204,6 @@ _AFTER = and_(
 
 # --------------------------------------------------------------------------- reading
 
-_COLUMNS = (
-    Mention.id, Mention.title, Mention.text, Mention.url, Mention.author, Mention.author_handle,
-    Mention.lang, Mention.first_seen_at, Mention.published_at, Mention.reach, Mention.metrics,
-    Mention.review_status, Mention.assigned_to,
-)
-
-
 #: A search matching at least this many mentions is read by walking the inbox index (below):
 #: on SQLite, and on PostgreSQL, whose count costs more (a scan that stops at the cap) and
 #: whose FTS-first plan costs more per match (each is probed by primary key), so the
@@ -290,7 +227,7 @@ def page_select(
     chooses; both return the same rows (search_condition says how, per dialect).
     """
     return (
-        select(*_COLUMNS)
+        select(*ITEM_COLUMNS)
         .where(*([_AFTER] if after else []), *conditions(flt, dialect, walk=walk))
         .order_by(Mention.first_seen_at.desc(), Mention.id.desc())
         .limit(bindparam("page_limit"))
@@ -352,53 +289,6 @@ def iter_mentions(
         cursor = page.next_cursor
 
 
-_IDS = bindparam("ids", expanding=True)
-_BRANDS = (select(BrandMatch.mention_id, BrandMatch.brand)
-           .where(BrandMatch.mention_id.in_(_IDS)).order_by(BrandMatch.id))
-_TAGS = (select(Tag.mention_id, Tag.brand, Tag.family, Tag.label, Tag.score, Tag.evidence)
-         .where(Tag.mention_id.in_(_IDS)).order_by(Tag.id))
-_SOURCES = (select(MentionSource.mention_id, Source.name, MentionSource.url)
-            .join(Source, Source.id == MentionSource.source_id)
-            .where(MentionSource.mention_id.in_(_IDS)).order_by(MentionSource.id))
-
-
-def load_items(connection: Connection, rows: Sequence[Any]) -> list[InboxItem]:
-    """InboxItems for mention rows (in `_COLUMNS` order): one query per related table."""
-    ids = {"ids": [row[0] for row in rows]}
-    if not rows:
-        return []
-    brands: dict[int, list[str]] = defaultdict(list)
-    for mention_id, brand in connection.execute(_BRANDS, ids):
-        brands[mention_id].append(brand)
-    tags: dict[int, list[TagItem]] = defaultdict(list)
-    for mention_id, brand, family, label, score, evidence in connection.execute(_TAGS, ids):
-        tags[mention_id].append(TagItem(brand, family, label, score, evidence or []))
-    sources: dict[int, list[SourceItem]] = defaultdict(list)
-    for mention_id, name, url in connection.execute(_SOURCES, ids):
-        sources[mention_id].append(SourceItem(name, url))
-    return [
-        InboxItem(
-            *row[:10], metrics=row[10] or {}, review_status=row[11], assigned_to=row[12],
-            brands=tuple(brands[row[0]]), tags=tuple(tags[row[0]]),
-            sources=tuple(sources[row[0]]),
-        )
-        for row in rows
-    ]
-
-
-def item_of(mention: Mention) -> InboxItem:
-    """The InboxItem of an ORM mention (its relationships loaded), for callers holding one."""
-    return InboxItem(
-        mention.id, mention.title, mention.text, mention.url, mention.author,
-        mention.author_handle, mention.lang, mention.first_seen_at, mention.published_at,
-        mention.reach, mention.metrics or {}, mention.review_status, mention.assigned_to,
-        brands=tuple(b.brand for b in mention.brands),
-        tags=tuple(TagItem(t.brand, t.family, t.label, t.score, t.evidence or [])
-                   for t in mention.tags),
-        sources=tuple(SourceItem(s.source.name, s.url) for s in mention.sources),
-    )
-
-
 def get_mention(
     session: Session, mention_id: int, hidden_families: frozenset[str] = frozenset()
 ) -> InboxItem | None:
@@ -406,7 +296,7 @@ def get_mention(
     (the caller answers 404 for both: a hidden mention's existence is not told either)."""
     flt = MentionFilter(hidden_families=hidden_families)
     rows = session.execute(
-        select(*_COLUMNS).where(Mention.id == mention_id, *conditions(flt, _dialect(session)))
+        select(*ITEM_COLUMNS).where(Mention.id == mention_id, *conditions(flt, _dialect(session)))
     ).all()
     items = load_items(session, rows)
     return items[0] if items else None
@@ -430,7 +320,7 @@ def newer_than(
     dialect = _dialect(session)
     walk = search_plan_walks(session.connection(), flt, dialect)
     rows = session.execute(
-        select(*_COLUMNS)
+        select(*ITEM_COLUMNS)
         .where(newer, *conditions(flt, dialect, walk=walk))
         .order_by(Mention.first_seen_at.desc(), Mention.id.desc())
         .limit(limit + 1)

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.core.inbox import InboxItem, MentionFilter, conditions, item_of
+from monitor.core.inbox import MentionFilter, conditions
+from monitor.core.inbox_items import InboxItem, item_of
 from monitor.core.models import Mention, MentionSource, Source
 
 

@@ -17,7 +17,8 @@ from monitor.app.review import (
 )
 from monitor.app.users import UserInfo
 from monitor.core import access
-from monitor.core.inbox import InboxItem, get_mention
+from monitor.core.inbox import get_mention
+from monitor.core.inbox_items import InboxItem
 from monitor.web.context import WebContext
 
 ACTION_ERRORS = (Forbidden, InvalidAction, NotFound)

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from monitor.app.review import ACTIONS, MAX_NOTE
-from monitor.core.inbox import InboxItem
+from monitor.core.inbox_items import InboxItem
 from monitor.core.models import Action
 from monitor.core.queries import mention_as_dict
 from monitor.web.filters import without_nul

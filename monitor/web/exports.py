@@ -26,7 +26,8 @@ from typing import Any
 
 from fastapi.responses import StreamingResponse
 
-from monitor.core.inbox import InboxItem, MentionFilter, inbox_page, iter_mentions
+from monitor.core.inbox import MentionFilter, inbox_page, iter_mentions
+from monitor.core.inbox_items import InboxItem
 from monitor.web.api_models import MentionOut, mention_json
 from monitor.web.context import WebContext
 

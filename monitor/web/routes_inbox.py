@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from monitor.app.users import UserInfo
 from monitor.core import access
 from monitor.core.errors import VigiaError
-from monitor.core.inbox import InboxPage, encode_cursor, inbox_page, newer_than
+from monitor.core.inbox import encode_cursor, inbox_page, newer_than
+from monitor.core.inbox_items import InboxPage
 from monitor.core.queries import list_sources
 from monitor.web.actions import ACTION_ERRORS, act, store
 from monitor.web.auth import ActingUser, PageUser

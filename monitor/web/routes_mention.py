@@ -25,7 +25,8 @@ from sqlalchemy import select
 from monitor.app.review import TAG_FAMILIES, history, record_reveal
 from monitor.app.users import UserInfo, list_users
 from monitor.core import access
-from monitor.core.inbox import SENTIMENTS, InboxItem, get_mention
+from monitor.core.inbox import SENTIMENTS, get_mention
+from monitor.core.inbox_items import InboxItem
 from monitor.core.models import OutboxMessage
 from monitor.web.actions import ACTION_ERRORS, act, http_error
 from monitor.web.auth import ActingUser, PageUser
