@@ -50,17 +50,12 @@ def store(
 
 
 def act(
-    context: WebContext,
-    user: UserInfo,
-    mention_id: int,
-    action: str,
-    *,
-    brand: str | None = None,
-    value: Any = None,
+    context: WebContext, user: UserInfo, mention_id: int, action: str, **change: Any
 ) -> InboxItem:
-    """Apply one action and return the mention as it is now (for the re-rendered row)."""
+    """`store` (`change`: its brand and value), and the mention as it is now (for the
+    re-rendered row, or the API's answer), with the review errors as HTTP answers."""
     try:
-        store(context, user, mention_id, action, brand=brand, value=value)
+        store(context, user, mention_id, action, **change)
     except ACTION_ERRORS as exc:
         raise http_error(exc) from exc
     with context.db.reading() as session:
