@@ -36,7 +36,7 @@ from spacy.vocab import Vocab
 
 from classifiers.query import _positive_sequences
 from classifiers.tags import TagResult
-from classifiers.text import fold
+from monitor.core.textfold import fold
 
 if TYPE_CHECKING:
     from monitor.core.settings import BrandSettings

@@ -2,7 +2,7 @@
 
 Lexicons are data, not code (DESIGN.md): a user can read, correct or extend them without
 touching Python. Every term is folded on load (casefold + accents stripped, see
-`classifiers.text.fold`) so "pésimo" in a file matches "pesimo", "PÉSIMO" and "Pésimo".
+`monitor.core.textfold.fold`) so "pésimo" in a file matches "pesimo", "PÉSIMO" and "Pésimo".
 
 File formats (UTF-8, `#` starts a comment line, blank lines ignored):
 
@@ -21,7 +21,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from classifiers.text import fold
+from monitor.core.textfold import fold
 
 LEXICON_DIR = Path(str(resources.files("classifiers") / "lexicons"))
 MIN_STEM = 4

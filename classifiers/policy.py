@@ -36,8 +36,8 @@ from classifiers.context import BrandProfile, add_tags, doc_brand
 from classifiers.lexicons import available_languages
 from classifiers.tags import Evidence, TagResult
 from classifiers.termlists import TermHit, TermMatcher, doc_text, split_words
-from classifiers.text import fold
 from classifiers.textspans import Segments, mentions, target_of
+from monitor.core.textfold import fold
 
 # Term labels that directly give a policy label.
 DIRECT = {

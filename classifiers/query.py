@@ -40,23 +40,14 @@ from luqum import tree
 from luqum.exceptions import ParseError
 from luqum.parser import parser
 
-from classifiers.text import WORD, MatchText, fold, positions, words
+from classifiers.text import WORD, MatchText, positions, words
+from monitor.core.lucene import unsupported
+from monitor.core.textfold import fold
 
 Check = Callable[[MatchText], tuple[str, ...] | None]
 _PLAIN = re.compile(r"\w+")
 _NEAR = re.compile(r"NEAR/(\d+)")
 _TAG = re.compile(r"[@#]\w+")
-_UNSUPPORTED: dict[type, str] = {
-    tree.SearchField: "field searches like title:word",
-    tree.FieldGroup: "field searches like title:(a b)",
-    tree.Range: "ranges like [a TO b]",
-    tree.From: "open ranges like >a",
-    tree.To: "open ranges like <a",
-    tree.OpenRange: "open ranges",
-    tree.Fuzzy: "fuzzy terms like word~",
-    tree.Regex: "regular expressions like /re/",
-    tree.Boost: "boosts like word^2",
-}
 
 
 class QuerySyntaxError(ValueError):
@@ -369,9 +360,9 @@ def _boolean(node: tree.BoolOperation | tree.Item) -> Check:
 
 
 def _compile(node: tree.Item) -> Check:
-    for kind, name in _UNSUPPORTED.items():
-        if isinstance(node, kind):
-            raise QuerySyntaxError(f"{name} are not supported (in {str(node).strip()!r})")
+    construct = unsupported(node)
+    if construct:
+        raise QuerySyntaxError(f"{construct} are not supported (in {str(node).strip()!r})")
     if isinstance(node, tree.Word):
         return _term(node.value, node.value, wildcard=True)
     if isinstance(node, tree.Phrase):

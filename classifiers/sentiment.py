@@ -70,8 +70,8 @@ from classifiers.sentiment_rules import (
 from classifiers.sentiment_target import about_the_brand
 from classifiers.tags import Evidence, TagResult
 from classifiers.termlists import doc_offsets, doc_orths, doc_text
-from classifiers.text import fold
 from classifiers.valence import Phrase, Valence, compile_phrases
+from monitor.core.textfold import fold
 
 NEUTRAL_BAND = 0.3
 NEGATION_FACTOR = -0.74

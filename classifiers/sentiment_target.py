@@ -16,8 +16,8 @@ from spacy.tokens import Doc
 from classifiers.context import doc_brand
 from classifiers.sentiment_rules import Contribution, Word
 from classifiers.termlists import doc_offsets, doc_text
-from classifiers.text import fold
 from classifiers.textspans import Segments, mentions, target_of
+from monitor.core.textfold import fold
 
 # Blame on a competitor next to the brand's name reads as preference for the brand, weaker
 # than direct praise (see `about_the_brand`).

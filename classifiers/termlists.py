@@ -2,7 +2,7 @@
 
 The policy and complaint components look for hundreds of words and phrases ("tonto del culo",
 "me han cobrado", "still waiting"). Terms are split by the same tokenizer as the posts and
-indexed by their first token's folded form (no case, no accents, see `classifiers.text.fold`;
+indexed by their first token's folded form (no case, no accents, see `monitor.core.textfold.fold`;
 a leading '#' or '@' is ignored, so "#BuildTheWall" is the word "buildthewall"). A Doc is
 read through its ORTH ids (`Doc.to_array`, in C) and each distinct id is folded once and
 cached, so a post costs a few dict look-ups per token whatever the number of terms (large
@@ -28,7 +28,7 @@ from spacy.tokens import Doc
 
 from classifiers.context import doc_text, remember_text
 from classifiers.lexicons import LEXICON_DIR
-from classifiers.text import fold
+from monitor.core.textfold import fold
 
 __all__ = ["TermHit", "TermMatcher", "doc_offsets", "doc_orths", "doc_text", "fold_token",
            "read_labelled_terms", "remember_text", "split_words"]

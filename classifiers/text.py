@@ -13,10 +13,10 @@ evaluated with a few set look-ups and substring checks on a padded string.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
-_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+from monitor.core.textfold import fold
+
 # Words: runs of letters/digits/underscore. Handles and hashtags: '@'/'#' at a word start
 # (so the '@' inside "prensa@calderix.es" does not make "@calderix" a handle).
 WORD = re.compile(r"\w+")
@@ -26,13 +26,6 @@ MASK = "\x00"
 # For ASCII text (most folded posts), word tokens are the runs left after mapping every
 # ASCII non-word character to a space: the same tokens as WORD.findall, about twice as fast.
 _ASCII_NON_WORD = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
-
-
-def fold(text: str) -> str:
-    """Casefold and strip accents: 'Atención PÉSIMA' → 'atencion pesima'."""
-    if text.isascii():
-        return text.lower()
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
 def words(text: str) -> list[str]:

@@ -17,7 +17,7 @@ from spacy.tokens import Doc
 
 from classifiers.context import BrandProfile
 from classifiers.termlists import TermHit, TermMatcher, doc_text
-from classifiers.text import fold
+from monitor.core.textfold import fold
 
 _SENTENCE_BREAK = re.compile(r"[.!?…\n]+\s*|\s+(?=[¡¿])")
 # Clauses end at punctuation and at coordinating / contrastive conjunctions.

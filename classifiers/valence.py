@@ -16,7 +16,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from classifiers.lexicons import Lexicon
-from classifiers.text import fold
+from monitor.core.textfold import fold
 
 ELONGATED, SUPERLATIVE = 1.2, 1.3
 MAX_CACHED = 200_000

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
 from spacy.lang.es.stop_words import STOP_WORDS as SPANISH_STOP_WORDS
 
-from classifiers.text import TAG, WORD, fold, words
+from classifiers.text import TAG, WORD, words
 from monitor.core.settings import BrandSettings
+from monitor.core.textfold import fold
 
 MAX_THEMES = 12
 MIN_THEME_LETTERS = 4

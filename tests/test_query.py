@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifiers.query import QuerySyntaxError, compile_query
-from classifiers.text import MatchText, fold
+from classifiers.text import MatchText
+from monitor.core.textfold import fold
 
 BRAND = '"Calderix" OR @calderix OR #calderix NOT "Calle Calderix"'
 

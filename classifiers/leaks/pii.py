@@ -31,7 +31,7 @@ from stdnum.es import ccc, dni, nie
 from classifiers.hints import HintIndex, any_of
 from classifiers.leaks.spans import without_overlaps
 from classifiers.tags import Evidence
-from classifiers.text import fold
+from monitor.core.textfold import fold
 
 # ---------------------------------------------------------------- patterns
 _EMAIL = re.compile(

@@ -49,26 +49,25 @@ from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from monitor.core.errors import VigiaError
+from monitor.core.lucene import unsupported
 from monitor.core.models import Mention
+from monitor.core.textfold import fold
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 # Letters and digits: the tokens both indexes keep (FTS5 unicode61 and PostgreSQL's parser
 # treat "_" and punctuation as separators).
 _TOKEN = re.compile(r"[^\W_]+")
-_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_UNSUPPORTED: dict[type, str] = {
-    tree.SearchField: "field searches like title:word are not supported — search the words",
-    tree.FieldGroup: "field searches like title:(a b) are not supported — search the words",
-    tree.Range: "ranges like [a TO b] are not supported",
-    tree.From: "open ranges like >a are not supported",
-    tree.To: "open ranges like <a are not supported",
-    tree.OpenRange: "open ranges are not supported",
-    tree.Fuzzy: "fuzzy terms like word~ are not supported — try a prefix, word*",
-    tree.Proximity: 'proximity like "a b"~3 is not supported — use a "phrase" or a b',
-    tree.Regex: "regular expressions like /re/ are not supported — try a prefix, word*",
-    tree.Boost: "boosts like word^2 are not supported — remove the ^",
+# What to write instead, after the shared "… are not supported" (monitor.core.lucene).
+_INSTEAD: dict[type, str] = {
+    tree.SearchField: " — search the words",
+    tree.FieldGroup: " — search the words",
+    tree.Fuzzy: " — try a prefix, word*",
+    tree.Regex: " — try a prefix, word*",
+    tree.Boost: " — remove the ^",
 }
+# Brand queries read proximity; the search box does not (FTS5 and tsquery differ on it).
+_PROXIMITY = 'proximity like "a b"~3 is not supported — use a "phrase" or a b'
 _SIMPLE = literal_column("'simple'")
 _FTS = text("SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH :fts_query")
 _FTS_COUNT = text("SELECT count(*) FROM (SELECT rowid FROM mentions_fts "
@@ -77,16 +76,6 @@ _FTS_COUNT = text("SELECT count(*) FROM (SELECT rowid FROM mentions_fts "
 
 class SearchSyntaxError(VigiaError):
     """The search cannot be understood; the message says what is wrong and how to write it."""
-
-
-def fold(value: str) -> str:
-    """Lowercase and strip combining marks, as migration 0006 folds the indexed text.
-
-    (The same rule as classifiers.text.fold, which the core may not import.)
-    """
-    if value.isascii():
-        return value.lower()
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", value.casefold()))
 
 
 # --------------------------------------------------------------------------- the tree
@@ -149,9 +138,11 @@ def parse(q: str) -> Node:
 
 def _convert(item: tree.Item, counter: list[int]) -> Node | None:
     """luqum's tree → ours; None for a term without letters or digits (nothing to find)."""
-    for kind, message in _UNSUPPORTED.items():
-        if isinstance(item, kind):
-            raise SearchSyntaxError(message)
+    if isinstance(item, tree.Proximity):
+        raise SearchSyntaxError(_PROXIMITY)
+    construct = unsupported(item)
+    if construct:
+        raise SearchSyntaxError(f"{construct} are not supported{_INSTEAD.get(type(item), '')}")
     if isinstance(item, tree.Word | tree.Phrase):
         counter[0] += 1
         if counter[0] > MAX_TERMS:
