@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPBearer
 from pydantic import BeforeValidator
 
-from monitor.app.alert_log import recent_alerts
+from monitor.app.alert_log import AlertItem, recent_alerts
 from monitor.app.dashboard import BUCKETS, brand_stats, find_brand, source_health_rows
 from monitor.app.review import history
 from monitor.core import access
@@ -35,7 +35,6 @@ from monitor.core.search import SearchSyntaxError
 from monitor.web.actions import act
 from monitor.web.api_models import (
     ActionIn,
-    AlertOut,
     BrandStatsOut,
     ErrorOut,
     MentionDetail,
@@ -228,7 +227,7 @@ def sources(user: ApiUser, context: Context) -> list[dict[str, Any]]:
         return [row.as_dict() for row in source_health_rows(session, context.settings)]
 
 
-@router.get("/alerts", response_model=list[AlertOut])
+@router.get("/alerts", response_model=list[AlertItem])
 def alerts(
     user: ApiUser,
     context: Context,

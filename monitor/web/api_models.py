@@ -18,11 +18,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from monitor.app.alert_log import AlertItem
 from monitor.app.review import ACTIONS, MAX_NOTE
 from monitor.core.inbox_items import InboxItem
 from monitor.core.models import Action
 from monitor.core.queries import mention_as_dict
 from monitor.web.filters import without_nul
+from reports.period_counts import RankedName, ShareItem
 from reports.render import masked
 
 #: The action names, from the review store (one list: a new action appears here by itself).
@@ -123,34 +125,6 @@ class BucketOut(Counts):
     end: datetime
 
 
-class ShareOut(BaseModel):
-    name: str
-    is_brand: bool
-    mentions: int
-    previous: int
-    share: float
-    previous_share: float
-
-
-class RankedOut(BaseModel):
-    name: str
-    mentions: int
-    reach: int
-    top_reach: int
-
-
-class AlertOut(BaseModel):
-    id: int
-    rule: str
-    brand: str | None
-    subject: str
-    created_at: datetime
-    status: str
-    attempts: int
-    sent_at: datetime | None
-    why: str
-
-
 class SourceOut(BaseModel):
     name: str
     kind: str
@@ -171,7 +145,10 @@ class SourceOut(BaseModel):
 
 
 class BrandStatsOut(BaseModel):
-    """A brand's dashboard over [start, end), in whole buckets of the settings' time zone."""
+    """A brand's dashboard over [start, end), in whole buckets of the settings' time zone.
+
+    Share of voice, rankings and alerts are the application's own dataclasses (pydantic
+    reads their fields): one definition of each shape, for the code and the document."""
 
     brand: str
     timezone: str
@@ -180,10 +157,10 @@ class BrandStatsOut(BaseModel):
     end: datetime
     totals: Counts
     series: list[BucketOut]
-    share_of_voice: list[ShareOut]
-    top_sources: list[RankedOut]
-    top_authors: list[RankedOut]
-    alerts: list[AlertOut]
+    share_of_voice: list[ShareItem]
+    top_sources: list[RankedName]
+    top_authors: list[RankedName]
+    alerts: list[AlertItem]
     sources: list[SourceOut]
 
 
