@@ -192,6 +192,12 @@ def test_new_mentions_appear_at_the_top_without_a_reload(world) -> None:
     assert rows(again.text) == 0  # announced once
 
 
+def test_a_damaged_page_cursor_is_a_400_not_a_server_error(world) -> None:
+    app, _, _ = world
+    answer = signed_in(app, "ana").get("/inbox/rows", params={"cursor": "garbage"})
+    assert answer.status_code == 400 and "damaged" in answer.text
+
+
 def test_a_damaged_poll_key_stops_the_poll_quietly(world) -> None:
     app, _, _ = world
     answer = signed_in(app, "ana").get("/inbox/new", params={"after": "garbage"})

@@ -75,7 +75,7 @@ def inbox(
         page_context(
             request, user, active="inbox", page=page, query=query, filters=filters,
             filter_query=urlencode(filters),
-            more_query=urlencode({**filters, "cursor": page.next_cursor or ""}),
+            more_query=_more_query(query, page),
             new_query=urlencode({**filters, "after": top}) if top else "", error=error,
             flash=request.query_params.get("done"),
             brands=context.brand_names, competitors=context.competitor_names, sources=sources,
@@ -92,13 +92,19 @@ def more_rows(
     query: Annotated[InboxQuery, Query()],
     cursor: Annotated[str, Query(max_length=200)],
 ) -> Response:
-    page = _page(context, query, user, cursor)
-    filters = query.active()
+    try:
+        page = _page(context, query, user, cursor)
+    except VigiaError as exc:  # an edited or stale cursor
+        raise HTTPException(400, str(exc)) from exc
     return context.templates.TemplateResponse(
         request, "_rows.html",
-        page_context(request, user, page=page,
-                     more_query=urlencode({**filters, "cursor": page.next_cursor or ""})),
+        page_context(request, user, page=page, more_query=_more_query(query, page)),
     )
+
+
+def _more_query(query: InboxQuery, page: InboxPage) -> str:
+    """The query string of the "Older mentions" link: the filters and the next cursor."""
+    return urlencode({**query.active(), "cursor": page.next_cursor or ""})
 
 
 def _top_cursor(page: InboxPage) -> str:
