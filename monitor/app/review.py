@@ -81,7 +81,11 @@ class ActionOutcome:
     assigned_to: str | None
     #: For `escalate`: what became of the email (None for every other action).
     email: EscalationEmail | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        """What the action carried (its audit row's detail)."""
+        return self.action.detail
 
     @property
     def email_written(self) -> bool:
@@ -141,8 +145,7 @@ def apply_action(
                  created_at=now)
     session.add(row)
     session.flush()
-    return ActionOutcome(row, mention.review_status, mention.assigned_to, step.email,
-                         step.detail)
+    return ActionOutcome(row, mention.review_status, mention.assigned_to, step.email)
 
 
 def record_reveal(
