@@ -14,11 +14,9 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import select
 
-from monitor.app.users import UserInfo, user_for_token
+from monitor.app.users import UserInfo, user_by_id, user_for_token
 from monitor.core import access
-from monitor.core.models import User
 from monitor.web.context import Context, WebContext
 from monitor.web.security import CSRF_FIELD, CSRF_HEADER
 
@@ -36,11 +34,7 @@ class LoginRequired(Exception):
 
 def session_user(request: Request, context: WebContext) -> UserInfo | None:
     user_id = request.session.get(SESSION_USER)
-    if not isinstance(user_id, int):
-        return None
-    with context.db.reading() as session:
-        user = session.scalars(select(User).where(User.id == user_id)).one_or_none()
-        return None if user is None else UserInfo(id=user.id, name=user.name, role=user.role)
+    return user_by_id(context.db, user_id) if isinstance(user_id, int) else None
 
 
 def page_user(request: Request, context: Context) -> UserInfo:
