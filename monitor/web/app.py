@@ -21,6 +21,7 @@ from monitor.app.web_secret import secret_key
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
 from monitor.web import routes_dashboard, routes_inbox, routes_login, routes_mention
+from monitor.web.api import create_api
 from monitor.web.auth import LoginRequired, session_user
 from monitor.web.context import WebContext
 from monitor.web.security import SecurityHeaders
@@ -39,11 +40,11 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (routes_login, routes_inbox, routes_mention, routes_dashboard):
         app.include_router(module.router)
-    api = _api_app()
-    if api is not None:
-        api.state.vigia = context
-        app.mount("/api/v1", api)
-    # Outermost first: headers on every answer (errors included), then the session cookie.
+    api = create_api()
+    api.state.vigia = context
+    app.mount("/api/v1", api)
+    # The middleware added last is the outermost: the security headers wrap every answer
+    # (errors included), the session cookie inside them.
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),
@@ -54,16 +55,6 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     return app
-
-
-def _api_app() -> FastAPI | None:
-    try:
-        from monitor.web.api import create_api
-    except ModuleNotFoundError as exc:
-        if exc.name != "monitor.web.api":
-            raise
-        return None
-    return create_api()
 
 
 async def _to_login(request: Request, exc: Exception) -> Response:
