@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from classifiers.masking import mask_value
 from monitor.core.models import Mention, MentionSource
 from monitor.core.settings import Settings
-from reports import i18n
+from reports import alert_i18n, i18n
 from reports.render import RenderedEmail, render_email
 
 SECRET_PREFIXES = ("pii:", "secret:")
@@ -145,7 +145,7 @@ def render_alert(
         if mention_id is not None
     ]
     posts = load_posts(session, settings, brand, ids, families={"leak"} if rule == "leak" else None)
-    t = i18n.alert_strings(language)
+    t = alert_i18n.alert_strings(language)
     context = {
         "rule": rule,
         "kind": kind,
@@ -163,8 +163,10 @@ def render_alert(
         "fmt": lambda value: i18n.format_datetime(value, language),
         "hour_label": lambda iso: _hour_label(iso, zone, language),
         "hour_end": lambda iso: f"{datetime.fromisoformat(iso).astimezone(zone) + HOUR:%H:%M}",
-        "reason_label": lambda reason: i18n.reason_label(reason, language),
-        "reasons_text": lambda reasons: ", ".join(i18n.reason_label(r, language) for r in reasons),
+        "reason_label": lambda reason: alert_i18n.reason_label(reason, language),
+        "reasons_text": lambda reasons: ", ".join(
+            alert_i18n.reason_label(r, language) for r in reasons
+        ),
         "subject_line": _subject(t, rule, brand, kind, findings, language),
     }
     return render_email("alert", context)
@@ -215,7 +217,7 @@ def _subject(
                 if r.startswith(("pii:", "secret", "confidential"))
             }
         )
-        kinds = ", ".join(i18n.reason_label(r, language) for r in reasons) or ", ".join(
+        kinds = ", ".join(alert_i18n.reason_label(r, language) for r in reasons) or ", ".join(
             sorted({label for f in findings for label in f["labels"]})
         )
         return t["leak_subject"].format(

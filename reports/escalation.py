@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from monitor.core.models import OutboxMessage
 from monitor.core.settings import Settings
-from reports import i18n
+from reports import alert_i18n, i18n
 from reports.alert_email import load_posts
 from reports.outbox import enqueue
 from reports.render import RenderedEmail, render_email
@@ -80,7 +80,7 @@ def render_escalation(
 ) -> RenderedEmail:
     language = settings.email.language
     posts = load_posts(session, settings, brand, [mention_id])
-    t = i18n.escalation_strings(language)
+    t = alert_i18n.escalation_strings(language)
     when = i18n.format_datetime(now.astimezone(settings.schedule.zone), language)
     return render_email(KIND, {
         "t": t,
@@ -95,7 +95,7 @@ def render_escalation(
         "timezone": settings.schedule.timezone,
         "fmt": lambda value: i18n.format_datetime(value, language),
         "num": lambda value: i18n.format_number(value, language),
-        "reason_label": lambda reason: i18n.reason_label(reason, language),
+        "reason_label": lambda reason: alert_i18n.reason_label(reason, language),
     })
 
 

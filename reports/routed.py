@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from monitor.core.models import Mention, OutboxMessage, ReportRun, Tag
 from monitor.core.settings import Settings
 from monitor.core.storage import Database, insert_if_absent
-from reports import i18n
+from reports import alert_i18n, i18n
 from reports.alert_email import AlertPost, load_posts
 from reports.outbox import enqueue
 from reports.render import RenderedEmail, render_email
@@ -140,7 +140,7 @@ def render_routed(
             "brands": brands,
             "total": sum(brand.total for brand in brands),
             "brand_names": ", ".join(brand.name for brand in brands),
-            "t": i18n.alert_strings(language),
+            "t": alert_i18n.alert_strings(language),
             "lang": language,
             "timezone": settings.schedule.timezone,
             "day_label": i18n.format_date(end.astimezone(zone), language),
@@ -148,6 +148,6 @@ def render_routed(
             "period_end": i18n.format_datetime(end.astimezone(zone), language),
             "num": lambda value: i18n.format_number(value, language),
             "fmt": lambda value: i18n.format_datetime(value, language),
-            "reason_label": lambda reason: i18n.reason_label(reason, language),
+            "reason_label": lambda reason: alert_i18n.reason_label(reason, language),
         },
     )
