@@ -37,232 +37,22 @@ import argparse
 import csv
 import json
 import os
-import random
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, make_url
-
+from benchmarks.web_bench_data import BRAND, PAGE, generate
+from benchmarks.web_bench_sql import as_rows, bare_page, connect_raw, keyset_value
 from monitor.core.access import hidden_families
 from monitor.core.inbox import MentionFilter, inbox_page, iter_mentions
-from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
 from monitor.core.storage import Database, open_database
 
 REPO = Path(__file__).resolve().parents[1]
-BRAND, COMPETITOR = "Calderix", "Fonaris"
-START = datetime(2025, 1, 1, tzinfo=UTC)
-CHUNK = 10_000
-PAGE = 50
-ES = [
-    "La fibra de {b} lleva caída desde ayer en mi barrio",
-    "Pésima atención al cliente de {b}, nadie responde",
-    "El técnico de {b} vino rápido y arregló el router",
-    "Me han cobrado dos veces la factura este mes",
-    "Nueva oferta de {b}: 600 megas por menos dinero",
-    "¿Alguien más sin cobertura móvil en Sevilla?",
-    "Cambio de compañía, {b} me sube el precio otra vez",
-    "Muy contento con el servicio, la instalación fue un éxito",
-    "La tienda de la calle Mayor cierra los domingos",
-]
-EN = [
-    "{b} fibre has been down since this morning",
-    "Great support from {b} today, issue fixed in minutes",
-    "Why is my {b} invoice so high this month?",
-    "The router they sent keeps dropping the connection",
-    "Thinking about switching away from {b}, prices keep rising",
-    "Outage reported across Madrid, engineers on site",
-    "Loving the new 5G coverage in the city centre",
-]
-STATUSES = ["new"] * 14 + ["reviewed"] * 4 + ["false_positive", "escalated"]
-SENTIMENTS = [("negative", -0.7), ("neutral", 0.0), ("positive", 0.6)]
-#: (one mention in N, family, label): restricted families (hidden from comms) and complaints
-EXTRA_TAGS = ((200, "leak", "pii"), (150, "employee", "employee"), (20, "complaint", "complaint"))
-SOURCES = ["El Diario", "Foro Hogar", "Mastodon", "Bluesky", "Reddit", "YouTube", "Blog"]
-COLUMNS = ("id, title, text, url, author, author_handle, lang, first_seen_at, published_at, "
-           "reach, metrics, review_status, assigned_to")
-
-
-def generate(path: Path, mentions: int, seed: int = 7, url: str | None = None) -> Database:
-    """A migrated database (SQLite at `path`, or the empty database `url`) with `mentions`
-    mentions (bulk Core inserts)."""
-    rng = random.Random(seed)
-    db = open_database(url or f"sqlite:///{path}")
-    with db.engine.begin() as connection:
-        source_ids = [
-            connection.execute(insert(Source).values(name=name, kind="rss", seen_ids=[])
-                               .returning(Source.id)).scalar_one()
-            for name in SOURCES
-        ]
-        for offset in range(0, mentions, CHUNK):
-            rows, links, matches, tags = [], [], [], []
-            for n in range(offset, min(offset + CHUNK, mentions)):
-                mention_id = n + 1
-                when = START + timedelta(seconds=n * 30 + rng.randrange(30))
-                spanish = rng.random() < 0.6
-                pool = ES if spanish else EN
-                brand = COMPETITOR if n % 6 == 0 else BRAND
-                body = " ".join(rng.choice(pool).format(b=brand) for _ in range(rng.randint(1, 3)))
-                rows.append({
-                    "id": mention_id, "fingerprint": f"{n:x}", "url": f"https://example.com/{n}",
-                    "title": pool[n % len(pool)].format(b=brand)[:60] if n % 3 else None,
-                    "text": f"{body} #{brand.lower()} ref{rng.randrange(100_000)}",
-                    "author": f"user {n % 5000}", "author_handle": f"@user{n % 5000}",
-                    "lang": "es" if spanish else "en", "published_at": when,
-                    "first_seen_at": when, "reach": int(rng.paretovariate(1.2) * 10),
-                    "metrics": {"likes": n % 97}, "media": [],
-                    "review_status": rng.choice(STATUSES),
-                    "assigned_to": "ana" if n % 40 == 0 else None,
-                })
-                for k, source_id in enumerate(rng.sample(source_ids, 2 if n % 9 == 0 else 1)):
-                    links.append({"mention_id": mention_id, "source_id": source_id,
-                                  "external_id": f"{n}-{k}", "url": f"https://example.com/{n}/{k}",
-                                  "first_seen_at": when})
-                matches.append({"mention_id": mention_id, "brand": brand, "terms": [brand]})
-                label, score = rng.choice(SENTIMENTS)
-                evidence = [{"start": 0, "end": 8, "text": brand, "reason": "cue"}]
-                tags.append(_tag(mention_id, brand, "sentiment", label, score, evidence))
-                for every, family, tag_label in EXTRA_TAGS:
-                    if n % every == 7:
-                        tags.append(_tag(mention_id, brand, family, tag_label, 0.9, evidence))
-            connection.execute(insert(Mention), rows)
-            connection.execute(insert(MentionSource), links)
-            connection.execute(insert(BrandMatch), matches)
-            connection.execute(insert(Tag), tags)
-    with db.engine.begin() as connection:
-        connection.exec_driver_sql("ANALYZE")
-    return db
-
-
-def _tag(mention_id: int, brand: str, family: str, label: str, score: float,
-         evidence: list[Any]) -> dict[str, Any]:
-    return {"mention_id": mention_id, "brand": brand, "family": family, "label": label,
-            "score": score, "evidence": evidence}
-
-
-# --------------------------------------------------------------------------- the baseline
-
-
-def connect_raw(url: str) -> Any:
-    """The driver's own connection (sqlite3 or psycopg) to the bench database."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return sqlite3.connect(parsed.database or "")
-    import psycopg
-
-    return psycopg.connect(parsed.set(drivername="postgresql").render_as_string(False))
-
-
-def _is_sqlite(raw: Any) -> bool:
-    return isinstance(raw, sqlite3.Connection)
-
-
-def bare_page(raw: Any, flt: MentionFilter, limit: int,
-              after: tuple[Any, int] | None = None) -> list[tuple[Any, ...]]:
-    """The same page by hand: the same queries the inbox needs, no SQLAlchemy."""
-    lite = _is_sqlite(raw)
-    mark = "?" if lite else "%s"
-
-    def marks(n: int) -> str:
-        return ",".join([mark] * n)
-
-    where, args = ["NOT EXISTS (SELECT 1 FROM tags t WHERE t.mention_id = m.id AND t.family IN "
-                   f"({marks(len(flt.hidden_families))}))"], [*flt.hidden_families]
-    if flt.brand:
-        where.append("EXISTS (SELECT 1 FROM brand_matches b WHERE b.mention_id = m.id "
-                     f"AND b.brand = {mark})")
-        args.append(flt.brand)
-    else:
-        where.append("EXISTS (SELECT 1 FROM brand_matches b WHERE b.mention_id = m.id "
-                     f"AND b.brand IN ({marks(len(flt.brands))}))")
-        args += flt.brands
-    if flt.sentiment:
-        where.append(f"EXISTS (SELECT 1 FROM tags s WHERE s.mention_id = m.id AND s.label = {mark} "
-                     f"AND s.family = 'sentiment' AND s.brand = {mark})")
-        args += [flt.sentiment, flt.brand]
-    if flt.status:
-        where.append(f"m.review_status = {mark}")
-        args.append(flt.status)
-    with_hits = ""
-    if flt.search:
-        # The hand-written choice: walk the date index for a common search, FTS-first for
-        # a rare one (what the product decides by counting matches up to a cap).
-        words = flt.search.split(" OR ")
-        common = len(words) > 1
-        if lite:
-            where.append(f"{'+' if common else ''}m.id IN (SELECT rowid FROM mentions_fts "
-                         "WHERE mentions_fts MATCH ?)")
-            args.append(" OR ".join(f'"{w}"' for w in words))
-        elif common:
-            where.append("m.search_vector @@ to_tsquery('simple', %s)")
-            args.append(" | ".join(words))
-        else:
-            with_hits = ("WITH hits AS MATERIALIZED (SELECT id FROM mentions "
-                         "WHERE search_vector @@ to_tsquery('simple', %s)) ")
-            where.append("m.id IN (SELECT id FROM hits)")
-            args.insert(0, " | ".join(words))
-    if after:
-        where.append(f"(m.first_seen_at <= {mark} AND (m.first_seen_at < {mark} OR m.id < {mark}))")
-        args += [after[0], after[0], after[1]]
-    rows = raw.execute(
-        f"{with_hits}SELECT {COLUMNS} FROM mentions m WHERE {' AND '.join(where)} "
-        f"ORDER BY m.first_seen_at DESC, m.id DESC LIMIT {mark}", [*args, limit]
-    ).fetchall()
-    ids = [row[0] for row in rows]
-    related: list[dict[int, list[Any]]] = [{}, {}, {}]
-    for index, sql in enumerate((
-        f"SELECT mention_id, brand FROM brand_matches WHERE mention_id IN ({marks(len(ids))}) "
-        "ORDER BY id",
-        f"SELECT mention_id, brand, family, label, score, evidence FROM tags "
-        f"WHERE mention_id IN ({marks(len(ids))}) ORDER BY id",
-        f"SELECT ms.mention_id, s.name, ms.url FROM mention_sources ms JOIN sources s "
-        f"ON s.id = ms.source_id WHERE ms.mention_id IN ({marks(len(ids))}) ORDER BY ms.id",
-    )):
-        for mention_id, *values in raw.execute(sql, ids) if ids else ():
-            if index == 1 and lite:
-                values[-1] = json.loads(values[-1])
-            related[index].setdefault(mention_id, []).append(tuple(values))
-    return [
-        (*(_decoded(row) if lite else row[:11]), *row[11:],
-         tuple(b for (b,) in related[0].get(row[0], [])), tuple(related[1].get(row[0], [])),
-         tuple(related[2].get(row[0], [])))
-        for row in rows
-    ]
-
-
-def _decoded(row: Any) -> tuple[Any, ...]:
-    """SQLite's text columns (dates, metrics) as the typed values psycopg returns."""
-    return (*row[:7], _when(row[7]), _when(row[8]), row[9], json.loads(row[10]))
-
-
-def _when(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-def _key(raw: Any, when: datetime) -> Any:
-    """A datetime as the bare keyset compares it: as SQLAlchemy stores it in SQLite's text
-    column, or as is for PostgreSQL's timestamptz."""
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if _is_sqlite(raw) else when
-
-
-def _flat(items: Iterable[Any]) -> list[tuple[Any, ...]]:
-    """InboxItems as the bare rows, to check both return the same thing."""
-    return [
-        (i.id, i.title, i.text, i.url, i.author, i.author_handle, i.lang, i.first_seen_at,
-         i.published_at, i.reach, i.metrics, i.review_status, i.assigned_to, i.brands,
-         tuple((t.brand, t.family, t.label, t.score, t.evidence) for t in i.tags),
-         tuple((s.name, s.url) for s in i.sources))
-        for i in items
-    ]
-
-
 # --------------------------------------------------------------------------- measuring
 
 
@@ -276,7 +66,7 @@ def compare(db: Database, raw: Any, flt: MentionFilter, repeats: int,
     """p95 of inbox_page and of the bare page, alternating; their rows must be equal."""
     ours, bare = [], []
     with db.reading() as session:
-        expected = _flat(inbox_page(session, flt, limit=PAGE, cursor=cursor).items)
+        expected = as_rows(inbox_page(session, flt, limit=PAGE, cursor=cursor).items)
     if expected != bare_page(raw, flt, PAGE, after):
         raise SystemExit(f"inbox_page and the bare SQL disagree for {flt}")
     for _ in range(repeats):
@@ -309,25 +99,23 @@ def export(url: str, how: str) -> dict[str, float]:
         if how == "inbox":
             from monitor.web.exports import csv_chunks
 
-            return _measure(lambda sink: _write_chunks(
-                csv_chunks(_counted(iter_mentions(session, COMMS_INBOX))), sink))
+            return _measure(lambda sink: _write_export(csv_chunks, session, sink))
         rows = _bare_export(connect_raw(url), COMMS_INBOX)
         return _measure(lambda sink: _write_rows(rows, sink))
 
 
-_exported = [0]
+def _write_export(csv_chunks: Any, session: Any, sink: Any) -> int:
+    """The product's CSV export of the comms inbox into `sink`; the rows it wrote."""
+    count = 0
 
+    def counted() -> Iterable[Any]:
+        nonlocal count
+        for item in iter_mentions(session, COMMS_INBOX):
+            count += 1
+            yield item
 
-def _counted(items: Iterable[Any]) -> Iterable[Any]:
-    for item in items:
-        _exported[0] += 1
-        yield item
-
-
-def _write_chunks(chunks: Iterable[str], sink: Any) -> int:
-    for chunk in chunks:
-        sink.write(chunk)
-    return _exported[0]
+    sink.writelines(csv_chunks(counted()))
+    return count
 
 
 def _write_rows(rows: Iterable[Any], sink: Any) -> int:
@@ -378,7 +166,7 @@ def _bare_export(raw: Any, flt: MentionFilter) -> Iterable[Any]:
                 brands=row[13], tags=[SimpleNamespace(family=t[1], label=t[2]) for t in row[14]],
                 sources=[SimpleNamespace(name=s[0]) for s in row[15]])
         last = rows[-1]
-        after = (_key(raw, last[7]), last[0])
+        after = (keyset_value(raw, last[7]), last[0])
 
 
 def _export_process(url: str, how: str) -> dict[str, float]:
@@ -422,7 +210,7 @@ def run(mentions: int = 1_000_000, repeats: int = 30, folder: Path | None = None
             "search 'ref4242' (rare)": lambda: compare(db, raw, rare, repeats),
             "deep page (keyset)": lambda: compare(
                 db, raw, COMMS_INBOX, repeats, deep.next_cursor,
-                (_key(raw, last.first_seen_at), last.id)),
+                (keyset_value(raw, last.first_seen_at), last.id)),
         }
         results: dict[str, Any] = {"mentions": mentions, "generate_s": generated,
                                    "database": db.engine.dialect.name,
