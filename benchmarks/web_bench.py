@@ -97,15 +97,16 @@ def export(url: str, how: str) -> dict[str, float]:
     db = open_database(url, migrate=False)
     with db.reading() as session:
         if how == "inbox":
-            from monitor.web.exports import csv_chunks
-
-            return _measure(lambda sink: _write_export(csv_chunks, session, sink))
+            return _measure(lambda sink: _write_export(session, sink))
         rows = _bare_export(connect_raw(url), COMMS_INBOX)
         return _measure(lambda sink: _write_rows(rows, sink))
 
 
-def _write_export(csv_chunks: Any, session: Any, sink: Any) -> int:
-    """The product's CSV export of the comms inbox into `sink`; the rows it wrote."""
+def _write_export(session: Any, sink: Any) -> int:
+    """The product's CSV export of the comms inbox into `sink`; the rows it wrote. (The web
+    stack is imported here, in the export's own process, not by the bench.)"""
+    from monitor.web.exports import csv_chunks
+
     count = 0
 
     def counted() -> Iterable[Any]:
