@@ -5,7 +5,9 @@ fibra", "no signal since 8am"), billing ("me han cobrado dos veces"), waiting an
 answering ("still waiting", "nadie me llama"), failed support, threats to leave
 ("portabilidad ya") and plain requests for help ("@brand ¿cómo puedo…?").
 
-The cues are data (`lexicons/complaint_<lang>.tsv`), each of a kind with a weight: one
+The cues are data (`lexicons/complaint_<lang>.tsv`, plus for a brand with an `industry` the
+pack `lexicons/industry/<industry>_complaint_<lang>.tsv`: "sin fibra", "no signal" and
+"portabilidad" are a phone company's cues, not a bank's), each of a kind with a weight: one
 *strong* cue (outage, billing, waiting, support, cancel) is enough; *weak* ones (a request
 for help, a problem word) need company, which can also be the post's negative tone (the
 sentiment component runs first) or the brand's @handle, since writing at the brand is how
@@ -41,7 +43,7 @@ from spacy.tokens import Doc
 
 from classifiers.batching import BatchedComponent
 from classifiers.context import BrandProfile, add_tags, doc_added_tags, doc_brand
-from classifiers.lexicons import available_languages
+from classifiers.lexicons import LEXICON_DIR, available_languages
 from classifiers.sentiment import doc_sentiment
 from classifiers.tags import Evidence, TagResult
 from classifiers.termlists import TermHit, TermMatcher, doc_text
@@ -85,6 +87,7 @@ MAX_EVIDENCE = 6
 REPORTABLE = frozenset({"outage", "problem", "request"})
 EMOJI_FROM = 0x2600  # symbols and emoji (news text stays below: letters, €, quotes, …)
 ARTICLE_LENGTH = 200  # longer than a typical social post: it could be a press report
+INDUSTRY_DIR = LEXICON_DIR / "industry"
 
 
 def _handles(profile: BrandProfile) -> re.Pattern[str] | None:
@@ -135,8 +138,26 @@ class ComplaintTagger(BatchedComponent):
     """The rules above for one language; `__call__` is the spaCy component."""
 
     def __init__(self, nlp: Language, lang: str) -> None:
+        self.lang = lang
+        self._make_doc = nlp.make_doc
         self.terms = TermMatcher.for_pipeline(f"complaint_{lang}", nlp.make_doc)
+        self._packs: dict[str, TermMatcher] = {}
         self._handle_patterns: dict[BrandProfile, re.Pattern[str] | None] = {}
+
+    def pack(self, industry: str) -> TermMatcher:
+        """The industry's extra cues (`lexicons/industry/<industry>_complaint_<lang>.tsv`),
+        loaded the first time a brand of that industry is seen."""
+        if industry not in self._packs:
+            self._packs[industry] = TermMatcher.for_pipeline(
+                f"{industry}_complaint_{self.lang}", self._make_doc, INDUSTRY_DIR)
+        return self._packs[industry]
+
+    def _cues(self, doc: Doc, brand: BrandProfile | None) -> list[TermHit]:
+        """The general cues found in the Doc, plus those of the brand's industry pack."""
+        hits = self.terms.find(doc)
+        if brand is not None and brand.industry:
+            hits.extend(self.pack(brand.industry).find(doc))
+        return hits
 
     def __call__(self, doc: Doc) -> Doc:
         tag = self.tag(doc, doc_brand(doc), tone=_tone(doc))
@@ -158,7 +179,7 @@ class ComplaintTagger(BatchedComponent):
             ) -> TagResult | None:
         """The complaint TagResult for one Doc about `brand` with this overall tone, or None."""
         text = doc_text(doc)
-        hits = [*self.terms.find(doc), *_low_star_reviews(text)]
+        hits = [*self._cues(doc, brand), *_low_star_reviews(text)]
         best = sum(WEIGHTS.get(h.label, 0) for h in hits if WEIGHTS.get(h.label, 0) > 0)
         troubled = tone == "negative" or "?" in text
         experience = EXPERIENCE if troubled and _experience(hits) else 0.0
