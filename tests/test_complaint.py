@@ -253,3 +253,49 @@ def test_a_pack_repeats_no_general_cue(lang: str) -> None:
         pack = read_labelled_terms(INDUSTRY_DIR / f"{industry}_complaint_{lang}.tsv")
         for kind, terms in pack.items():
             assert not set(terms) & set(general.get(kind, ())), (industry, kind)
+
+
+# ----------------------------------------------------------------- press and blog pieces
+
+PRESS = [
+    # A trade-press review: the newsroom's "we" and "our", problem words, no customer.
+    ("Tested: Calderix's eSIM onboarding takes four minutes, if the app cooperates\n"
+     "Signing up fully online is fast when it works: identity check, number port and eSIM "
+     "download in under five minutes. On our second attempt the app crashed twice during the "
+     "video ID step, and we had to start again.", "en"),
+    # A billing article quoting customers: their "I" and "my" are quoted, not the author's.
+    ("Double charges and phantom fees: Calderix has a billing problem\n"
+     "For the second month running, Calderix customers are reporting duplicate direct debits. "
+     "\u201cI was charged twice and nobody answers my emails,\u201d one reader wrote. The "
+     "company calls it a one-off incident; the regulator's ranking says otherwise.", "en"),
+    ("Calderix reconoce una avería que deja sin servicio a miles de hogares\n"
+     "La operadora explicó que un fallo en un nodo de Valencia provocó cortes desde las ocho. "
+     "\u00abNo tengo internet desde esta mañana\u00bb, contaba una vecina a este diario. "
+     "Según la compañía, el servicio se recuperará por la tarde.", "es"),
+    # A headline with press wording and an outage word: a report, at any length.
+    ("Calderix atribuye la caída de fibra en Madrid a un corte de cable en unas obras", "es"),
+    ("Calderix blames roadworks for the outage that hit southern Madrid", "en"),
+]
+CUSTOMERS_AT_LENGTH = [
+    ("Calderix, llevo desde el lunes sin servicio en casa. He llamado tres veces, me dicen "
+     "que es una avería de zona y que no saben cuándo se arreglará. Trabajo desde casa y "
+     "esto me está costando dinero; nadie me da una fecha ni una compensación.", "es"),
+    ("Third week of problems with Calderix. The app crashed twice while I was paying my "
+     "bill, the chat closed my ticket without fixing anything and I still have no refund "
+     "for the double charge in October. I have sent them the screenshots already.", "en"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), PRESS)
+def test_press_and_blog_pieces_are_not_customer_complaints(text: str, lang: str) -> None:
+    assert complaint(text, lang) is None
+
+
+@pytest.mark.parametrize(("text", "lang"), CUSTOMERS_AT_LENGTH)
+def test_a_customer_writing_at_length_still_complains(text: str, lang: str) -> None:
+    assert complaint(text, lang) is not None
+
+
+def test_we_is_a_customers_voice_in_a_short_post() -> None:
+    """Plural first person counts as a customer's voice in a post of social length."""
+    assert complaint("Otra vez no funciona nada, nuestra factura ya llega mal", "es") is not None
