@@ -35,6 +35,7 @@ PROFILE = BrandProfile(
     codenames=("Proyecto Halcón", "Orca"),
     internal_domains=("intranet.calderix.local",),
     contact_points=("900 101 202", "prensa@calderix.es"),
+    industry="telecom",
 )
 
 

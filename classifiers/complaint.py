@@ -5,7 +5,9 @@ fibra", "no signal since 8am"), billing ("me han cobrado dos veces"), waiting an
 answering ("still waiting", "nadie me llama"), failed support, threats to leave
 ("portabilidad ya") and plain requests for help ("@brand ¿cómo puedo…?").
 
-The cues are data (`lexicons/complaint_<lang>.tsv`), each of a kind with a weight: one
+The cues are data (`lexicons/complaint_<lang>.tsv`, plus for a brand with an `industry` the
+pack `lexicons/industry/<industry>_complaint_<lang>.tsv`: "sin fibra", "no signal" and
+"portabilidad" are a phone company's cues, not a bank's), each of a kind with a weight: one
 *strong* cue (outage, billing, waiting, support, cancel) is enough; *weak* ones (a request
 for help, a problem word) need company, which can also be the post's negative tone (the
 sentiment component runs first) or the brand's @handle, since writing at the brand is how
@@ -18,12 +20,16 @@ reports of an outage are not a customer asking for help, pre-sales questions (`p
 with"), people the problem passed by (`unaffected`: "a mí ni me afectó") and new ones
 arriving (`joining`, only when the brand follows: "portabilidad a
 Calderix", "switched to Calderix"). A low star rating ("★☆☆☆☆") is a bad review, a strong
-cue (`review`, as are "1 star", "una sola estrella"); and in a long text (an
-article, ARTICLE_LENGTH) whose only cues are outage, problem or request words (which a press
-report has too), a complaint needs a customer's voice: first-person words (`voice` cues:
-"me", "mi", "my", "I"), the brand's @handle or name called out ("…since 8am, Calderix"),
+cue (`review`, as are "1 star", "una sola estrella").
+A complaint is a customer's, and press and blog pieces describe problems too. So in a long
+text (an article, ARTICLE_LENGTH), or one with press wording (`news`: "atribuye",
+"blames"), whose only cues are outage, problem or request words, a complaint needs a
+customer's voice: first-person words (`voice`: "me", "mi", "my", "I"; the plural `group`,
+"we", "our", "nuestro", only in a post of social length, since in an article it is the
+newsroom's "we tested"), the brand's @handle or name called out ("…since 8am, Calderix"),
 or the marks of conversation (a question or exclamation mark, an emoji, a reply
-"@jortega …"), which press reports lack.
+"@jortega …"), which press reports lack. In an article, quoted speech ("“I was charged
+twice,” one reader wrote") is somebody the author quotes: its cues do not count.
 A cue does not count when it is negated in its own sentence ("sin cortes", "ni se corta",
 "never down"; not "no valida'. Es la tercera vez") or
 about a competitor ("Fonaris no funciona"), and nothing is tagged when the author speaks as
@@ -41,7 +47,7 @@ from spacy.tokens import Doc
 
 from classifiers.batching import BatchedComponent
 from classifiers.context import BrandProfile, add_tags, doc_added_tags, doc_brand
-from classifiers.lexicons import available_languages
+from classifiers.lexicons import LEXICON_DIR, available_languages
 from classifiers.sentiment import doc_sentiment
 from classifiers.tags import Evidence, TagResult
 from classifiers.termlists import TermHit, TermMatcher, doc_text
@@ -51,7 +57,7 @@ WEIGHTS = {
     "outage": 1.0, "billing": 1.0, "waiting": 1.0, "support": 1.0, "cancel": 1.0,
     "demand": 1.0, "request": 0.5, "problem": 0.5, "news": -1.0, "presales": -1.0, "info": -1.0,
     "voice": 0.0, "former": -1.0, "joining": -1.0, "unaffected": -1.0, "review": 1.0,
-    "service": 0.0,
+    "service": 0.0, "group": 0.0,
 }
 # A customer's voice ("my", "me") next to the service they have ("fibre", "factura") in a
 # post whose tone is negative, or that asks something: a bad experience of the service, or a
@@ -83,8 +89,12 @@ INSIDER_REASONS = frozenset(
 MAX_EVIDENCE = 6
 # Cue kinds a press report of an outage also has: alone, they need a customer's voice.
 REPORTABLE = frozenset({"outage", "problem", "request"})
+AUTHOR_VOICE, SOCIAL_VOICE = frozenset({"voice"}), frozenset({"voice", "group"})
+# Quoted speech in an article is somebody the author quotes, not the author speaking.
+QUOTED = re.compile(r'"[^"\n]{1,400}"|“[^”]{1,400}”|«[^»]{1,400}»')
 EMOJI_FROM = 0x2600  # symbols and emoji (news text stays below: letters, €, quotes, …)
 ARTICLE_LENGTH = 200  # longer than a typical social post: it could be a press report
+INDUSTRY_DIR = LEXICON_DIR / "industry"
 
 
 def _handles(profile: BrandProfile) -> re.Pattern[str] | None:
@@ -135,8 +145,26 @@ class ComplaintTagger(BatchedComponent):
     """The rules above for one language; `__call__` is the spaCy component."""
 
     def __init__(self, nlp: Language, lang: str) -> None:
+        self.lang = lang
+        self._make_doc = nlp.make_doc
         self.terms = TermMatcher.for_pipeline(f"complaint_{lang}", nlp.make_doc)
+        self._packs: dict[str, TermMatcher] = {}
         self._handle_patterns: dict[BrandProfile, re.Pattern[str] | None] = {}
+
+    def pack(self, industry: str) -> TermMatcher:
+        """The industry's extra cues (`lexicons/industry/<industry>_complaint_<lang>.tsv`),
+        loaded the first time a brand of that industry is seen."""
+        if industry not in self._packs:
+            self._packs[industry] = TermMatcher.for_pipeline(
+                f"{industry}_complaint_{self.lang}", self._make_doc, INDUSTRY_DIR)
+        return self._packs[industry]
+
+    def _cues(self, doc: Doc, brand: BrandProfile | None) -> list[TermHit]:
+        """The general cues found in the Doc, plus those of the brand's industry pack."""
+        hits = self.terms.find(doc)
+        if brand is not None and brand.industry:
+            hits.extend(self.pack(brand.industry).find(doc))
+        return hits
 
     def __call__(self, doc: Doc) -> Doc:
         tag = self.tag(doc, doc_brand(doc), tone=_tone(doc))
@@ -158,10 +186,13 @@ class ComplaintTagger(BatchedComponent):
             ) -> TagResult | None:
         """The complaint TagResult for one Doc about `brand` with this overall tone, or None."""
         text = doc_text(doc)
-        hits = [*self.terms.find(doc), *_low_star_reviews(text)]
+        hits = [*self._cues(doc, brand), *_low_star_reviews(text)]
+        article = len(text) > ARTICLE_LENGTH
+        if article:
+            hits = _outside_quotes(hits, text)
         best = sum(WEIGHTS.get(h.label, 0) for h in hits if WEIGHTS.get(h.label, 0) > 0)
         troubled = tone == "negative" or "?" in text
-        experience = EXPERIENCE if troubled and _experience(hits) else 0.0
+        experience = EXPERIENCE if troubled and _experience(hits, article) else 0.0
         if best + experience + ADDRESSED + NEGATIVE_TONE * (tone == "negative") < THRESHOLD:
             return None  # cannot reach the threshold, whatever else the post holds
         hits = [h for h in hits if WEIGHTS.get(h.label, 0) <= 0 or not _negated(text, h)]
@@ -180,7 +211,7 @@ class ComplaintTagger(BatchedComponent):
                        and (WEIGHTS.get(c.label, 0) < 0) == against for c in cues):
                 cues.append(hit)
         total = sum(WEIGHTS.get(c.label, 0.0) for c in cues)
-        experience_hits = _experience(hits) if troubled else []
+        experience_hits = _experience(hits, article) if troubled else []
         if experience_hits:
             total += EXPERIENCE
             cues.extend(experience_hits)
@@ -188,9 +219,10 @@ class ComplaintTagger(BatchedComponent):
             return None
         addressed = self._addressed(text, brand)
         reportable = {c.label for c in cues if WEIGHTS.get(c.label, 0) > 0} <= REPORTABLE
-        if reportable and len(text) > ARTICLE_LENGTH and not (
-            addressed or any(h.label == "voice" for h in hits) or _conversational(text)
-            or _vocative(text, named)
+        press = article or any(c.label == "news" for c in cues)
+        if reportable and press and not (
+            addressed or any(h.label in _voices(article) for h in hits)
+            or _conversational(_unquoted(text) if article else text) or _vocative(text, named)
         ):
             return None  # nobody speaking for themselves: a report, not a complaint
         total += ADDRESSED * bool(addressed)
@@ -204,10 +236,31 @@ class ComplaintTagger(BatchedComponent):
         return TagResult("complaint", "complaint", min(1.0, total / 2), tuple(evidence))
 
 
-def _experience(hits: list[TermHit]) -> list[TermHit]:
+def _voices(article: bool) -> frozenset[str]:
+    """The cue kinds that are a customer speaking: "I" and "my" always; "we" and "our" only
+    in a post of social length, since in an article they are the newsroom's ("we tested")."""
+    return AUTHOR_VOICE if article else SOCIAL_VOICE
+
+
+def _unquoted(text: str) -> str:
+    """The text with quoted speech blanked out (same length, so offsets still hold)."""
+    return QUOTED.sub(lambda m: " " * len(m.group()), text)
+
+
+def _outside_quotes(hits: list[TermHit], text: str) -> list[TermHit]:
+    """In an article, quoted speech is somebody the author quotes ("“I was charged twice,”
+    one reader wrote"): its cues and first-person words are not the author's, and go."""
+    quoted = [m.span() for m in QUOTED.finditer(text)]
+    if not quoted:
+        return hits
+    return [h for h in hits if not any(start <= h.start < end for start, end in quoted)]
+
+
+def _experience(hits: list[TermHit], article: bool = False) -> list[TermHit]:
     """The service word of a customer's own experience: a `service` cue in a post that also
-    speaks in the first person (`voice`); [] when either is missing."""
-    if not any(h.label == "voice" for h in hits):
+    speaks in the first person (`_voices`); [] when either is missing."""
+    voices = _voices(article)
+    if not any(h.label in voices for h in hits):
         return []
     service = next((h for h in hits if h.label == "service"), None)
     return [TermHit(service.start, service.end, service.text, "experience")] if service else []

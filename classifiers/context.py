@@ -86,7 +86,8 @@ class BrandProfile:
     `terms` are the names the brand goes by: its configured name plus the positive words and
     phrases of its query (folded: "calderix", "calderix movil"), which is what an employee
     writes in "trabajo en Calderix" or "#CalderixTeam". `contact_points` are the brand's own
-    published phone numbers and addresses, which are never personal data.
+    published phone numbers and addresses, which are never personal data. `industry` names
+    the opt-in cue pack the complaint component adds for this brand ("telecom"; "" for none).
     """
 
     name: str
@@ -96,6 +97,7 @@ class BrandProfile:
     codenames: tuple[str, ...] = ()
     internal_domains: tuple[str, ...] = ()
     contact_points: tuple[str, ...] = ()
+    industry: str = ""
 
     @classmethod
     def from_settings(cls, brand_settings: BrandSettings) -> BrandProfile:
@@ -111,6 +113,7 @@ class BrandProfile:
             codenames=tuple(brand_settings.codenames),
             internal_domains=tuple(brand_settings.internal_domains),
             contact_points=tuple(brand_settings.contact_points),
+            industry=brand_settings.industry,
         )
 
     def employee_for_author(self, author: str | None) -> EmployeeRef | None:

@@ -57,6 +57,7 @@ BASE_SETTINGS: dict[str, Any] = {
             "name": "Calderix",
             "query": '"Calderix" OR @calderix OR #calderix NOT "Calle Calderix"',
             "competitors": ["Fonaris", "Redalia"],
+            "industry": "telecom",  # Calderix is a phone company: its complaint cues apply
         }
     ],
     "schedule": {"timezone": "Europe/Madrid", "digest_at": "08:00"},

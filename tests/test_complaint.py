@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers.complaint import WEIGHTS
+from classifiers.complaint import INDUSTRY_DIR, WEIGHTS
 from classifiers.context import BrandProfile, EmployeeRef
 from classifiers.lexicons import LEXICON_DIR
 from classifiers.nlp import pipeline_for
 from classifiers.tags import TagResult
 from classifiers.termlists import read_labelled_terms
+from monitor.core.settings import INDUSTRY_PACKS
 
 PROFILE = BrandProfile(
     name="Calderix",
     terms=("calderix movil", "calderix"),
     competitors=("Fonaris", "Redalia"),
     employees=(EmployeeRef("Marta Gil", ("@martagil_cx",)),),
+    industry="telecom",
 )
 
 
@@ -191,3 +193,109 @@ def test_a_customers_bad_experience_of_the_service_is_a_complaint(text: str, lan
 )
 def test_voice_and_service_alone_are_not_a_complaint(text: str, lang: str) -> None:
     assert complaint(text, lang) is None
+
+
+# ----------------------------------------------------------------- industry packs
+
+BANK = BrandProfile(name="Banco Astur", terms=("banco astur",))
+TELECOM = BrandProfile(name="Banco Astur", terms=("banco astur",), industry="telecom")
+
+
+def complaint_for(profile: BrandProfile, text: str, lang: str) -> TagResult | None:
+    nlp = pipeline_for(lang)
+    doc = nlp.make_doc(text)
+    doc._.vigia_brand = profile
+    found = [t for t in nlp(doc)._.vigia_tags or () if t.family == "complaint"]
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("No signal at all in Lugo with Banco Astur today", "en"),
+        ("Tercer día sin fibra en casa, Banco Astur", "es"),
+        ("Portabilidad ya, Banco Astur. Hasta aquí", "es"),
+    ],
+)
+def test_telecom_cues_judge_only_a_telecom_brand(text: str, lang: str) -> None:
+    """The same words are a phone company's complaint and nothing a bank must answer."""
+    assert complaint_for(BANK, text, lang) is None
+    tag = complaint_for(TELECOM, text, lang)
+    assert tag is not None
+    assert {e.reason for e in tag.evidence} & {"complaint:outage", "complaint:cancel",
+                                               "complaint:billing"}
+
+
+def test_general_cues_judge_every_brand() -> None:
+    text = "Banco Astur me ha cobrado dos veces la cuota y nadie me contesta"
+    assert complaint_for(BANK, text, "es") is not None
+    assert complaint_for(TELECOM, text, "es") is not None
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+@pytest.mark.parametrize("industry", INDUSTRY_PACKS)
+def test_every_industry_pack_has_its_cue_files(industry: str, lang: str) -> None:
+    """A pack the settings accept must have cues in every lexicon language, of known kinds."""
+    kinds = read_labelled_terms(INDUSTRY_DIR / f"{industry}_complaint_{lang}.tsv")
+    assert kinds and set(kinds) <= set(WEIGHTS)
+
+
+def test_no_pack_file_without_a_settings_value() -> None:
+    """A pack file the settings would refuse to name could never be used."""
+    packs = {path.name.split("_", 1)[0] for path in INDUSTRY_DIR.glob("*_complaint_*.tsv")}
+    assert packs == set(INDUSTRY_PACKS)
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_pack_repeats_no_general_cue(lang: str) -> None:
+    general = read_labelled_terms(LEXICON_DIR / f"complaint_{lang}.tsv")
+    for industry in INDUSTRY_PACKS:
+        pack = read_labelled_terms(INDUSTRY_DIR / f"{industry}_complaint_{lang}.tsv")
+        for kind, terms in pack.items():
+            assert not set(terms) & set(general.get(kind, ())), (industry, kind)
+
+
+# ----------------------------------------------------------------- press and blog pieces
+
+PRESS = [
+    # A trade-press review: the newsroom's "we" and "our", problem words, no customer.
+    ("Tested: Calderix's eSIM onboarding takes four minutes, if the app cooperates\n"
+     "Signing up fully online is fast when it works: identity check, number port and eSIM "
+     "download in under five minutes. On our second attempt the app crashed twice during the "
+     "video ID step, and we had to start again.", "en"),
+    # A billing article quoting customers: their "I" and "my" are quoted, not the author's.
+    ("Double charges and phantom fees: Calderix has a billing problem\n"
+     "For the second month running, Calderix customers are reporting duplicate direct debits. "
+     "\u201cI was charged twice and nobody answers my emails,\u201d one reader wrote. The "
+     "company calls it a one-off incident; the regulator's ranking says otherwise.", "en"),
+    ("Calderix reconoce una avería que deja sin servicio a miles de hogares\n"
+     "La operadora explicó que un fallo en un nodo de Valencia provocó cortes desde las ocho. "
+     "\u00abNo tengo internet desde esta mañana\u00bb, contaba una vecina a este diario. "
+     "Según la compañía, el servicio se recuperará por la tarde.", "es"),
+    # A headline with press wording and an outage word: a report, at any length.
+    ("Calderix atribuye la caída de fibra en Madrid a un corte de cable en unas obras", "es"),
+    ("Calderix blames roadworks for the outage that hit southern Madrid", "en"),
+]
+CUSTOMERS_AT_LENGTH = [
+    ("Calderix, llevo desde el lunes sin servicio en casa. He llamado tres veces, me dicen "
+     "que es una avería de zona y que no saben cuándo se arreglará. Trabajo desde casa y "
+     "esto me está costando dinero; nadie me da una fecha ni una compensación.", "es"),
+    ("Third week of problems with Calderix. The app crashed twice while I was paying my "
+     "bill, the chat closed my ticket without fixing anything and I still have no refund "
+     "for the double charge in October. I have sent them the screenshots already.", "en"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), PRESS)
+def test_press_and_blog_pieces_are_not_customer_complaints(text: str, lang: str) -> None:
+    assert complaint(text, lang) is None
+
+
+@pytest.mark.parametrize(("text", "lang"), CUSTOMERS_AT_LENGTH)
+def test_a_customer_writing_at_length_still_complains(text: str, lang: str) -> None:
+    assert complaint(text, lang) is not None
+
+
+def test_we_is_a_customers_voice_in_a_short_post() -> None:
+    """Plural first person counts as a customer's voice in a post of social length."""
+    assert complaint("Otra vez no funciona nada, nuestra factura ya llega mal", "es") is not None

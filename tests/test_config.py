@@ -220,3 +220,14 @@ def test_intervals(text: str, seconds: int) -> None:
 def test_bad_intervals(text: str) -> None:
     with pytest.raises(ValueError, match="15m"):
         parse_interval(text)
+
+
+def test_industry_names_a_known_pack_or_is_refused(tmp_path: Path) -> None:
+    message = problems_of(tmp_path, '[[brands]]\nname = "Acme"\nindustry = "banking"\n')
+    assert "brands[0] ('Acme').industry: unknown industry 'banking'" in message
+    assert "use one of: telecom" in message and "Traceback" not in message
+    general = load_settings(write(tmp_path, '[[brands]]\nname = "Acme"\n')).brands[0]
+    assert general.industry == ""
+    telecom = load_settings(
+        write(tmp_path, '[[brands]]\nname = "Acme"\nindustry = " Telecom "\n')).brands[0]
+    assert telecom.industry == "telecom"

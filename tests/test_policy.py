@@ -176,10 +176,14 @@ OFFENSIVE = {"insult", "discrimination", "sexual", "crude"}
 @pytest.mark.parametrize(
     ("file", "source", "lang", "labels", "floor"),
     [
-        # OLID 2019 (offensive or not), test: measured 0.670; FastText 0.734, majority 0.419
-        ("offensive_en.jsonl", "tweeteval_offensive_olid2019", "en", OFFENSIVE, 0.65),
-        # HatEval 2019 EN (hateful or not), test: measured 0.525; FastText 0.506, majority 0.366
-        ("offensive_en.jsonl", "tweeteval_hate_hateval2019", "en", {"discrimination"}, 0.50),
+        # OLID 2019 (offensive or not), test: measured 0.695; FastText 0.734, majority 0.419
+        ("offensive_en.jsonl", "tweeteval_offensive_olid2019", "en", OFFENSIVE, 0.67),
+        # HatEval 2019 EN (hateful or not), test: measured 0.542; FastText 0.506, majority 0.366
+        ("offensive_en.jsonl", "tweeteval_hate_hateval2019", "en", {"discrimination"}, 0.52),
+        # Multilingual HateCheck ES (hateful or not, 3,745 functional tests, CC BY 4.0):
+        # measured 0.411, about the majority class (all hateful: 0.41). Weak: the rules find
+        # few of its slur-free, identity-plus-hostility templates; a floor against regression.
+        ("offensive_es.jsonl", "mhc_hatecheck_es", "es", {"discrimination"}, 0.39),
     ],
 )
 def test_floor_on_public_offensive_sets(

@@ -107,3 +107,44 @@ def test_an_already_masked_value_is_not_a_secret() -> None:
     assert find_secrets("CVC 3011****G") == []
     assert find_secrets("contraseña: Cx****81") == []
     assert find_secrets("contraseña: Cx-Oficina#7781") != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A security blog explaining similar-password checks (Cloudflare's MIGP post).
+        "For example, suppose your password last year was amazon20$, and you change your "
+        "password each year (so your current password is amazon21$).",
+        "Imagine your password is Summer2024! and a site you used is breached.",
+        "A weak choice, e.g. the password: Hola1234!, falls in seconds.",
+        "Por ejemplo, si tu contraseña es Madrid2024$ y la cambias cada año, la siguiente "
+        "será fácil de adivinar.",
+        "Supongamos que la clave del wifi es Cx-Casa#2024: cualquiera la adivina.",
+        "the password: xxxx-xxxx",
+    ],
+)
+def test_a_value_offered_as_an_example_is_not_a_secret(text: str) -> None:
+    assert reasons(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The framing belongs to another sentence: the credential after it is real.
+        "Por ejemplo, ayer en la oficina. La contraseña del wifi es Cx-Oficina#7781",
+        "Lots of sites, for example. Anyway my password: Hunter2024!",
+        "mi contraseña del wifi es Cx-Oficina#7781, para que lo sepáis",
+    ],
+)
+def test_a_real_password_next_to_an_example_elsewhere_is_still_found(text: str) -> None:
+    assert [reason for reason, _ in reasons(text)] == ["secret:password"]
+
+
+def test_the_security_blog_item_of_the_recorded_feed_raises_nothing(shared_dir: Path) -> None:
+    """The real article (feed-rs' Cloudflare RSS fixture) that raised a leak alert."""
+    from connectors.feed_parse import parse_feed  # the connector's parsing of recorded bytes
+
+    body = (shared_dir / "corpora/feeds/real/feed-rs/rss_2.0_cloudflare.xml").read_bytes()
+    posts = [p for p in parse_feed(body, source="blog").posts if "amazon21" in p.full_text()]
+    assert posts, "the recorded feed no longer holds the example"
+    assert [e for p in posts for e in find_secrets(p.full_text())] == []

@@ -267,17 +267,19 @@ def test_floor_on_in_domain_dev_set(shared_dir: Path) -> None:
         subset = [r for r in rows if r["lang"] == lang]
         gold += [r["sentiment"] for r in subset]
         pred += _labels([r["text"] for r in subset], lang)
-    assert _macro_f1(gold, pred) >= 0.76  # measured 0.801 (lexicon authors had read this set)
+    # A regression check only: measured 0.822, but the lexicon authors had read this set
+    # (entries lifted from single sentences were removed in issue 12); public floors below.
+    assert _macro_f1(gold, pred) >= 0.80
 
 
 @pytest.mark.parametrize(
     ("file", "source", "lang", "floor"),
     [
-        # XLM-T / UMSAB Spanish test (balanced): measured 0.532; FastText baseline 0.501
+        # XLM-T / UMSAB Spanish test (balanced): measured 0.538; FastText baseline 0.501
         ("sentiment_es.jsonl", "umsab_es", "es", 0.51),
-        # InterTASS 2017 test, 3-class: measured 0.486; majority class 0.192
+        # InterTASS 2017 test, 3-class: measured 0.493; majority class 0.192
         ("sentiment_es.jsonl", "intertass2017", "es", 0.47),
-        # SemEval-2017 4A English test: measured 0.539; VADER 0.529
+        # SemEval-2017 4A English test: measured 0.542; VADER 0.529
         ("sentiment_en.jsonl", "tweeteval_sentiment_semeval2017", "en", 0.52),
     ],
 )

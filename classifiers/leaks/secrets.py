@@ -9,8 +9,10 @@ Three kinds of evidence, most specific first:
 * **Passwords**: a password word ("contraseña", "clave", "password", "pwd", "PIN") followed by a
   value (`: x`, `= x`, `es x`, `is x`, or directly a value that looks like a password), plus
   credentials in URLs (`scheme://user:pass@host`) and credentials shown in a screenshot or photo
-  ("captura … con la contraseña"). Placeholders (`****`, `<password>`, `${PASS}`, `changeme`)
-  are not secrets.
+  ("captura … con la contraseña"). Placeholders (`****`, `<password>`, `${PASS}`, `changeme`,
+  `xxxx-xxxx`) are not secrets, and neither is a value the sentence offers as an example
+  ("for example, suppose your password is amazon21$", "p. ej. contraseña: Hola1234"): a
+  tutorial or an article explaining passwords, not somebody's credentials.
 * **Entropy**: a value assigned to a key-like name (`api_key=`, `TOKEN:`, `client_secret`) or to
   any name when long and random enough, scored by Shannon entropy per character, as
   detect-secrets does (hex ≥ 3.0, base64 ≥ 4.0 bits/char with the keyword; 4.5 without).
@@ -182,6 +184,18 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 _PLAIN_WORD = re.compile(r"^[^\W\d_]+$")
+_X_PLACEHOLDER = re.compile(r"^(?:[xX]{3,}[\W_]*)+$")  # "xxxx-xxxx", "XXXXXX"
+# Example framing: a value after one of these, in the same sentence, is an illustration.
+_EXAMPLE = re.compile(
+    r"(?<!\w)(?:for\s+(?:example|instance)|e\.\s?g\.|i\.\s?e\.|such\s+as|suppose|supposing|"
+    r"imagine|let'?s\s+say|say\s+(?:that\s+)?your|an?\s+example|example:|"
+    r"por\s+ejemplo|p\.\s?ej\.|supongamos|sup[oó]n\s+que|pongamos\s+que|imagina(?:te|mos)?|"
+    r"un\s+ejemplo|ejemplo:)(?!\w)",
+    re.IGNORECASE,
+)
+# A sentence ends at a full stop, "?" or "!" followed by a space and a capital, or a line break.
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+(?=[A-ZÁÉÍÓÚÑ¿¡])|\n")
+EXAMPLE_REACH = 200  # characters before the value where its framing is looked for
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9_./+=:-]{11,}")
 # Substrings (of the lower-cased text) without which the password / screenshot rules cannot
 # match: plain `in` checks are far cheaper than running those regexes on every post.
@@ -222,8 +236,8 @@ def looks_random(value: str, named: bool) -> bool:
 def _looks_like_password(value: str, separator: str, word: str) -> bool:
     """A password value after its separator: never a placeholder; the weaker the separator,
     the more the value must look like a password."""
-    if _PLACEHOLDER.match(value):
-        return False  # "****", "0000", "<password>", "changeme"
+    if _PLACEHOLDER.match(value) or _X_PLACEHOLDER.match(value):
+        return False  # "****", "0000", "<password>", "changeme", "xxxx-xxxx"
     if "***" in value or "…" in value:
         return False  # already masked ("3011****G", "sk_live_…9f"): nothing left to leak
     if _CODE_WORD.fullmatch(word) and value.isdigit() and 3 <= len(value) <= 8:
@@ -240,6 +254,15 @@ def _looks_like_password(value: str, separator: str, word: str) -> bool:
         return not _PLAIN_WORD.match(value)
     # "contraseña Cx-Oficina#7781": no separator, so require a password-like shape.
     return _password_shaped(value)
+
+
+def _offered_as_example(text: str, start: int) -> bool:
+    """Does the sentence before `start` frame what follows as an example ("for example,
+    suppose your password is …")? Only what follows the last framing word, up to the
+    value, must stay in one sentence ("e.g." is not a sentence end)."""
+    window = text[max(0, start - EXAMPLE_REACH):start]
+    frames = list(_EXAMPLE.finditer(window))
+    return bool(frames) and not _SENTENCE_BREAK.search(window, frames[-1].end())
 
 
 def _password_shaped(value: str) -> bool:
@@ -288,7 +311,8 @@ def _passwords(text: str, hints: set[str] | None = None) -> Iterator[Evidence]:
         yield from _password_values(text)
     if "://" in text and "@" in text:
         for match in _URL_CREDENTIALS.finditer(text):
-            if not _PLACEHOLDER.match(match.group("value")):
+            if not _PLACEHOLDER.match(match.group("value")) and not _offered_as_example(
+                    text, match.start()):
                 yield Evidence(match.start(), match.end(), match.group(),
                                "secret:url_credentials")
     if any_of(hints, _CREDENTIAL_SET):
@@ -300,7 +324,8 @@ def _passwords(text: str, hints: set[str] | None = None) -> Iterator[Evidence]:
 def _password_values(text: str) -> Iterator[Evidence]:
     for match in _PASSWORD.finditer(text):
         value = match.group("value").rstrip(".,;:!?)")
-        if _looks_like_password(value, match.group("sep"), match.group("word")):
+        if _looks_like_password(value, match.group("sep"), match.group("word")) and (
+                not _offered_as_example(text, match.start())):
             begin = match.start("value")
             yield Evidence(begin, begin + len(value), value, "secret:password")
 

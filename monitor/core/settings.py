@@ -302,6 +302,13 @@ class Employee(Strict):
     handles: list[str] = []
 
 
+# Industry cue packs (classifiers/lexicons/industry/<pack>_*.tsv): a brand opts in with
+# `industry = "telecom"`, so that a bank or a retailer is not judged with a phone company's
+# complaint cues ("sin fibra", "no signal", "portabilidad"). Listed here, in the core, because
+# the settings are validated before any classifier loads; tests check each has its files.
+INDUSTRY_PACKS: tuple[str, ...] = ("telecom",)
+
+
 class BrandSettings(Strict):
     name: str = Field(min_length=1)
     # None: the quoted brand name. An explicit "" is an error, not a silent fallback.
@@ -311,6 +318,19 @@ class BrandSettings(Strict):
     codenames: list[str] = []
     internal_domains: list[str] = []
     contact_points: list[str] = []
+    # "" (the default): general cues only; otherwise one of INDUSTRY_PACKS.
+    industry: str = ""
+
+    @field_validator("industry")
+    @classmethod
+    def _known_industry(cls, value: str) -> str:
+        pack = value.strip().lower()
+        if pack and pack not in INDUSTRY_PACKS:
+            raise ValueError(
+                f"unknown industry {value!r} — use one of: {', '.join(INDUSTRY_PACKS)}, or "
+                "remove the key to use the general cues only"
+            )
+        return pack
 
     @field_validator("query")
     @classmethod
