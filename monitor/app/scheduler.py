@@ -43,11 +43,11 @@ def jitter_seconds(interval: timedelta) -> int:
 
 
 def _after_run(scheduler: BaseScheduler, report: RunReport) -> None:
-    _log_report(report)
+    log_report(report)
     move_to_retry_at(scheduler, report)
 
 
-def _log_report(report: RunReport) -> None:
+def log_report(report: RunReport) -> None:
     if report.error:
         log.warning("source %s failed: %s", report.source, report.error)
     else:
@@ -175,16 +175,9 @@ def build_scheduler(
     return scheduler
 
 
-def serve(
-    settings: Settings,
-    pipeline: Pipeline,
-    *,
-    stop: threading.Event | None = None,
-    on_started: Callable[[BackgroundScheduler], None] | None = None,
-) -> None:
-    """Run until SIGINT/SIGTERM (or `stop` is set), then shut down cleanly."""
+def stop_on_signals(stop: threading.Event | None = None) -> threading.Event:
+    """An Event that SIGINT and SIGTERM set (when called from the main thread)."""
     stop = stop or threading.Event()
-    scheduler = build_scheduler(settings, pipeline)
 
     def request_stop(signum: int, _frame: object) -> None:
         log.info("received %s, stopping after running jobs finish", signal.Signals(signum).name)
@@ -193,6 +186,19 @@ def serve(
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
+    return stop
+
+
+def serve(
+    settings: Settings,
+    pipeline: Pipeline,
+    *,
+    stop: threading.Event | None = None,
+    on_started: Callable[[BackgroundScheduler], None] | None = None,
+) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set), then shut down cleanly."""
+    stop = stop_on_signals(stop)
+    scheduler = build_scheduler(settings, pipeline)
     scheduler.start()
     for job in scheduler.get_jobs():
         if job.id.startswith("source:"):

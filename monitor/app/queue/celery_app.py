@@ -58,7 +58,10 @@ def make_app(settings: Settings) -> Celery:
         control_exchange=queue.prefix,
         event_exchange=f"{queue.prefix}.events",
         worker_send_task_events=False,
+        # Logging is the command's own (Rich, on stderr): Celery neither replaces it nor
+        # redirects stderr into it, which would loop.
         worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
         include=["monitor.app.queue.tasks"],
     )
     return app

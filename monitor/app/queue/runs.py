@@ -109,6 +109,7 @@ def runs_by_id(db: Database, ids: Sequence[str]) -> dict[str, TaskRun]:
         for start in range(0, len(ids), 500):
             query = select(TaskRun).where(TaskRun.id.in_(ids[start : start + 500]))
             found.update((row.id, row) for row in session.scalars(query))
+        session.expunge_all()  # detached with their values: the session rolls back
     return found
 
 

@@ -71,6 +71,9 @@ def worker_context() -> WorkerContext:
 
 
 def forget_inherited() -> None:
-    """In a freshly forked child: drop (never close) what the parent built."""
+    """In a freshly forked child: drop what the parent built, without closing the parent's
+    connections (SQLAlchemy's `dispose(close=False)`)."""
     global _current
+    if _current is not None:
+        _current.db.engine.dispose(close=False)
     _current = None
