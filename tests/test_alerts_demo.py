@@ -73,9 +73,8 @@ def _text(raw: bytes) -> str:
 
 
 def test_the_scheduler_job_alerts_right_after_its_source_run(tmp_path: Path) -> None:
-    from monitor.app.jobs import run_source_job
+    from monitor.app.jobs import flush_and_deliver, run_source_job
     from monitor.app.pipeline import Pipeline
-    from monitor.app.scheduler import _flush_and_deliver
 
     settings = load_settings(demo_settings(tmp_path))
     db = open_database(settings.database_url)
@@ -88,7 +87,8 @@ def test_the_scheduler_job_alerts_right_after_its_source_run(tmp_path: Path) -> 
             sent = set(session.scalars(select(OutboxMessage.status)))
         assert kinds == ["alert-leak", "alert-spike"] and sent == {"sent"}  # delivered at once
         assert run_source_job(settings, pipeline, mastodon).new_mentions == 0
-        _flush_and_deliver(settings, pipeline)  # the every-minute job: nothing held, nothing new
+        # the every-minute job: nothing held, nothing new
+        flush_and_deliver(settings, db, now=pipeline.clock())
         with db.sessions() as session:
             assert len(session.scalars(select(OutboxMessage.id)).all()) == 2
     finally:

@@ -96,14 +96,41 @@ def deliver_outbox(settings: Settings, db: Database, *, now: datetime) -> Delive
     return report
 
 
+def flush_and_deliver(settings: Settings, db: Database, *, now: datetime) -> None:
+    """Every minute: alerts not yet sent (held updates whose slot has come, or a run that
+    stopped before alerting), then the outbox."""
+    send_alerts(settings, db, now=now)
+    deliver_outbox(settings, db, now=now)
+
+
+def send_weekly(settings: Settings, db: Database, *, now: datetime) -> None:
+    """The last complete week's reports, once per brand and week, then delivery."""
+    from reports.weekly import enqueue_weekly_reports  # loads matplotlib: only when needed
+
+    result = enqueue_weekly_reports(db, settings, now=now)
+    log.info(
+        "weekly report: %d written%s",
+        len(result.written),
+        f", not sent for {', '.join(result.empty)} (no mentions)" if result.empty else "",
+    )
+    deliver_outbox(settings, db, now=now)
+
+
 def run_once(
     settings: Settings, pipeline: Pipeline, on_done: Callable[[RunReport], None] | None = None
 ) -> PassReport:
     """One pass of every enabled source, then alerts, then the digest, then delivery."""
-    report = PassReport()
-    report.runs = pipeline.run_sources(on_done=on_done)
-    now = pipeline.clock()
-    report.alerts = send_alerts(settings, pipeline.db, now=now, deliver=False).written
-    sent = send_daily_emails(settings, pipeline.db, now=now)
+    runs = pipeline.run_sources(on_done=on_done)
+    return finish_pass(settings, pipeline.db, runs, now=pipeline.clock())
+
+
+def finish_pass(
+    settings: Settings, db: Database, runs: list[RunReport], *, now: datetime
+) -> PassReport:
+    """What follows a pass's source runs (in this process or on queue workers): alerts,
+    then the day's emails, then one delivery covering them all."""
+    report = PassReport(runs=runs)
+    report.alerts = send_alerts(settings, db, now=now, deliver=False).written
+    sent = send_daily_emails(settings, db, now=now)
     report.digest, report.delivery = sent.outcome, sent.delivery
     return report

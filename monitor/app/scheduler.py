@@ -15,7 +15,8 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -23,7 +24,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.app.jobs import deliver_outbox, run_source_job, send_alerts, send_daily_emails
+from monitor.app.jobs import flush_and_deliver, run_source_job, send_daily_emails, send_weekly
 from monitor.app.pipeline import Pipeline, RunReport
 from monitor.core.settings import Settings, SourceSettings
 
@@ -42,11 +43,11 @@ def jitter_seconds(interval: timedelta) -> int:
 
 
 def _after_run(scheduler: BaseScheduler, report: RunReport) -> None:
-    _log_report(report)
+    log_report(report)
     move_to_retry_at(scheduler, report)
 
 
-def _log_report(report: RunReport) -> None:
+def log_report(report: RunReport) -> None:
     if report.error:
         log.warning("source %s failed: %s", report.source, report.error)
     else:
@@ -62,58 +63,56 @@ def _log_report(report: RunReport) -> None:
 
 def move_to_retry_at(scheduler: BaseScheduler, report: RunReport) -> None:
     """Move a source's next run to the time its server asked for (`RunReport.retry_at`, from
-    a Retry-After or a rate-limit reset), when that is later than the interval's next run:
-    asking earlier would only be refused again. A paused job stays paused."""
-    if report.retry_at is None:
+    a Retry-After or a rate-limit reset); see `move_source_job`."""
+    if report.retry_at is not None:
+        move_source_job(scheduler, report.source, report.retry_at)
+
+
+def move_source_job(scheduler: BaseScheduler, source: str, retry_at: datetime) -> None:
+    """Move a source's next run to `retry_at` when that is later than the interval's next
+    run: asking earlier would only be refused again. A paused job stays paused."""
+    job = scheduler.get_job(source_job_id(source))
+    if job is None or job.next_run_time is None or job.next_run_time >= retry_at:
         return
-    job = scheduler.get_job(source_job_id(report.source))
-    if job is None or job.next_run_time is None or job.next_run_time >= report.retry_at:
-        return
-    job.modify(next_run_time=report.retry_at)
-    log.info("source %s: next run moved to %s, as its server asked", report.source,
-             report.retry_at.isoformat(timespec="seconds"))
+    job.modify(next_run_time=retry_at)
+    log.info("source %s: next run moved to %s, as its server asked", source,
+             retry_at.isoformat(timespec="seconds"))
 
 
 def source_job_id(name: str) -> str:
     return f"source:{name}"
 
 
-def _flush_and_deliver(settings: Settings, pipeline: Pipeline) -> None:
-    """Every minute: alerts not yet sent (held updates whose slot has come, or a run that
-    stopped before alerting), then the outbox."""
-    now = pipeline.clock()
-    send_alerts(settings, pipeline.db, now=now)
-    deliver_outbox(settings, pipeline.db, now=now)
+@dataclass(frozen=True)
+class Jobs:
+    """What each scheduled job does: run in this process (`monitor run`) or enqueue a task
+    (`monitor scheduler`, monitor/app/queue/scheduler.py). One schedule serves both, so
+    the two modes keep the same intervals, jitter and cron times."""
+
+    source: Callable[[SourceSettings], None]
+    daily: Callable[[], None]
+    weekly: Callable[[], None]
+    outbox: Callable[[], None]
 
 
-def _send_weekly(settings: Settings, pipeline: Pipeline) -> None:
-    """The last complete week's reports, once per brand and week, then delivery."""
-    from reports.weekly import enqueue_weekly_reports
-
-    now = pipeline.clock()
-    result = enqueue_weekly_reports(pipeline.db, settings, now=now)
-    log.info(
-        "weekly report: %d written%s",
-        len(result.written),
-        f", not sent for {', '.join(result.empty)} (no mentions)" if result.empty else "",
-    )
-    deliver_outbox(settings, pipeline.db, now=now)
-
-
-def build_scheduler(
-    settings: Settings, pipeline: Pipeline, workers: int = 4
-) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(
+def new_scheduler(settings: Settings, workers: int) -> BackgroundScheduler:
+    return BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=workers)},
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
         timezone=settings.schedule.zone,
     )
+
+
+def add_jobs(scheduler: BaseScheduler, settings: Settings, jobs: Jobs, now: datetime) -> None:
+    """Every enabled source on its interval (with jitter; the first runs are paused until
+    the caller sets them), the digest and the weekly report on their cron times (the weekly
+    one caught up at once when its slot passed while nothing ran), the outbox every minute."""
     for source in settings.sources:
         if not source.enabled:
             continue
         interval = source_interval(source)
         scheduler.add_job(
-            lambda s=source: _after_run(scheduler, run_source_job(settings, pipeline, s)),
+            lambda s=source: jobs.source(s),
             IntervalTrigger(seconds=int(interval.total_seconds()), jitter=jitter_seconds(interval)),
             id=source_job_id(source.name),
             name=f"fetch {source.name}",
@@ -123,7 +122,7 @@ def build_scheduler(
         )
     digest_time = settings.schedule.digest_time
     scheduler.add_job(
-        lambda: send_daily_emails(settings, pipeline.db, now=pipeline.clock()),
+        jobs.daily,
         CronTrigger(
             hour=digest_time.hour, minute=digest_time.minute, timezone=settings.schedule.zone
         ),
@@ -134,7 +133,7 @@ def build_scheduler(
     if weekly_slot is not None:
         weekday, at = weekly_slot
         scheduler.add_job(
-            lambda: _send_weekly(settings, pipeline),
+            jobs.weekly,
             CronTrigger(
                 day_of_week=weekday,
                 hour=at.hour,
@@ -146,20 +145,48 @@ def build_scheduler(
         )
         from reports.weekly import slot_passed_this_week  # loads matplotlib: only when needed
 
-        if slot_passed_this_week(settings, pipeline.clock()):
+        if slot_passed_this_week(settings, now):
             scheduler.add_job(
-                lambda: _send_weekly(settings, pipeline),
+                jobs.weekly,
                 id="weekly-catch-up",
                 name="weekly report (catch-up after a restart)",
-                next_run_time=pipeline.clock(),
+                next_run_time=now,
             )
     scheduler.add_job(
-        lambda: _flush_and_deliver(settings, pipeline),
+        jobs.outbox,
         IntervalTrigger(seconds=int(OUTBOX_EVERY.total_seconds())),
         id="outbox",
         name="deliver outbox",
     )
+
+
+def build_scheduler(
+    settings: Settings, pipeline: Pipeline, workers: int = 4
+) -> BackgroundScheduler:
+    """The embedded service's scheduler: every job runs in this process's threads."""
+    scheduler = new_scheduler(settings, workers)
+    jobs = Jobs(
+        source=lambda s: _after_run(scheduler, run_source_job(settings, pipeline, s)),
+        daily=lambda: send_daily_emails(settings, pipeline.db, now=pipeline.clock()),
+        weekly=lambda: send_weekly(settings, pipeline.db, now=pipeline.clock()),
+        outbox=lambda: flush_and_deliver(settings, pipeline.db, now=pipeline.clock()),
+    )
+    add_jobs(scheduler, settings, jobs, pipeline.clock())
     return scheduler
+
+
+def stop_on_signals(stop: threading.Event | None = None) -> threading.Event:
+    """An Event that SIGINT and SIGTERM set (when called from the main thread)."""
+    stop = stop or threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("received %s, stopping after running jobs finish", signal.Signals(signum).name)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+    return stop
 
 
 def serve(
@@ -170,16 +197,8 @@ def serve(
     on_started: Callable[[BackgroundScheduler], None] | None = None,
 ) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set), then shut down cleanly."""
-    stop = stop or threading.Event()
+    stop = stop_on_signals(stop)
     scheduler = build_scheduler(settings, pipeline)
-
-    def request_stop(signum: int, _frame: object) -> None:
-        log.info("received %s, stopping after running jobs finish", signal.Signals(signum).name)
-        stop.set()
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, request_stop)
-        signal.signal(signal.SIGTERM, request_stop)
     scheduler.start()
     for job in scheduler.get_jobs():
         if job.id.startswith("source:"):

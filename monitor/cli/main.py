@@ -15,11 +15,11 @@ from typing import Annotated
 import typer
 from rich.logging import RichHandler
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from monitor.cli import emails as cli_email
 from monitor.cli import mentions as cli_mentions
+from monitor.cli import queue as cli_queue
 from monitor.cli import users as cli_users
 from monitor.cli import web as cli_web
 from monitor.cli.common import (
@@ -31,6 +31,7 @@ from monitor.cli.common import (
     open_db,
 )
 from monitor.cli.labels import labels_app
+from monitor.cli.passes import exit_if_all_failed, print_pass, print_runs, progress_bar
 from monitor.core.errors import VigiaError
 from monitor.core.settings import Settings
 from monitor.core.settings_file import settings_path
@@ -76,47 +77,9 @@ def _pipeline(settings: Settings):  # type: ignore[no-untyped-def]
     return Pipeline(settings, open_db(settings))
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    )
-
-
-def _print_runs(reports) -> None:  # type: ignore[no-untyped-def]
-    table = Table(title="Sources")
-    for column in ("source", "items", "matched", "new", "status"):
-        table.add_column(
-            column, justify="right" if column in ("items", "matched", "new") else "left"
-        )
-    for r in reports:
-        # Errors quote servers and hints ("[http] allow_private_addresses"): never markup.
-        if r.error:
-            status = f"[red]{escape(r.error)}[/]"
-        else:
-            status = "not modified" if r.not_modified else "ok"
-            if r.warning:
-                status += f" [yellow](warning: {escape(r.warning)})[/]"
-        if r.too_old:
-            status += f" [dim]({r.too_old} older than \\[fetch] backfill: seen, not stored)[/]"
-        table.add_row(escape(r.source), str(r.fetched), str(r.matched), str(r.new_mentions), status)
-    console.print(table)
-
-
-def _exit_if_all_failed(reports) -> None:  # type: ignore[no-untyped-def]
-    """Exit 1 when there were sources and none of them worked: cron must notice."""
-    if reports and all(not r.ok for r in reports):
-        errors.print(f"[red]all {len(reports)} source(s) failed[/]")
-        raise typer.Exit(1)
-
-
 def _run_with_progress(pipeline, sources):  # type: ignore[no-untyped-def]
     chosen = [s for s in sources if s.enabled]
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("Fetching", total=len(chosen))
         return pipeline.run_sources(chosen, on_done=lambda _r: progress.advance(task))
 
@@ -130,9 +93,29 @@ def run(
             "--once", help="One pass of every source, its alerts and today's digest, then exit."
         ),
     ] = False,
+    no_wait: Annotated[
+        bool,
+        typer.Option("--no-wait", help="With --once and a [queue] broker: enqueue the pass's "
+                     "source runs and return at once (the workers alert; the scheduler sends "
+                     "the digest on time)."),
+    ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(min=1, help="With --once and a [queue] broker: seconds to wait for the "
+                     "workers before the unfinished sources count as failed."),
+    ] = 3600,
 ) -> None:
-    """Run the monitor: as a service (default) or one pass (--once)."""
+    """Run the monitor: as a service (default) or one pass (--once); with a [queue] broker,
+    --once runs the pass's sources on the workers (`monitor worker`)."""
     settings = context_of(ctx).settings()
+    if settings.queue.enabled:
+        if not once:
+            raise VigiaError(
+                "[queue] broker is set: the service is `monitor scheduler` plus "
+                "`monitor worker` processes (or use `monitor run --once`)"
+            )
+        cli_queue.run_once_queued(settings, wait=not no_wait, timeout=timeout)
+        return
     pipeline = _pipeline(settings)
     try:
         if not once:
@@ -141,35 +124,12 @@ def run(
             serve(settings, pipeline)
             return
         from monitor.app.jobs import run_once
-        from reports.mailer import FileMailer
-        from reports.outbox import parse_stored
 
         enabled = [s for s in settings.sources if s.enabled]
-        with _progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("Fetching", total=len(enabled))
             result = run_once(settings, pipeline, on_done=lambda _r: progress.advance(task))
-        _print_runs(result.runs)
-        for alert in result.alerts:
-            console.print(
-                f"Alert written: [bold]{escape(alert.subject)}[/] → "
-                f"{escape(', '.join(alert.recipients))}",
-                markup=True,
-                highlight=False,
-            )
-        cli_email.print_digest_outcome(settings, result.digest)
-        digest = result.digest.message
-        if not settings.email.smtp_host:
-            if digest is not None:
-                eml = FileMailer(settings.outbox_dir).path_for(parse_stored(digest.message))
-                html_twin = escape(str(eml.with_suffix(".html")))
-                console.print(f"Open it in a browser: [bold]{html_twin}[/]")
-            console.print(
-                f"Emails are in [bold]{escape(str(settings.outbox_dir))}[/] "
-                "(.eml and browsable .html)."
-            )
-        if result.delivery is not None:
-            cli_email.report_delivery(settings, result.delivery)
-        _exit_if_all_failed(result.runs)
+        print_pass(settings, result)
     finally:
         pipeline.close()
 
@@ -193,8 +153,8 @@ def fetch(
     pipeline = _pipeline(settings)
     try:
         reports = _run_with_progress(pipeline, chosen)
-        _print_runs(reports)
-        _exit_if_all_failed(reports)
+        print_runs(reports)
+        exit_if_all_failed(reports)
     finally:
         pipeline.close()
 
@@ -222,7 +182,7 @@ def check(
     chosen = [_named_source(settings, source)] if source else settings.sources
     for skipped in (s for s in chosen if not s.enabled and not source):
         console.print(f"[dim]- {escape(skipped.name)}: disabled, not checked[/]")
-    with HttpClient(settings.http) as http, _progress() as progress:
+    with HttpClient(settings.http) as http, progress_bar() as progress:
         task = progress.add_task("Checking", total=len(chosen))
         results = check_sources(
             settings,
@@ -352,6 +312,7 @@ cli_email.register(app)
 cli_mentions.register(app)
 cli_users.register(app)
 cli_web.register(app)
+cli_queue.register(app)
 
 
 def main() -> None:

@@ -13,11 +13,10 @@ import os
 import re
 from datetime import time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -26,7 +25,9 @@ from pydantic import (
     field_validator,
 )
 
+from monitor.core.queue_settings import QueueSettings
 from monitor.core.settings_problems import hide_password
+from monitor.core.settings_types import Interval, parse_interval
 
 if TYPE_CHECKING:
     from monitor.core.env_secrets import Secrets
@@ -35,28 +36,7 @@ if TYPE_CHECKING:
 # is no longer configured, say).
 FALLBACK_EVERY = "30m"
 
-_INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _WEEKLY_SLOT = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]\d|2[0-3]):[0-5]\d$")
-
-
-def parse_interval(value: str) -> timedelta:
-    """'15m' → 15 minutes. Raises ValueError with the accepted forms."""
-    match = _INTERVAL.match(value)
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(
-            f"invalid interval {value!r} — use a positive number and a unit, like "
-            '"30s", "15m", "2h" or "1d"'
-        )
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-
-
-def _check_interval(value: str) -> str:
-    parse_interval(value)
-    return value
-
-
-Interval = Annotated[str, AfterValidator(_check_interval)]
 
 
 class Strict(BaseModel):
@@ -408,6 +388,7 @@ class Settings(Strict):
     fetch: FetchSettings = FetchSettings()
     stories: StorySettings = StorySettings()
     web: WebSettings = WebSettings()
+    queue: QueueSettings = QueueSettings()
     brands: list[BrandSettings] = Field(min_length=1)
     sources: list[SourceSettings] = []
     base_dir: Path = Path(".")

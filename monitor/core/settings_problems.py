@@ -100,6 +100,16 @@ def inline_secrets(data: dict[str, Any]) -> list[tuple[str, str]]:
                 "environment variable PGPASSWORD (or a ~/.pgpass entry) instead",
             )
         )
+    queue = data.get("queue")
+    if isinstance(queue, dict) and url_password(queue.get("broker")):
+        problems.append(
+            (
+                "queue.broker",
+                "the broker password is a secret and does not belong in the settings file — "
+                "remove the URL's password (or the whole key) and set the environment variable "
+                "VIGIA_QUEUE_BROKER to the full URL instead",
+            )
+        )
     for key in _SECRET_KEYS & set(data.get("email", {})):
         problems.append(
             (

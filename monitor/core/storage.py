@@ -16,7 +16,7 @@ and loads Alembic only when they differ or cannot be read.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     Engine,
     MetaData,
@@ -304,3 +305,31 @@ def upsert(
         for name in update:
             setattr(existing, name, values[name])
     session.flush()
+
+
+def upsert_when(
+    session: Session,
+    model: type[Any],
+    key: InstrumentedAttribute[Any],
+    values: dict[str, Any],
+    update: Sequence[str],
+    when: Callable[[Any], ColumnElement[bool]],
+) -> bool:
+    """INSERT a row, or UPDATE the `update` columns of the row `key` already names only when
+    `when(excluded)` holds for it; True when a row was written.
+
+    One statement (ON CONFLICT DO UPDATE … WHERE … RETURNING), so of two processes taking an
+    expired lease at the same moment exactly one gets it, on SQLite and on PostgreSQL.
+    `excluded` is the proposed row, for conditions like "the same holder renews".
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"upsert_when on {dialect}")
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(model).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[key.key],
+        set_={name: statement.excluded[name] for name in update},
+        where=when(statement.excluded),
+    ).returning(key)
+    return session.execute(statement).first() is not None
