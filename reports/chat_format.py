@@ -5,15 +5,17 @@ turns it into its service's own markup: Slack `mrkdwn`, Telegram Markdown, Matri
 content is hostile, and what makes it inert depends on the converter downstream, so each
 dialect has its escaper:
 
-- `commonmark` (Slack, Telegram, and any other plugin that converts CommonMark): the
-  characters that start markup (`\\ * _ ~ ` [ ] < > # !`) are backslash-escaped; Apprise's Slack
-  converter then writes `<`, `>` and `&` as `&lt;`, `&gt;`, `&amp;`, so a post cannot ping
-  `<!channel>` or forge a `<url|link>`;
+- `slack`: `\\ [ ] < >` are backslash-escaped, and Apprise's CommonMark-to-mrkdwn converter
+  writes them (and `&`) as `[`, `]`, `&lt;`, `&gt;`, `&amp;`, so a post can neither ping
+  `<!channel>` nor forge a `<url|link>`. Emphasis characters are left alone: Slack shows a
+  backslash literally, and a masked `4821****N` must read as the email's;
+- `commonmark` (Telegram, and any other plugin that converts CommonMark): every character
+  that starts markup (`\\ * _ ~ ` [ ] < > # !`) is backslash-escaped;
 - `html-markdown` (Matrix, which renders Markdown to HTML with Python-Markdown, where raw HTML
   passes through): `& < >` become entities first, then the Markdown specials are escaped;
 - `teams` (Teams Workflows: the Markdown goes as is into an Adaptive Card TextBlock, and
-  `<at>…</at>` would become a mention): entities for `& < >` and backslashes for the
-  Markdown specials, so neither a mention nor a link can come from a post;
+  `<at>…</at>` would become a mention): entities for `& < >` and backslashes for `\\ [ ]`,
+  so neither a mention nor a link can come from a post;
 - `text` (every other service): plain text, declared as such; Apprise escapes it for its
   service.
 
@@ -38,7 +40,7 @@ SCHEMA_VERSION = 1
 MARKDOWN, TEXT = "markdown", "text"
 
 DIALECTS: dict[str, str] = {
-    "slack": "commonmark",
+    "slack": "slack",
     "tgram": "commonmark",
     "telegram": "commonmark",
     "matrix": "html-markdown",
@@ -49,12 +51,18 @@ DIALECTS: dict[str, str] = {
     "jsons": "webhook",
 }
 
+_SLACK_SPECIALS = re.compile(r"([\\\[\]<>])")
 _COMMONMARK_SPECIALS = re.compile(r"([\\`*_~\[\]<>#!])")
+_TEAMS_SPECIALS = re.compile(r"([\\\[\]])")
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_~\[\]|#!])")
 
 
 def dialect(channel: str) -> str:
     return DIALECTS.get(channel, "text")
+
+
+def escape_slack(text: str) -> str:
+    return _SLACK_SPECIALS.sub(r"\\\1", text)
 
 
 def escape_commonmark(text: str) -> str:
@@ -65,14 +73,19 @@ def escape_html_markdown(text: str) -> str:
     return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
 
 
+def escape_teams(text: str) -> str:
+    return _TEAMS_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
+
+
 def _plain(text: str) -> str:
     return text
 
 
 ESCAPERS: dict[str, Callable[[str], str]] = {
+    "slack": escape_slack,
     "commonmark": escape_commonmark,
     "html-markdown": escape_html_markdown,
-    "teams": escape_html_markdown,
+    "teams": escape_teams,
     "webhook": _plain,
     "text": _plain,
 }

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 #: The loggers that can print a request URL; each gets the scrubbing filter.
 SCRUBBED_LOGGERS = ("apprise", "urllib3", "urllib3.connectionpool", "requests")
 MAX_REASON = 500
+#: The json:// plugin's own fields (docs/webhooks.md): Vigía's fields go beside them.
+ENVELOPE = frozenset({"title", "message", "type", "version", "attachments"})
 
 
 class Notifier(Protocol):
@@ -131,6 +133,32 @@ class AppriseNotifier:
         on_accepted()
         log.info("sent %s notification to %s", channel, shown)
 
+    def verify(self, target: str) -> str:
+        """Check a target without sending: its variables are set and Apprise accepts the URL.
+
+        Returns Apprise's privacy-masked form of the URL (tokens hidden); raises DeliveryError
+        (scrubbed) otherwise. For `monitor check`.
+        """
+        import apprise
+
+        shown = mask_template(target)
+        try:
+            resolved = resolve(target, self.environ)
+        except MissingSecret as exc:
+            raise DeliveryError(f"{shown}: {exc}") from None
+        install_scrubber()
+        token = SCRUBBER.register(resolved.secrets)
+        try:
+            plugin = apprise.Apprise.instantiate(resolved.url, asset=_asset())
+        finally:
+            SCRUBBER.forget(token)
+        if plugin is None:
+            raise DeliveryError(
+                f"{shown}: Apprise cannot use this URL (unknown scheme or malformed token) — "
+                "check it against https://appriseit.com/services/"
+            )
+        return scrub(str(plugin.url(privacy=True)), resolved.secrets)
+
     def _notify(self, url: str, message: dict[str, Any]) -> tuple[bool, str]:
         import apprise
         from apprise import NotifyFormat, OverflowMode
@@ -146,11 +174,16 @@ class AppriseNotifier:
             if plugin is None:
                 return False, "Apprise cannot use this URL (unknown scheme or malformed token)"
             plugin.retry = 0  # the outbox is the retry policy
+            if hasattr(plugin, "include_image"):
+                plugin.include_image = False  # no icon fetched from GitHub by the service
             webhook = message.get("webhook")
             if webhook is not None and hasattr(plugin, "payload_extras"):
                 # The json:// plugin's own `:key=value` mechanism: it still builds and sends
                 # the request, with Vigía's documented fields beside its envelope.
-                plugin.payload_extras = {**plugin.payload_extras, **webhook, "attachments": None}
+                # A key the envelope already has would be *renamed* by that mechanism: the
+                # envelope's own title is the notice's, and attachments are dropped.
+                extras = {k: v for k, v in webhook.items() if k not in ENVELOPE}
+                plugin.payload_extras = {**plugin.payload_extras, **extras, "attachments": None}
             body_format = (
                 NotifyFormat.MARKDOWN if message["body_format"] == "markdown" else NotifyFormat.TEXT
             )

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from monitor.cli import emails as cli_email
 from monitor.cli import mentions as cli_mentions
+from monitor.cli import notify as cli_notify
 from monitor.cli import users as cli_users
 from monitor.cli import web as cli_web
 from monitor.cli.common import (
@@ -159,7 +160,7 @@ def run(
         cli_email.print_digest_outcome(settings, result.digest)
         digest = result.digest.message
         if not settings.email.smtp_host:
-            if digest is not None:
+            if digest is not None and digest.channel == "email":
                 eml = FileMailer(settings.outbox_dir).path_for(parse_stored(digest.message))
                 html_twin = escape(str(eml.with_suffix(".html")))
                 console.print(f"Open it in a browser: [bold]{html_twin}[/]")
@@ -206,8 +207,9 @@ def check(
         str | None, typer.Argument(help="Source name (default: every enabled source).")
     ] = None,
 ) -> None:
-    """Validate the settings, log in to the SMTP server and try each source live once (nothing
-    is stored or sent); exit 1 if the login or any source fails."""
+    """Validate the settings, log in to the SMTP server, check each chat/webhook route's URL and
+    variables, and try each source live once (nothing is stored or sent); exit 1 if the login,
+    a route or any source fails."""
     from monitor.app.pipeline import utcnow
     from monitor.app.source_check import check_sources
     from monitor.core.http import HttpClient
@@ -219,6 +221,7 @@ def check(
         f"({len(settings.brands)} brands, {len(settings.sources)} sources)"
     )
     email_ok = source is not None or cli_email.check_email(settings)
+    email_ok = (source is not None or cli_notify.check_routes(settings)) and email_ok
     chosen = [_named_source(settings, source)] if source else settings.sources
     for skipped in (s for s in chosen if not s.enabled and not source):
         console.print(f"[dim]- {escape(skipped.name)}: disabled, not checked[/]")
@@ -350,6 +353,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 cli_email.register(app)
 cli_mentions.register(app)
+cli_notify.register(app)
 cli_users.register(app)
 cli_web.register(app)
 
