@@ -58,9 +58,9 @@ class Target:
 
 def parse_target(value: str) -> Target:
     """A validated target, or TargetError saying what to write instead."""
-    if EMAIL.match(value):
+    match = URL.match(value)  # first: "matrixs://u:pw@host.org/" would pass for an address
+    if match is None and EMAIL.match(value):
         return Target(value)
-    match = URL.match(value)
     if match is None:
         raise TargetError(
             f"{value!r} is neither an email address nor a notification URL — write "
@@ -110,9 +110,14 @@ def mask_template(value: str) -> str:
         return value
     head, _, rest = value.partition("://")
     host, slash, path = rest.partition("/")
-    hidden = "/".join(segment[:2] + "…" if len(segment) > 2 else segment
-                      for segment in path.split("/"))
+    hidden = "/".join(_hide(segment) for segment in path.split("/"))
+    if "." not in host:  # not a host name: the first token (slack://T…/B…/X…)
+        host = _hide(host)
     return f"{head}://{_hide_query(host)}{slash}{_hide_query(hidden)}"
+
+
+def _hide(segment: str) -> str:
+    return segment[:2] + "…" if len(segment) > 2 else segment
 
 
 def _hide_query(text: str) -> str:
