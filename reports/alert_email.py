@@ -137,7 +137,7 @@ def render_alert(
     """The email for `findings` of `rule` about `brand`; `kind` is "alert" or "update"."""
     language = settings.email.language
     zone = settings.schedule.zone
-    shown = _most_important(rule, findings)
+    shown = most_important(rule, findings)
     ids = [
         mention_id
         for finding in shown
@@ -172,7 +172,7 @@ def render_alert(
     return render_email("alert", context)
 
 
-def _most_important(rule: str, findings: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def most_important(rule: str, findings: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """At most MAX_FINDINGS_SHOWN findings, biggest first for spikes and reach, so an alert
     after a backfill of old posts stays readable (the subject still counts them all)."""
     if rule == "spike":

@@ -22,7 +22,8 @@ from monitor.core.settings import Settings
 from monitor.core.storage import Database
 from reports import i18n
 from reports.digest_data import DigestData, collect_digest
-from reports.outbox import enqueue
+from reports.notice import report_notice
+from reports.notify_outbox import enqueue_for_routes
 from reports.render import RenderedEmail, render_email
 
 FIRST_PERIOD = timedelta(hours=24)
@@ -118,16 +119,23 @@ def write_daily_digest(
         if not data.total and not data.source_problems:
             return DigestOutcome("empty", period_start=plan.period_start)
         rendered = render_email("digest", digest_context(settings, data, plan.day))
-        message = enqueue(
+        message = enqueue_for_routes(
             session,
+            settings,
+            routes=("digest",),
             key=plan.key,
             kind="digest",
-            sender=settings.email.from_,
-            recipients=settings.email.recipients.digest,
             subject=rendered.subject,
             html=rendered.html,
             text=rendered.text,
             now=now,
+            notice=lambda: report_notice(
+                settings, kind="digest", route="digest", title=rendered.subject,
+                figures={
+                    "mentions": data.total, "negative": data.negative,
+                    "day": plan.day.isoformat(),
+                },
+            ),
         )
         if message is None:
             return DigestOutcome("already")

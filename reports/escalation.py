@@ -22,11 +22,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.core import routes
 from monitor.core.models import OutboxMessage
 from monitor.core.settings import Settings
 from reports import alert_i18n, i18n
 from reports.alert_email import load_posts
-from reports.outbox import enqueue
+from reports.notice import Notice, escalation_notice, mention_link
+from reports.notify_outbox import enqueue_for_routes
 from reports.render import RenderedEmail, render_email
 
 KIND = "escalation"
@@ -35,7 +37,8 @@ KIND = "escalation"
 @dataclass(frozen=True)
 class EscalationEmail:
     """What became of the email: `written` False when it already existed or had nobody to
-    go to (`recipients` empty); `recipient_list` names the settings list it was meant for."""
+    go to (the route has no target); `recipient_list` names the route it was meant for,
+    `recipients` its email addresses (its chat targets get a notification each)."""
 
     key: str
     recipient_list: str
@@ -54,17 +57,16 @@ def escalation_recipients(settings: Settings, families: Collection[str]) -> tupl
     (or `alerts`, which gets every leak alert anyway); an employee's post only to HR's
     `employees` list, never to the crisis lists, so with no HR list no email is written.
     """
-    lists = settings.email.recipients
+    def chosen(name: str, fallback: str | None) -> tuple[str, list[str]]:
+        if fallback is not None and not routes.has_targets(settings, name):
+            name = fallback
+        return name, routes.emails(settings, name)
+
     if "leak" in families:
-        return ("leaks", lists.leaks) if lists.leaks else ("alerts", lists.alerts)
+        return chosen("leaks", "alerts")
     if "employee" in families:
-        return ("employees", lists.employees)
-    return ("escalations", lists.escalations) if lists.escalations else ("alerts", lists.alerts)
-
-
-def mention_link(settings: Settings, mention_id: int) -> str | None:
-    base = settings.web.base_url.rstrip("/")
-    return f"{base}/mentions/{mention_id}" if base else None
+        return chosen("employees", None)
+    return chosen("escalations", "alerts")
 
 
 def render_escalation(
@@ -114,7 +116,7 @@ def enqueue_escalation(
     key = outbox_key(mention_id)
     list_name, recipients = escalation_recipients(settings, families)
     result = EscalationEmail(key, list_name, list(recipients), written=False)
-    if not recipients:
+    if not routes.has_targets(settings, list_name):
         return result
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
         return result
@@ -122,8 +124,16 @@ def enqueue_escalation(
         session, settings, mention_id=mention_id, brand=brand, escalated_by=escalated_by,
         note=note, leak="leak" in families, now=now,
     )
-    message = enqueue(
-        session, key=key, kind=KIND, sender=settings.email.from_, recipients=recipients,
-        subject=rendered.subject, html=rendered.html, text=rendered.text, now=now,
+
+    def notice() -> Notice:
+        post = load_posts(session, settings, brand, [mention_id])[mention_id]
+        return escalation_notice(
+            settings, post=post, brand=brand, route=list_name, title=rendered.subject,
+            escalated_by=escalated_by, note=note,
+        )
+
+    message = enqueue_for_routes(
+        session, settings, routes=(list_name,), key=key, kind=KIND, subject=rendered.subject,
+        html=rendered.html, text=rendered.text, now=now, notice=notice,
     )
     return EscalationEmail(key, list_name, list(recipients), written=message is not None)

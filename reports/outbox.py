@@ -21,6 +21,12 @@ window of microseconds (there is no two-phase commit between a mail server and a
 database). A deliverer killed by `kill -9` or a power cut exactly there leaves the row
 claimed; when the lease ends (`CLAIM_LEASE`) it is sent again, with the same Message-ID,
 so at worst a recipient sees one duplicate that clients can thread or drop.
+
+Chat and webhook notifications (`reports.notify_outbox`) are rows of this same table, with
+their `channel` (the Apprise scheme) and `target` (the URL template, never a secret): the same
+claim, lease, backoff and "marked sent once accepted", handed to a `Notifier` instead of the
+mailer. An HTTP webhook has the same window as SMTP (between the service's 2xx and the UPDATE);
+a webhook body carries the row's key as `id`, so a receiver can drop that duplicate too.
 """
 
 from __future__ import annotations
@@ -45,11 +51,13 @@ from monitor.core.errors import DeliveryError
 from monitor.core.models import OutboxMessage
 from monitor.core.storage import Database, insert_if_absent
 from reports.mailer import Mailer
+from reports.notifier import AppriseNotifier, Notifier
 from reports.render import one_line
 
 log = logging.getLogger(__name__)
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
+EMAIL = "email"  # the channel of an email row; notifications carry their Apprise scheme
 MAX_ATTEMPTS = 20
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
@@ -175,6 +183,7 @@ def enqueue(
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
+        "channel": EMAIL,
     }
     new_id = insert_if_absent(session, OutboxMessage, OutboxMessage.key, values)
     if new_id is None:
@@ -199,9 +208,19 @@ def _unclaimed(now: datetime) -> ColumnElement[bool]:
 
 
 def deliver_pending(
-    db: Database, mailer: Mailer, now: datetime, *, limit: int = 50
+    db: Database,
+    mailer: Mailer,
+    now: datetime,
+    *,
+    limit: int = 50,
+    notifier: Notifier | None = None,
 ) -> DeliveryReport:
-    """Send up to `limit` due messages, each claimed, sent and recorded on its own."""
+    """Send up to `limit` due messages, each claimed, sent and recorded on its own.
+
+    Emails go to `mailer`; chat and webhook notifications to `notifier` (Apprise, reading the
+    URLs' secrets from the environment, when none is given).
+    """
+    notifier = notifier or AppriseNotifier()
     sent = failed = 0
     worker = worker_name()
     errors: list[str] = []
@@ -209,7 +228,7 @@ def deliver_pending(
         claimed = _claim(db, now, worker)
         if claimed is None:
             break
-        row_id, message_id, raw, attempts = claimed
+        row_id, message_id, raw, attempts, channel, target = claimed
         marked = False
 
         def accepted(row_id: int = row_id) -> None:
@@ -219,7 +238,10 @@ def deliver_pending(
                 marked = True
 
         try:
-            mailer.send(parse_stored(raw), on_accepted=accepted)
+            if channel == EMAIL:
+                mailer.send(parse_stored(raw), on_accepted=accepted)
+            else:
+                notifier.send(channel, target or "", raw, accepted)
         except DeliveryError as exc:
             failed += 1
             errors.append(str(exc))
@@ -243,7 +265,9 @@ def deliver_pending(
     )
 
 
-def _claim(db: Database, now: datetime, worker: str) -> tuple[int, str, bytes, int] | None:
+def _claim(
+    db: Database, now: datetime, worker: str
+) -> tuple[int, str, bytes, int, str, str | None] | None:
     """Take the next due, unclaimed message by writing a lease on it, atomically."""
     due = (
         select(OutboxMessage.id)
@@ -266,12 +290,14 @@ def _claim(db: Database, now: datetime, worker: str) -> tuple[int, str, bytes, i
             OutboxMessage.message_id,
             OutboxMessage.message,
             OutboxMessage.attempts,
+            OutboxMessage.channel,
+            OutboxMessage.target,
         )
         .execution_options(synchronize_session=False)
     )
     with db.transaction() as session:
         row = session.execute(claim).first()
-    return (row[0], row[1], bytes(row[2]), row[3]) if row else None
+    return (row[0], row[1], bytes(row[2]), row[3], row[4] or EMAIL, row[5]) if row else None
 
 
 def _mark_sent(db: Database, row_id: int, now: datetime) -> None:
@@ -331,6 +357,7 @@ class OutboxEntry:
     sent_at: datetime | None
     claimed_until: datetime | None = None
     claimed_by: str | None = None
+    channel: str = EMAIL
 
     @property
     def state(self) -> str:
@@ -356,6 +383,7 @@ def list_outbox(db: Database, *, limit: int = 50, unsent_only: bool = False) -> 
         OutboxMessage.sent_at,
         OutboxMessage.claimed_until,
         OutboxMessage.claimed_by,
+        OutboxMessage.channel,
     ).order_by(OutboxMessage.id.desc())
     if unsent_only:
         query = query.where(OutboxMessage.status != SENT)

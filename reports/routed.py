@@ -16,11 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.core.models import Mention, OutboxMessage, ReportRun, Tag
+from monitor.core.routes import has_targets
 from monitor.core.settings import Settings
 from monitor.core.storage import Database, insert_if_absent
 from reports import alert_i18n, i18n
 from reports.alert_email import AlertPost, load_posts
-from reports.outbox import enqueue
+from reports.notice import routed_notice
+from reports.notify_outbox import enqueue_for_routes
 from reports.render import RenderedEmail, render_email
 
 # Which tag families each list is for.
@@ -46,10 +48,11 @@ class BrandPosts:
 def enqueue_routed_reports(
     db: Database, settings: Settings, *, now: datetime
 ) -> list[OutboxMessage]:
-    """Write today's complaints and HR emails to the outbox (each list that has recipients)."""
+    """Write today's complaints and HR emails (and their chat notifications) to the outbox,
+    for each route that has a target."""
     written = []
     for kind in ROUTES:
-        if not getattr(settings.email.recipients, kind):
+        if not has_targets(settings, kind):
             continue
         with db.transaction() as session:
             message = _send_one(session, settings, kind, now)
@@ -87,16 +90,18 @@ def _send_one(
     if not any(brand.total for brand in brands):
         return None
     rendered = render_routed(settings, kind, brands, start, now)
-    message = enqueue(
+    total = sum(brand.total for brand in brands)
+    message = enqueue_for_routes(
         session,
+        settings,
+        routes=(kind,),
         key=run_key,
         kind=kind,
-        sender=settings.email.from_,
-        recipients=getattr(settings.email.recipients, kind),
         subject=rendered.subject,
         html=rendered.html,
         text=rendered.text,
         now=now,
+        notice=lambda: routed_notice(settings, kind, rendered.subject, brands, total),
     )
     run = session.get(ReportRun, run_id)
     assert run is not None

@@ -28,7 +28,8 @@ from monitor.core.models import OutboxMessage
 from monitor.core.settings import BrandSettings, Settings
 from monitor.core.storage import Database
 from reports import charts, i18n
-from reports.outbox import enqueue
+from reports.notice import report_notice
+from reports.notify_outbox import enqueue_for_routes
 from reports.render import RenderedEmail, render_email
 from reports.weekly_data import WeeklyData, collect_weekly
 
@@ -231,17 +232,21 @@ def enqueue_weekly_reports(
             result.empty.append(brand.name)
             continue
         with db.transaction() as session:
-            message = enqueue(
+            message = enqueue_for_routes(
                 session,
+                settings,
+                routes=("weekly",),
                 key=report.key,
                 kind="weekly",
-                sender=settings.email.from_,
-                recipients=settings.email.recipients.weekly,
                 subject=report.email.subject,
                 html=report.email.html,
                 text=report.email.text,
                 now=now,
                 images=report.images,
+                notice=lambda report=report: report_notice(
+                    settings, kind="weekly", route="weekly", title=report.email.subject,
+                    brand=report.brand, figures={"week": report.week.label},
+                ),
             )
         if message is not None:
             result.written.append(message)

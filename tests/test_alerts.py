@@ -326,7 +326,7 @@ def test_an_alert_and_its_state_commit_together(db: Database, make_settings, mon
     def broken(*_a: Any, **_k: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(engine, "enqueue", broken)
+    monkeypatch.setattr(engine, "enqueue_for_routes", broken)
     with pytest.raises(RuntimeError):
         evaluate(settings, db)
     with db.sessions() as session:  # the leak rule's state did not move past the post

@@ -206,7 +206,8 @@ def outbox(
     limit: Annotated[int, typer.Option(help="Show at most N emails, newest first.")] = 30,
     unsent: Annotated[bool, typer.Option("--unsent", help="Only emails not sent yet.")] = False,
 ) -> None:
-    """Emails waiting, retrying, failed or sent: attempts and last error; --retry sends now."""
+    """Emails and chat/webhook notifications waiting, retrying, failed or sent, with their
+    channel, attempts and last error; --retry sends now."""
     from classifiers.masking import mask_text
     from monitor.app.alerts.engine import pending_findings
     from monitor.app.jobs import deliver_outbox
@@ -225,7 +226,9 @@ def outbox(
         )
     zone = settings.schedule.zone
     table = Table(title=escape(f"Outbox ({settings.email.smtp_host or settings.outbox_dir})"))
-    for column in ("id", "kind", "state", "tries", "created", "next/sent", "to", "subject"):
+    for column in (
+        "id", "kind", "channel", "state", "tries", "created", "next/sent", "to", "subject"
+    ):
         table.add_column(
             column,
             justify="right" if column in ("id", "tries") else "left",
@@ -244,6 +247,7 @@ def outbox(
         table.add_row(
             str(entry.id),
             Text(entry.kind),
+            Text(entry.channel),
             f"[{colours.get(entry.state, 'white')}]{entry.state}[/]",
             str(entry.attempts),
             entry.created_at.astimezone(zone).strftime("%m-%d %H:%M"),

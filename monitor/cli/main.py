@@ -19,6 +19,7 @@ from rich.table import Table
 
 from monitor.cli import emails as cli_email
 from monitor.cli import mentions as cli_mentions
+from monitor.cli import notify as cli_notify
 from monitor.cli import queue as cli_queue
 from monitor.cli import users as cli_users
 from monitor.cli import web as cli_web
@@ -166,8 +167,9 @@ def check(
         str | None, typer.Argument(help="Source name (default: every enabled source).")
     ] = None,
 ) -> None:
-    """Validate the settings, log in to the SMTP server and try each source live once (nothing
-    is stored or sent); exit 1 if the login or any source fails."""
+    """Validate the settings, log in to the SMTP server, check each chat/webhook route's URL and
+    variables, and try each source live once (nothing is stored or sent); exit 1 if the login,
+    a route or any source fails."""
     from monitor.app.pipeline import utcnow
     from monitor.app.source_check import check_sources
     from monitor.core.http import HttpClient
@@ -179,6 +181,7 @@ def check(
         f"({len(settings.brands)} brands, {len(settings.sources)} sources)"
     )
     email_ok = source is not None or cli_email.check_email(settings)
+    email_ok = (source is not None or cli_notify.check_routes(settings)) and email_ok
     chosen = [_named_source(settings, source)] if source else settings.sources
     for skipped in (s for s in chosen if not s.enabled and not source):
         console.print(f"[dim]- {escape(skipped.name)}: disabled, not checked[/]")
@@ -310,6 +313,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 cli_email.register(app)
 cli_mentions.register(app)
+cli_notify.register(app)
 cli_users.register(app)
 cli_web.register(app)
 cli_queue.register(app)

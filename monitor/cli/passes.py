@@ -70,7 +70,7 @@ def print_pass(settings: Settings, result, *, exit_on_failure: bool = True) -> N
     cli_email.print_digest_outcome(settings, result.digest)
     digest = result.digest.message
     if not settings.email.smtp_host:
-        if digest is not None:
+        if digest is not None and digest.channel == "email":
             eml = FileMailer(settings.outbox_dir).path_for(parse_stored(digest.message))
             html_twin = escape(str(eml.with_suffix(".html")))
             console.print(f"Open it in a browser: [bold]{html_twin}[/]")

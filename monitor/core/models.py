@@ -204,7 +204,14 @@ class Tag(Base):
 
 
 class OutboxMessage(Base):
-    """An email written before it is sent; its Message-ID and bytes never change on retry."""
+    """An email or a chat/webhook notification written before it is sent; its Message-ID and
+    bytes never change on retry.
+
+    `channel` is "email" or the Apprise scheme (`slack`, `workflows`, `json` …); for a
+    notification, `target` is the URL as written in settings, with `${VAR}` references and
+    never a secret (expanded from the environment at delivery), and `message` the rendered
+    JSON (reports.chat_format.ChatMessage).
+    """
 
     __tablename__ = "outbox"
 
@@ -226,6 +233,8 @@ class OutboxMessage(Base):
     # so one killed after the server accepted the message does not make a second one resend it.
     claimed_until: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(40), default="email", server_default="email")
+    target: Mapped[str | None] = mapped_column(Text)
 
 
 class DigestRun(Base):

@@ -207,6 +207,34 @@ class Recipients(Strict):
         return value
 
 
+class RouteSettings(Strict):
+    """`[routes]`: the same lists as `[email.recipients]`, whose entries may also be chat and
+    webhook URLs (Apprise: `slack://…`, `workflows://…`, `tgram://…`, `matrixs://…`,
+    `jsons://…`), each secret written as `${VIGIA_…}` and read from the environment when a
+    message is sent (monitor/core/targets.py). A route's email addresses join the list of the
+    same name in `[email.recipients]`; both tables may be used, alone or together.
+    """
+
+    digest: list[str] = []
+    alerts: list[str] = []
+    leaks: list[str] = []
+    employees: list[str] = []
+    complaints: list[str] = []
+    weekly: list[str] = []
+    escalations: list[str] = []
+
+    @field_validator(
+        "digest", "alerts", "leaks", "employees", "complaints", "weekly", "escalations"
+    )
+    @classmethod
+    def _targets(cls, value: list[str]) -> list[str]:
+        from monitor.core.targets import parse_target
+
+        for target in value:
+            parse_target(target)  # TargetError is a ValueError: reported with the key
+        return value
+
+
 class EmailSettings(Strict):
     from_: str = Field("Vigía <vigia@localhost>", alias="from")
     smtp_host: str = ""
@@ -389,6 +417,7 @@ class Settings(Strict):
     stories: StorySettings = StorySettings()
     web: WebSettings = WebSettings()
     queue: QueueSettings = QueueSettings()
+    routes: RouteSettings = RouteSettings()
     brands: list[BrandSettings] = Field(min_length=1)
     sources: list[SourceSettings] = []
     base_dir: Path = Path(".")

@@ -23,11 +23,13 @@ from sqlalchemy.orm import Session
 from monitor.app.alerts import findings as rules
 from monitor.app.alerts.findings import LEAK, REACH, RULES, SPIKE, Finding
 from monitor.app.alerts.storm import decide, update_due
+from monitor.core import routes
 from monitor.core.models import AlertState, OutboxMessage
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
 from reports.alert_email import render_alert
-from reports.outbox import enqueue
+from reports.notice import alert_notice
+from reports.notify_outbox import enqueue_for_routes
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +45,14 @@ class AlertReport:
     held: int = 0
 
 
+def routes_for(rule: str) -> tuple[str, ...]:
+    """Every alert goes to `alerts`; a leak also to `leaks` (security/legal)."""
+    return ("alerts", "leaks") if rule == LEAK else ("alerts",)
+
+
 def recipients_for(settings: Settings, rule: str) -> list[str]:
-    """Every alert goes to `alerts`; a leak also to `leaks` (security/legal), without repeats."""
-    lists = settings.email.recipients
-    chosen = lists.alerts + (lists.leaks if rule == LEAK else [])
-    return list(dict.fromkeys(chosen))
+    """The email addresses of the rule's routes, without repeats."""
+    return routes.emails(settings, *routes_for(rule))
 
 
 def evaluate_alerts(settings: Settings, db: Database, *, now: datetime) -> AlertReport:
@@ -197,16 +202,20 @@ def _write(
         started=state.episode_started_at or now,
         sent=state.sequence - 1,
     )
-    return enqueue(
+    return enqueue_for_routes(
         session,
+        settings,
+        routes=routes_for(state.rule),
         key=f"alert:{state.id}:{state.rule}:{state.episode}.{state.sequence}",
         kind=f"alert-{state.rule}",
-        sender=settings.email.from_,
-        recipients=recipients_for(settings, state.rule),
         subject=rendered.subject,
         html=rendered.html,
         text=rendered.text,
         now=now,
+        notice=lambda: alert_notice(
+            session, settings, rule=state.rule, brand=state.brand, kind=kind,
+            findings=pending, title=rendered.subject,
+        ),
     )
 
 
