@@ -13,6 +13,7 @@ tests run as root the cluster belongs to the `postgres` OS user, and pytest's ow
 
 `fsync = off`: a process crash leaves the kernel's page cache intact, so committed data
 survives it without fsync; only a power loss, which no test here simulates, would need it.
+Measured: initdb about 0.6 s, a start or a crash restart about 0.1 s.
 """
 
 from __future__ import annotations

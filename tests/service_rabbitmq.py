@@ -9,8 +9,12 @@ later. The Erlang cookie is the instance's own (HOME is the instance's folder), 
 never shares one with the machine's broker. epmd (port 4369) is the machine's, shared.
 
 Messages of durable queues published as persistent (Celery's default for both) are kept in
-the node's message store and come back after a restart; the node name and folder stay the
-same across restarts, so the node finds its own database again.
+the node's message store and come back after a graceful restart; the node name and folder
+stay the same across restarts, so the node finds its own database again. After a SIGKILL
+only the messages the broker had confirmed are certain to be there (it confirms once they
+are on disk): one published without confirms was measured lost, so a Celery app on
+RabbitMQ needs `broker_transport_options = {"confirm_publish": True}` to lose nothing.
+Measured start: about 3 s (a crash restart up to 5 s, the node recovering its store).
 """
 
 from __future__ import annotations
