@@ -4,7 +4,7 @@
 restart empties it, so every queued Celery task is gone. `durable=True` adds the append-only
 file with `appendfsync always`: every write is on disk before Redis answers it, so a queue
 survives a graceful restart and a SIGKILL alike. A production broker should be durable
-(`appendonly yes`; `everysec` risks the last second), and the design must recover even when
+(`appendonly yes`), and the design must recover even when
 it is not: what a lost task would have done, the scheduler enqueues again when it is next due.
 (`everysec`, compose.yaml's choice, loses nothing to a Redis crash either, only to the
 machine's: Redis writes each command to the file before it answers, fsync or not; measured:
