@@ -6,6 +6,7 @@ from benchmarks import (
     pipeline_bench,
     process_bench,
     render_bench,
+    scale_bench,
     sources_bench,
     trickle_bench,
     web_bench,
@@ -28,5 +29,8 @@ if __name__ == "__main__":
     alerts_bench.run()
     # A monitor fetch pass where one source trickles its body: one deadline, not one per retry.
     trickle_bench.run()
+    # Scaling: the embedded pool against one process (CPU-bound), 1,000 slow sources with
+    # 1-8 fetching threads (I/O-bound), queue workers (issue 11), and a 100,000-source projection.
+    scale_bench.run()
     # The web inbox over 1,000,000 mentions: pages and a CSV export, against bare SQL.
     web_bench.run()

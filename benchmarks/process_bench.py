@@ -46,21 +46,38 @@ def write_settings(
     folder: Path, base_url: str, paths: list[str], database: Path, workers: int | None = None
 ) -> Path:
     """A settings file for `monitor fetch` over the served feeds."""
-    lines = [
-        "[storage]",
-        f"url = {_toml_string(f'sqlite:///{database}')}",
-        "[http]",
-        "allow_private_addresses = true",
-    ]
+    return settings_file(folder, database, [base_url + path for path in paths], workers)
+
+
+def settings_file(
+    folder: Path,
+    database: Path | str,
+    urls: list[str],
+    workers: int | None = None,
+    *,
+    http: dict[str, int] | None = None,
+    backfill_all: bool = False,
+    extra: str = "",
+) -> Path:
+    """A settings file with one `rss` source per URL; `database` is a SQLite file or a URL,
+    `http` more `[http]` keys, `backfill_all` stores every item however old (the synthetic
+    feeds have fixed dates), `extra` more TOML tables."""
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    lines = ["[storage]", f"url = {_toml_string(url)}", "[http]", "allow_private_addresses = true"]
+    lines += [f"{key} = {value}" for key, value in (http or {}).items()]
+    if backfill_all:
+        lines += ["[fetch]", 'backfill = "all"']
     if workers is not None:
         lines += ["[pipeline]", f"workers = {workers}"]
     lines += ["[[brands]]", f"name = {_toml_string(BRAND['name'])}",
               f"query = {_toml_string(BRAND['query'])}"]
-    for path in paths:
-        lines += ["[[sources]]", f"name = {_toml_string('feed ' + path)}", 'kind = "rss"',
-                  f"url = {_toml_string(base_url + path)}"]
-    file = folder / f"{database.stem}.toml"
-    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for source in urls:
+        name = "feed " + source.split("://", 1)[-1].split("/", 1)[-1]
+        lines += ["[[sources]]", f"name = {_toml_string(name)}", 'kind = "rss"',
+                  f"url = {_toml_string(source)}"]
+    stem = Path(database).stem if isinstance(database, Path) else "queue"
+    file = folder / f"{stem}.toml"
+    file.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return file
 
 

@@ -13,6 +13,16 @@ from sqlalchemy import text
 from monitor.app.configuration import parse_settings
 from monitor.core.settings import Settings
 from monitor.core.storage import Database, make_engine, open_database
+from tests.service_fixtures import (  # noqa: F401 — fixtures: private servers for fault tests
+    _postgres,
+    _rabbitmq,
+    _redis_durable,
+    _redis_volatile,
+    postgres_service,
+    rabbitmq_service,
+    redis_service,
+    volatile_redis_service,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("VIGIA_SHARED_DIR", REPO.parent / "shared"))

@@ -1,0 +1,44 @@
+"""The scaling benchmark stays runnable at a tiny size: both embedded CPU passes store the
+same mentions, the injected latency really holds each response back, the queue measurement
+says why it is skipped, and the projection's arithmetic is the documented one."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import scale_bench
+
+
+def test_tiny_cpu_run_compares_one_process_with_the_pool() -> None:
+    result = scale_bench.cpu_embedded(feeds=3, items=2)
+    assert result["items"] == 6 and result["mentions"] == 6  # every item mentions the brand
+    assert result["pool_speedup"] == pytest.approx(result["single_s"] / result["pool_s"])
+    assert result["single_mentions_per_s"] == pytest.approx(6 / result["single_s"])
+
+
+def test_tiny_io_run_waits_the_injected_latency_on_every_port() -> None:
+    result = scale_bench.io_embedded(sources=6, items=1, latency=0.1, hosts=3, threads=(1, 3))
+    # One thread waits for every response in turn: never less than sources x latency.
+    assert result["passes"][1] >= 6 * 0.1
+    assert result["passes"][3] >= 2 * 0.1
+    assert result["speedup"][1] == 1.0
+
+
+def test_queue_measurement_reports_why_it_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    reason = scale_bench.queue_missing()
+    if reason is None:
+        pytest.skip("the queue is here: the measurement runs (make bench)")
+    assert reason.startswith("skipped:")
+    assert scale_bench.queue_passes((1, 2), feeds=2, items=1) == {"skipped": reason}
+
+
+def test_projection_from_the_figures() -> None:
+    cpu = {"single_s": 10.0, "mentions": 1000}  # 10 ms a mention
+    io = {"sources": 1000, "latency": 0.2, "passes": {1: 220.0, 8: 30.0}}  # 0.24 s a run
+    result = scale_bench.projection(
+        cpu, io, sources=90_000, interval_s=900, new_mentions_per_poll=2
+    )
+    assert result["runs_per_s"] == 100
+    assert result["slot_s"] == pytest.approx(0.24)
+    assert result["slots"] == pytest.approx(24)
+    assert result["cores"] == pytest.approx(100 * 2 * 0.01)
