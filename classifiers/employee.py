@@ -161,10 +161,13 @@ class EmployeePatterns:
         self.hints = HintIndex(sorted(self.by_hint))
 
     def candidates(self, lowered: str) -> dict[str, list[int]]:
-        """label → the patterns of that label whose hints occur in the lower-cased text."""
+        """label → the patterns of that label whose hints occur in the lower-cased text, and
+        each of their other required words too (a substring test each, for these few)."""
         found: dict[str, list[int]] = {label: [] for label in LABELS}
         for index in sorted({i for hint in self.hints.found(lowered) for i in self.by_hint[hint]}):
-            found[self.patterns[index].label].append(index)
+            pattern = self.patterns[index]
+            if all(any(word in lowered for word in words) for words in pattern.required):
+                found[pattern.label].append(index)
         return found
 
     def matches(self, doc: Doc, index: int, start: int = 0, end: int | None = None

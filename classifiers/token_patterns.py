@@ -52,6 +52,8 @@ class TokenPattern:
     sentence_start: bool
     or_end: bool
     hints: frozenset[str]
+    # The spellings of every required literal token: a match holds one of each.
+    required: tuple[frozenset[str], ...] = ()
 
     def tokens(self) -> list[Token]:
         return [*self.before, *((BRAND,) if self.brand else ()), *self.after]
@@ -141,6 +143,9 @@ def _parse(path: Path, number: int, line: str) -> TokenPattern:
         key=where, label=label, before=tuple(tokens[:cut]), after=tuple(tokens[cut + 1:]),
         brand=bool(brands), sentence_start=bool(row.get("sentence_start")),
         or_end=bool(row.get("or_end")), hints=hints,
+        required=tuple(dict.fromkeys(
+            found for token in tokens if token != BRAND
+            if (found := required_spellings(token)) is not None)),
     )
 
 
