@@ -65,20 +65,28 @@ def doc_tags(doc: Doc, extensions: list[str] | None = None) -> tuple[TagResult, 
 
 def context_docs(
     make_doc: Callable[[str], Doc],
-    posts: Iterable[tuple[str, str | None, Sequence[BrandProfile]]],
+    posts: Iterable[tuple[str, str | None, Sequence[BrandProfile]]
+                    | tuple[str, str | None, Sequence[BrandProfile], bool]],
 ) -> Iterator[Doc]:
-    """One Doc per (post, brand), from (text, author, brand profiles) per post, lazily.
+    """One Doc per (post, brand), from (text, author, brand profiles[, is an article]) per
+    post, lazily.
 
     The context is set with `classifiers.context.set_context`. A post is tokenised once; its
     further brands get copies, made before the first Doc goes through the pipeline so that
     they carry nothing a component wrote. Lazy, so that `nlp.pipe` holds one Doc at a time.
     The classification benchmark runs this same function.
     """
-    for text, author, profiles in posts:
+    for text, author, profiles, *article in posts:
         base = make_doc(text)
         docs = [base, *(base.copy() for _ in profiles[1:])]
         for profile, doc in zip(profiles, docs, strict=True):
-            yield set_context(doc, text, profile, author)
+            yield set_context(doc, text, profile, author, bool(article and article[0]))
+
+
+def is_article(post: RawPost) -> bool:
+    """A post with a headline (news item, blog post, forum thread) is read as an article:
+    its text names and quotes people (`doc._.vigia_article`)."""
+    return bool((post.title or "").strip())
 
 
 def phrase_query(name: str) -> BrandQuery:
@@ -161,7 +169,8 @@ class Analyzer:
                 for i in indices for name, terms in matches[i]
             ]
             contexts = (
-                (text, post_author(posts[i]), [self.profiles[name] for _, name, _ in group])
+                (text, post_author(posts[i]), [self.profiles[name] for _, name, _ in group],
+                 is_article(posts[i]))
                 for (i, text), group in groupby(
                     units, key=lambda u: (u[0], u[2].text if u[2] else full_texts[u[0]])
                 )

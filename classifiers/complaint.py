@@ -48,6 +48,8 @@ from spacy.tokens import Doc
 from classifiers.batching import BatchedComponent
 from classifiers.context import BrandProfile, add_tags, doc_added_tags, doc_brand
 from classifiers.lexicons import LEXICON_DIR, available_languages
+from classifiers.mentions import addressed as mentions_addressed
+from classifiers.negation import negated_at
 from classifiers.sentiment import doc_sentiment
 from classifiers.tags import Evidence, TagResult
 from classifiers.termlists import TermHit, TermMatcher, doc_text
@@ -67,17 +69,8 @@ WEIGHTS = {
 EXPERIENCE = 0.5
 WEIGHTS["experience"] = EXPERIENCE
 ADDRESSED, NEGATIVE_TONE, POSITIVE_TONE = 0.5, 0.5, -0.5
-# A cue right after one of these is negated: "sin cortes", "ni se corta", "never down"; the
-# adverbs of "never" reach a little further, over an auxiliary and an article ("nunca he
-# tenido un problema", "never had a single issue").
-NEGATORS = re.compile(
-    r"(?:^|\W)(?:(?:sin|ni|no|without|no more|zero|0)\W+(?:\w+\W+)?"
-    r"|(?:nunca|jamas|jamás|never|ningun|ningún|ninguna)\W+(?:\w+\W+){0,3})$",
-    re.IGNORECASE,
-)
-# A negator reaches back within its own sentence only: "dicen que 'no valida'. Es la tercera
-# vez…" does not negate the second sentence.
-SENTENCE_END = re.compile(r"[.!?;¿¡]")
+# A cue right after a negator ("sin cortes", "ni se corta", "never down") does not count: the
+# negators and their reach are `classifiers.negation`'s, shared with the sentiment scorer.
 # A star rating ("★☆☆☆☆", "★★☆☆☆"): a low one is a customer's bad review, a complaint.
 STAR_RATING = re.compile(r"[★☆]{3,}")
 LOW_STARS = 2
@@ -97,14 +90,6 @@ ARTICLE_LENGTH = 200  # longer than a typical social post: it could be a press r
 INDUSTRY_DIR = LEXICON_DIR / "industry"
 
 
-def _handles(profile: BrandProfile) -> re.Pattern[str] | None:
-    """The brand's one-word names as @handles ("@calderix"), case-insensitively."""
-    names = sorted({t.replace(" ", "") for t in profile.terms if t.replace(" ", "").isalnum()})
-    if not names:
-        return None
-    return re.compile(r"(?<!\w)@(?:" + "|".join(map(re.escape, names)) + r")(?!\w)", re.I)
-
-
 def _insider(doc: Doc) -> bool:
     """Has the employee component said the author speaks as staff?"""
     return any(
@@ -117,13 +102,6 @@ def _tone(doc: Doc) -> str:
     """The post's overall sentiment label ("neutral" when sentiment did not run)."""
     sentiment = doc_sentiment(doc)
     return sentiment.label if sentiment is not None else "neutral"
-
-
-def _negated(text: str, hit: TermHit) -> bool:
-    """Is the cue negated by a word just before it, in the same sentence (see NEGATORS)?"""
-    window = text[max(0, hit.start - 40) : hit.start]
-    window = SENTENCE_END.split(window)[-1]
-    return NEGATORS.search(window) is not None
 
 
 def _low_star_reviews(text: str) -> list[TermHit]:
@@ -149,7 +127,6 @@ class ComplaintTagger(BatchedComponent):
         self._make_doc = nlp.make_doc
         self.terms = TermMatcher.for_pipeline(f"complaint_{lang}", nlp.make_doc)
         self._packs: dict[str, TermMatcher] = {}
-        self._handle_patterns: dict[BrandProfile, re.Pattern[str] | None] = {}
 
     def pack(self, industry: str) -> TermMatcher:
         """The industry's extra cues (`lexicons/industry/<industry>_complaint_<lang>.tsv`),
@@ -172,16 +149,6 @@ class ComplaintTagger(BatchedComponent):
             add_tags(doc, [tag])
         return doc
 
-    def _addressed(self, text: str, brand: BrandProfile | None) -> list[Evidence]:
-        if brand is None or "@" not in text:
-            return []
-        if brand not in self._handle_patterns:
-            self._handle_patterns[brand] = _handles(brand)
-        pattern = self._handle_patterns[brand]
-        match = pattern.search(text) if pattern is not None else None
-        return [Evidence(match.start(), match.end(), match.group(), "complaint:addressed")
-                ] if match else []
-
     def tag(self, doc: Doc, brand: BrandProfile | None, tone: str = "neutral"
             ) -> TagResult | None:
         """The complaint TagResult for one Doc about `brand` with this overall tone, or None."""
@@ -195,7 +162,8 @@ class ComplaintTagger(BatchedComponent):
         experience = EXPERIENCE if troubled and _experience(hits, article) else 0.0
         if best + experience + ADDRESSED + NEGATIVE_TONE * (tone == "negative") < THRESHOLD:
             return None  # cannot reach the threshold, whatever else the post holds
-        hits = [h for h in hits if WEIGHTS.get(h.label, 0) <= 0 or not _negated(text, h)]
+        hits = [h for h in hits
+                if WEIGHTS.get(h.label, 0) <= 0 or not negated_at(text, h.start, self.lang)]
         named = mentions(doc, brand)
         hits = [h for h in hits if h.label != "joining" or _joining(h, text, named)]
         if any(m.label == "competitor" for m in named):
@@ -217,7 +185,8 @@ class ComplaintTagger(BatchedComponent):
             cues.extend(experience_hits)
         if total <= 0:
             return None
-        addressed = self._addressed(text, brand)
+        addressed = [Evidence(m.start, m.end, m.text, "complaint:addressed")
+                     for m in mentions_addressed(doc, brand)[:1]]
         reportable = {c.label for c in cues if WEIGHTS.get(c.label, 0) > 0} <= REPORTABLE
         press = article or any(c.label == "news" for c in cues)
         if reportable and press and not (
@@ -288,7 +257,11 @@ def _about_competitor(hit: TermHit, named: list[TermHit], segments: Segments) ->
     return target is not None and target.label == "competitor"
 
 
-@Language.factory("vigia_complaint", default_config={"lang": ""})
+@Language.factory(
+    "vigia_complaint", default_config={"lang": ""},
+    requires=["doc._.vigia_brand", "doc._.sentiment", "doc._.vigia_tags"],
+    assigns=["doc._.vigia_tags"],
+)
 def make_complaint(nlp: Language, name: str, lang: str) -> ComplaintTagger:
     """spaCy factory: the complaint cues of `lang` (English cues for other languages)."""
     lang = lang or nlp.lang

@@ -8,6 +8,8 @@ before the components run:
 
 * `doc._.vigia_brand`: the `BrandProfile` (None when a pipeline is used on bare text);
 * `doc._.vigia_author`: the post's author handle, or name when it has no handle (None if unknown);
+* `doc._.vigia_article`: True for an article (the source gave it a headline: a news item, a
+  blog post), whose text names and quotes people, False for a social post;
 * `doc._.vigia_tags`: the TagResults components have added (via `add_tags`), collected by the
   Analyzer into `BrandAnalysis.tags`.
 
@@ -41,7 +43,10 @@ from monitor.core.textfold import fold
 if TYPE_CHECKING:
     from monitor.core.settings import BrandSettings
 
-for _name in ("vigia_brand", "vigia_author", "vigia_tags"):
+# The context (set before the pipeline runs), the components' tags, and the Doc's text as
+# read once (`doc_text`). Every value components share lives on a registered extension.
+CONTEXT_EXTENSIONS = ("vigia_brand", "vigia_author", "vigia_article", "vigia_text")
+for _name in (*CONTEXT_EXTENSIONS, "vigia_tags"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
@@ -59,7 +64,9 @@ def extension_key(name: str) -> tuple[object, ...]:
 
 _BRAND_KEY = extension_key("vigia_brand")
 _AUTHOR_KEY = extension_key("vigia_author")
+_ARTICLE_KEY = extension_key("vigia_article")
 _TAGS_KEY = extension_key("vigia_tags")
+_TEXT_KEY = extension_key("vigia_text")
 
 
 def normal_handle(handle: str) -> str:
@@ -158,10 +165,13 @@ def doc_added_tags(doc: Doc) -> list[TagResult]:
     return doc.user_data.get(_TAGS_KEY) or []
 
 
-def set_context(doc: Doc, text: str, profile: BrandProfile | None, author: str | None) -> Doc:
+def set_context(doc: Doc, text: str, profile: BrandProfile | None, author: str | None,
+                article: bool = False) -> Doc:
     """Put what the components need on a Doc made with `make_doc(text)`: its text (see
-    `doc_text`), `doc._.vigia_brand`, `doc._.vigia_author` and an empty `doc._.vigia_tags`."""
+    `doc_text`), `doc._.vigia_brand`, `doc._.vigia_author`, `doc._.vigia_article` and an
+    empty `doc._.vigia_tags`."""
     user_data = doc.user_data
+    user_data[_ARTICLE_KEY] = article
     user_data[_TEXT_KEY] = text
     user_data[_BRAND_KEY] = profile
     user_data[_AUTHOR_KEY] = author
@@ -169,15 +179,13 @@ def set_context(doc: Doc, text: str, profile: BrandProfile | None, author: str |
     return doc
 
 
-_TEXT_KEY = "vigia_text"
-
-
 def doc_text(doc: Doc) -> str:
     """`doc.text`, built at most once per Doc.
 
     spaCy rebuilds `doc.text` from Token objects on every access, which costs as much as
     tokenising the post; the text given to `remember_text` / `set_context`, or one rebuilt
-    from the ORTH ids and trailing-space flags (no Token objects), is kept in `doc.user_data`.
+    from the ORTH ids and trailing-space flags (no Token objects), is kept on the
+    `doc._.vigia_text` extension.
     """
     text = doc.user_data.get(_TEXT_KEY)
     if text is None:
@@ -200,6 +208,12 @@ def doc_brand(doc: Doc) -> BrandProfile | None:
     """The brand profile set on the Doc, or None."""
     brand = doc.user_data.get(_BRAND_KEY)
     return brand if isinstance(brand, BrandProfile) else None
+
+
+def doc_is_article(doc: Doc) -> bool:
+    """Is the post an article (`doc._.vigia_article`: a news item or blog post with a
+    headline), where people are named and quoted, rather than a social post?"""
+    return bool(doc.user_data.get(_ARTICLE_KEY))
 
 
 def doc_author(doc: Doc) -> str | None:

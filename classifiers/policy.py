@@ -197,7 +197,10 @@ class PolicyTagger(BatchedComponent):
         return pairs
 
 
-@Language.factory("vigia_policy", default_config={"lang": ""})
+@Language.factory(
+    "vigia_policy", default_config={"lang": ""}, requires=["doc._.vigia_brand"],
+    assigns=["doc._.vigia_tags"],
+)
 def make_policy(nlp: Language, name: str, lang: str) -> PolicyTagger:
     """spaCy factory: the policy lexicon of `lang` (English rules for other languages)."""
     lang = lang or nlp.lang

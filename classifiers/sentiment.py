@@ -48,7 +48,6 @@ token-by-token formulation, which the equivalence check in the change notes comp
 from __future__ import annotations
 
 import math
-import re
 from itertools import compress
 from operator import itemgetter
 
@@ -58,6 +57,7 @@ from spacy.tokens import Doc
 from classifiers.batching import BatchedComponent
 from classifiers.context import extension_key
 from classifiers.lexicons import LEXICON_DIR, Lexicon, load, read_terms
+from classifiers.sentences import ends_sentence
 from classifiers.sentiment_rules import (
     IRONY_MARKERS,
     Contribution,
@@ -86,11 +86,9 @@ MAX_EVIDENCE = 8
 # Word types remembered per scorer; past this the cache is emptied and refilled (a long-running
 # process meets an unbounded stream of names, numbers and URLs).
 MAX_CACHED_WORDS = 200_000
-_SENTENCE_END = frozenset({".", "!", "?", ";", "...", "…", "¡", "¿", "\n"})
-_SCOPE_END = _SENTENCE_END | {",", ":", "—", "(", ")"}
+_SCOPE_END = frozenset({",", ":", "—", "(", ")"})
 _BREAKS = frozenset({"end", "scope", "contrast"})
 _SIGNS = {"positive": 1, "negative": -1}
-_PUNCTUATION_RUN = re.compile(r"[?!¿¡.…]+")
 
 if not Doc.has_extension("sentiment"):
     Doc.set_extension("sentiment", default=None)
@@ -133,7 +131,7 @@ class SentimentScorer(BatchedComponent):
         loud = lexeme.is_upper and len(text) > 1
         facts = {"loud": loud, "bangs": text.count("!"), "follow": self._phrases.get(word),
                  "bare": word.lstrip("#@")}
-        if word in _SENTENCE_END or "\n" in text or _PUNCTUATION_RUN.fullmatch(word):
+        if ends_sentence(text):  # the shared sentence rule (`classifiers.sentences`)
             info = Word(word, "end", **facts)
         elif word in _SCOPE_END:
             info = Word(word, "scope", **facts)
@@ -297,7 +295,10 @@ class SentimentScorer(BatchedComponent):
         return tuple(evidence)
 
 
-@Language.factory("vigia_sentiment", default_config={"lang": ""})
+@Language.factory(
+    "vigia_sentiment", default_config={"lang": ""}, requires=["doc._.vigia_brand"],
+    assigns=["doc._.sentiment"],
+)
 def make_sentiment(nlp: Language, name: str, lang: str) -> SentimentScorer:
     """spaCy factory: the lexicon of `lang` (defaults to the pipeline's language)."""
     return SentimentScorer(nlp, load(lang or nlp.lang))

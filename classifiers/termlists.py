@@ -26,7 +26,7 @@ from typing import NamedTuple
 from spacy.attrs import IDX, ORTH
 from spacy.tokens import Doc
 
-from classifiers.context import doc_text, remember_text
+from classifiers.context import doc_text, extension_key, remember_text
 from classifiers.lexicons import LEXICON_DIR
 from monitor.core.textfold import fold
 
@@ -35,6 +35,11 @@ __all__ = ["TermHit", "TermMatcher", "doc_offsets", "doc_orths", "doc_text", "fo
 
 _WORDS = re.compile(r"\w+|[^\w\s]")
 MAX_CACHED_TOKENS = 200_000
+# The token columns, read once per Doc and shared (`doc._.vigia_orths`, `doc._.vigia_offsets`).
+for _name in ("vigia_orths", "vigia_offsets"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
+_ORTHS_KEY, _OFFSETS_KEY = extension_key("vigia_orths"), extension_key("vigia_offsets")
 
 
 def fold_token(token: str) -> str:
@@ -52,7 +57,7 @@ def split_words(text: str) -> list[str]:
 def doc_orths(doc: Doc) -> list[int]:
     """The ORTH id of every token, read once per Doc and shared by the matchers and the
     sentiment scorer (see `_read_columns`)."""
-    orths = doc.user_data.get("vigia_orths")
+    orths = doc.user_data.get(_ORTHS_KEY)
     if orths is None:
         orths = _read_columns(doc)[0]
     return orths  # type: ignore[no-any-return]
@@ -60,7 +65,7 @@ def doc_orths(doc: Doc) -> list[int]:
 
 def doc_offsets(doc: Doc) -> list[int]:
     """The character offset of every token, read with `doc_orths`."""
-    offsets = doc.user_data.get("vigia_offsets")
+    offsets = doc.user_data.get(_OFFSETS_KEY)
     if offsets is None:
         offsets = _read_columns(doc)[1]
     return offsets  # type: ignore[no-any-return]
@@ -71,7 +76,7 @@ def _read_columns(doc: Doc) -> tuple[list[int], list[int]]:
     per-token look-ups need): ~3 µs a post, where Token objects would cost several times more
     and two separate reads 50% more."""
     orths, offsets = doc.to_array([ORTH, IDX]).T.tolist() if len(doc) else ([], [])
-    doc.user_data["vigia_orths"], doc.user_data["vigia_offsets"] = orths, offsets
+    doc.user_data[_ORTHS_KEY], doc.user_data[_OFFSETS_KEY] = orths, offsets
     return orths, offsets
 
 

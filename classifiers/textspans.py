@@ -2,8 +2,8 @@
 
 Policy and complaint rules need to know *who* a judgement is about ("Fonaris son unos
 ladrones" is about a competitor, "el soporte de Calderix es horrible" about the brand) and
-which words belong together. Cheap regex splitting is enough for that on social posts,
-and keeps offsets in the analysed text for evidence.
+which words belong together. Sentences are split by `classifiers.sentences` and mentions
+found by `classifiers.mentions` (re-exported here), by character offsets in the analysed text.
 """
 
 from __future__ import annotations
@@ -11,28 +11,27 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from spacy.tokens import Doc
 
-from classifiers.context import BrandProfile
-from classifiers.termlists import TermHit, TermMatcher, doc_text
-from monitor.core.textfold import fold
+from classifiers.context import extension_key
+from classifiers.mentions import mentions
+from classifiers.sentences import sentence_starts
+from classifiers.termlists import TermHit, doc_text
 
-_SENTENCE_BREAK = re.compile(r"[.!?…\n]+\s*|\s+(?=[¡¿])")
+__all__ = ["Segments", "mentions", "sentence_starts", "target_of"]
+
 # Clauses end at punctuation and at coordinating / contrastive conjunctions.
 _CLAUSE_BREAK = re.compile(
     r"[,;:()\u2014]|\s(?:y|e|pero|aunque|mientras|and|but|while|although|though)\s", re.IGNORECASE
 )
+if not Doc.has_extension("vigia_segments"):
+    Doc.set_extension("vigia_segments", default=None)
+_SEGMENTS_KEY = extension_key("vigia_segments")
 
 
 def _starts(pattern: re.Pattern[str], text: str) -> list[int]:
     return [0] + [m.end() for m in pattern.finditer(text) if 0 < m.end() < len(text)]
-
-
-def sentence_starts(text: str) -> list[int]:
-    """Start offsets of the text's sentences (the first is 0), as `Segments` splits them."""
-    return _starts(_SENTENCE_BREAK, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +49,11 @@ class Segments:
 
     @classmethod
     def of_doc(cls, doc: Doc) -> Segments:
-        """The Doc's segments, computed once and shared by the components that need them."""
-        found = doc.user_data.get("vigia_segments")
+        """The Doc's segments, computed once and shared by the components that need them
+        (`doc._.vigia_segments`)."""
+        found = doc.user_data.get(_SEGMENTS_KEY)
         if found is None:
-            found = doc.user_data["vigia_segments"] = cls.of(doc_text(doc))
+            found = doc.user_data[_SEGMENTS_KEY] = cls.of(doc_text(doc))
         return found
 
     def sentence(self, offset: int) -> int:
@@ -62,29 +62,6 @@ class Segments:
 
     def clause(self, offset: int) -> int:
         return bisect.bisect_right(self.clauses, offset) - 1
-
-
-@lru_cache(maxsize=64)
-def mention_matcher(profile: BrandProfile) -> TermMatcher:
-    """Matches the brand's names (label "brand") and its competitors' ("competitor")."""
-    competitors = [" ".join(fold(name).split()) for name in profile.competitors]
-    brand = [term for term in profile.terms if term not in competitors]
-    return TermMatcher({"brand": brand, "competitor": [c for c in competitors if c]})
-
-
-def mentions(doc: Doc, profile: BrandProfile | None) -> list[TermHit]:
-    """Brand and competitor mentions in text order (none without a profile).
-
-    Cached on the Doc for its profile: sentiment, policy and complaint all ask.
-    """
-    if profile is None:
-        return []
-    cached = doc.user_data.get("vigia_mentions")
-    if cached is not None and cached[0] is profile:
-        return cached[1]  # type: ignore[no-any-return]
-    found = sorted(mention_matcher(profile).find(doc))
-    doc.user_data["vigia_mentions"] = (profile, found)
-    return found
 
 
 def target_of(start: int, found: list[TermHit], segments: Segments) -> TermHit | None:

@@ -4,7 +4,8 @@ A news article that names the brand once in its fifth paragraph is about the bra
 paragraph; its other sentences say how the author feels about something else, and reading
 them costs classification time in proportion to their length. So a text longer than any
 social post (`LONG_TEXT`: Mastodon's default limit, above X's and Bluesky's) is classified
-on windows: every sentence naming the brand (its name or a positive term of its query) and
+on windows: every sentence naming the brand (its name or a positive term of its query, as
+`classifiers.mentions` finds them; sentences as `classifiers.sentences` splits them) and
 the `FOLLOWING` sentences after it (which refer back to it: "Calderix sube precios. Sus
 clientes están furiosos."), the windows joined by line breaks (a sentence end for every
 component). Sentiment is then the sentiment *at the brand*, and evidence offsets are mapped
@@ -19,9 +20,10 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, replace
 
-from classifiers.context import BrandProfile, terms_regex
+from classifiers.context import BrandProfile
+from classifiers.mentions import brand_names, find_names
+from classifiers.sentences import sentence_starts
 from classifiers.tags import TagResult
-from classifiers.textspans import sentence_starts
 
 #: Texts longer than this (characters) are classified on windows around the brand.
 LONG_TEXT = 500
@@ -67,8 +69,7 @@ def brand_window(
     """The windows of `text` around the brand's mentions; None to classify the whole text."""
     if len(text) <= LONG_TEXT:
         return None
-    pattern = terms_regex(tuple(profile.terms) + tuple(matched))
-    hits = [m.start() for m in pattern.finditer(text)] if pattern else []
+    hits = [start for start, _ in find_names(text, brand_names(profile) + tuple(matched))]
     if not hits:
         return None
     starts = sentence_starts(text)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import spacy
 
 from classifiers.analyzer import Analyzer
-from classifiers.context import BrandProfile
-from classifiers.employee import employee_evidence
+from classifiers.context import BrandProfile, set_context
+from classifiers.employee import EmployeeDetector, employee_evidence
 from monitor.core.rawpost import RawPost
 from monitor.core.settings import BrandSettings
 from tests.dev_eval_support import dev_predictions, f1
@@ -24,8 +25,19 @@ CALDERIX = BrandSettings(
 PROFILE = BrandProfile.from_settings(CALDERIX)
 
 
-def kinds(text: str, author: str | None = None) -> set[str]:
-    return {e.reason for e in employee_evidence(text, PROFILE, author)}
+# Spanish and English tokenise differently ("I'm" is one token or two): every case is asked
+# of both, and both must agree.
+DETECTORS = {lang: EmployeeDetector(spacy.blank(lang)) for lang in ("es", "en")}
+
+
+def kinds(text: str, author: str | None = None, article: bool = False) -> set[str]:
+    found = []
+    for lang, detector in DETECTORS.items():
+        nlp = spacy.blank(lang)
+        doc = set_context(nlp.make_doc(text), text, PROFILE, author, article)
+        found.append({e.reason for e in employee_evidence(doc, detector.patterns)})
+    assert found[0] == found[1], (text, found)
+    return found[0]
 
 
 @pytest.mark.parametrize(
@@ -38,7 +50,6 @@ def kinds(text: str, author: str | None = None) -> set[str]:
         "Hoy es mi último día en Calderix. Gracias por todo",
         "En Calderix llevamos toda la mañana sin sistema",
         "No puedo decir más, pero lo que estamos preparando en Calderix os va a gustar",
-        "Para los que venís mañana a la ofi de Calderix: traed el portátil",
         "Orgullosa de formar parte de Calderix 💙",
         "Hola, soy técnico de Calderix y mañana paso por tu casa",
         "Hoy me toca guardia en el NOC de Calderix",
@@ -209,3 +220,75 @@ def test_staff_only_things_in_the_first_person(text: str) -> None:
 )
 def test_former_staff_relatives_and_askers_are_not_employees(text: str) -> None:
     assert kinds(text) == set()
+
+
+def test_every_pattern_has_a_derived_hint_that_lets_it_run(tmp_path: Path) -> None:
+    """A pattern runs only when one of its hints is in the post: each pattern's hints are
+    derived from its own words, and finding any one of them selects it."""
+    patterns = DETECTORS["es"].patterns
+    assert len(patterns.patterns) > 40
+    for index, pattern in enumerate(patterns.patterns):
+        assert pattern.hints, pattern.key
+        others = " ".join(sorted(words)[0] for words in pattern.required)
+        for hint in pattern.hints:
+            text = f"{hint} {others}"
+            assert index in patterns.candidates(text)[pattern.label], (pattern.key, hint)
+
+
+def test_a_pattern_with_no_word_to_derive_a_hint_from_is_refused(tmp_path: Path) -> None:
+    from classifiers.token_patterns import read_patterns
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('# comment\n{"label": "self", "pattern": [{"IS_TITLE": true}, '
+                   '{"LOWER": "de", "OP": "?"}, {"BRAND": true}]}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.jsonl:2: .*hint"):
+        read_patterns(bad)
+    upper = tmp_path / "upper.jsonl"
+    upper.write_text('{"label": "self", "pattern": [{"LOWER": "Trabajo"}, {"BRAND": true}]}\n',
+                     encoding="utf-8")
+    with pytest.raises(ValueError, match="lower-case"):
+        read_patterns(upper)
+
+
+@pytest.mark.parametrize("text", [
+    "Para los que venís mañana a la ofi de Calderix: traed el portátil",  # lifted, dropped
+    "Me cuentan desde dentro de Calderix que preparan un router nuevo",  # an inside source
+    "Los compis de Calderix me atendieron genial en la tienda",  # a customer on the staff
+])
+def test_cues_that_do_not_place_the_author_inside(text: str) -> None:
+    assert "employee:self_identified" not in kinds(text)
+
+
+ARTICLE = ('Calderix contratará 300 agentes en Ourense. "Trabajo en Calderix desde hace diez '
+           'años y nunca vi algo así", explicó Marta Gil, directora de atención al cliente.')
+
+
+def test_an_article_that_quotes_a_rostered_person_is_not_an_employee_post() -> None:
+    profile = BrandProfile.from_settings(BrandSettings(
+        name="Calderix", query="Calderix", employees=[{"name": "Marta Gil"}]))
+    nlp = spacy.blank("es")
+    detector = EmployeeDetector(nlp)
+
+    def reasons(article: bool, author: str | None = None) -> set[str]:
+        doc = set_context(nlp.make_doc(ARTICLE), ARTICLE, profile, author, article)
+        return {e.reason for e in employee_evidence(doc, detector.patterns)}
+
+    assert reasons(article=True) == set()
+    # The same words as a social post: the author says it, and names a colleague.
+    assert reasons(article=False) == {"employee:self_identified", "employee:roster_mention"}
+    # An article by a rostered author is theirs.
+    assert reasons(article=True, author="Marta Gil") == {
+        "employee:roster_author", "employee:roster_mention"}
+
+
+def test_the_analyzer_reads_a_post_with_a_headline_as_an_article() -> None:
+    analyzer = Analyzer([BrandSettings(name="Calderix", query="Calderix",
+                                       employees=[{"name": "Marta Gil"}])])
+    news, social = analyzer.analyse([
+        RawPost(source="t", external_id="1", title="Calderix abre centro en Ourense",
+                text="Lo explicó Marta Gil, directora de atención al cliente."),
+        RawPost(source="t", external_id="2",
+                text="Calderix abre centro en Ourense. Lo explicó Marta Gil."),
+    ])
+    assert not [t for t in news[0].tags if t.family == "employee"]
+    assert [t for t in social[0].tags if t.family == "employee"]

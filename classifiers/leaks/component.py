@@ -75,6 +75,8 @@ class LeakDetector(BatchedComponent):
         return doc
 
 
-@Language.factory("vigia_leak")
+@Language.factory(
+    "vigia_leak", requires=["doc._.vigia_brand"], assigns=["doc._.vigia_tags"]
+)
 def make_leak_detector(nlp: Language, name: str) -> LeakDetector:
     return LeakDetector()
