@@ -38,13 +38,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from classifiers.analyzer import Analyzer
 from classifiers.learned.component import FAMILIES, decided_boolean, decided_sentiment
-from classifiers.learned.features import N_FEATURES, Featurizer, Row, column
-from classifiers.learned.model import LinearModel, matrix
+from classifiers.learned.features import N_FEATURES, Featurizer, column
+from classifiers.learned.model import LinearModel
 from classifiers.nlp import pipeline_for
 from classifiers.tags import SENTIMENT_LABELS, TagResult
 from classifiers.windows import brand_window
@@ -83,7 +84,7 @@ class Prepared:
 
     example: Example
     lang: str
-    row: Row
+    row: sparse.csr_matrix  # 1 × N_FEATURES
     tags: tuple[TagResult, ...]
     extra: dict[str, float] = field(default_factory=dict)
 
@@ -162,7 +163,7 @@ def prepare(examples: Sequence[Example], brands: Sequence[BrandSettings]) -> lis
             text = post.full_text()
             window = brand_window(text, profile, analysis.terms)
             doc = pipeline_for(analysis.lang).make_doc(window.text if window else text)
-            row = featurizer.row(doc, profile, analysis.lang, analysis.tags)
+            row = featurizer.matrix([(doc, profile, analysis.lang, analysis.tags, None)])
             found[example.id] = Prepared(example, analysis.lang, row, analysis.tags)
     return [found[e.id] for e in examples]
 
@@ -176,21 +177,27 @@ def _post(example: Example) -> RawPost:
 
 def with_base(items: Sequence[Prepared], base: dict[str, LinearModel]) -> list[Prepared]:
     """The items with the base models' probabilities added to their rows (`base:…`)."""
-    extras = [dict() for _ in items]
+    extras: list[dict[str, float]] = [{} for _ in items]
+    features = matrix(items)
     for family, model in sorted(base.items()):
-        for extra, probs in zip(extras, model.probabilities([i.row for i in items]).tolist(),
-                                strict=True):
-            extra.update({f"base:{family}:{c}": p for c, p in zip(model.classes, probs,
-                                                                  strict=True)})
+        for extra, probs in zip(extras, model.probabilities(features).tolist(), strict=True):
+            extra.update({f"base:{family}:{c}": p
+                          for c, p in zip(model.classes, probs, strict=True)})
     result = []
     for item, extra in zip(items, extras, strict=True):
-        values = dict(zip(item.row.columns, item.row.values, strict=True))
-        for name, value in sorted(extra.items()):
-            values[column(name)] = values.get(column(name), 0.0) + value
-        columns = sorted(values)
-        result.append(replace(item, row=Row(columns, [values[c] for c in columns]),
-                              extra=extra))
+        names = sorted(extra)
+        added = sparse.csr_matrix(
+            (np.asarray([extra[n] for n in names], dtype=np.float32),
+             (np.zeros(len(names), dtype=np.int64),
+              np.asarray([column(n) for n in names], dtype=np.int64))),
+            shape=(1, N_FEATURES))
+        result.append(replace(item, row=(item.row + added).tocsr(), extra=extra))
     return result
+
+
+def matrix(items: Sequence[Prepared]) -> sparse.csr_matrix:
+    """The items' rows as one matrix."""
+    return sparse.vstack([i.row for i in items], format="csr")
 
 
 # ---------------------------------------------------------------------------- training
@@ -209,7 +216,7 @@ def rules_decision(item: Prepared, family: str) -> Any:
 
 def decisions(model: LinearModel, items: Sequence[Prepared]) -> list[Any]:
     """What the learned layer decides for each item (the component's own rules)."""
-    probs = model.probabilities([i.row for i in items]).tolist()
+    probs = model.probabilities(matrix(items)).tolist()
     if model.family == "sentiment":
         return [decided_sentiment(next((t for t in i.tags if t.family == "sentiment"), None),
                                   model, p) for i, p in zip(items, probs, strict=True)]
@@ -236,7 +243,7 @@ def fit(items: Sequence[Prepared], family: str, *, c: float = 1.0, seed: int = 0
                                    random_state=seed)
     # Fitted on the columns the items use (a column no item has keeps weight 0 under L2
     # anyway), which makes fitting many times faster than on all N_FEATURES.
-    full = matrix([i.row for i in labelled]).tocsc()
+    full = matrix(labelled).tocsc()
     used = np.flatnonzero(np.diff(full.indptr))
     estimator.fit(full[:, used].tocsr(), targets)
     weights = np.zeros((N_FEATURES, estimator.coef_.shape[0]), dtype=np.float32)

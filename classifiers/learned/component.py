@@ -25,14 +25,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from spacy.language import Language
-from spacy.lexeme import Lexeme
 from spacy.tokens import Doc
 from spacy.util import minibatch
 
 from classifiers.batching import DEFAULT_BATCH_SIZE, BatchedComponent
 from classifiers.context import add_tags, doc_added_tags, doc_brand, extension_key
-from classifiers.learned.features import Featurizer
-from classifiers.learned.model import LinearModel, matrix
+from classifiers.learned.features import Featurizer, token_pairs
+from classifiers.learned.model import LinearModel
 from classifiers.sentiment import NEUTRAL_BAND, SENTIMENT_KEY, doc_sentiment
 from classifiers.tags import Evidence, TagResult
 from classifiers.termlists import doc_offsets, doc_orths, doc_text
@@ -42,9 +41,6 @@ MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
 FAMILIES = ("sentiment", "complaint", "employee")
 MAX_EVIDENCE = 5
 _TAGS_KEY = extension_key("vigia_tags")
-#: Stop words that do explain a decision ("no funciona", "never again", "sin fibra").
-EVIDENT_STOP_WORDS = frozenset({"no", "ni", "nunca", "jamás", "sin", "not", "never", "nothing",
-                                "nada", "nadie", "nobody", "without", "mal", "bien"})
 
 
 @lru_cache(maxsize=8)
@@ -100,8 +96,8 @@ class LearnedLayer(BatchedComponent):
         """Score a batch with every model and rewrite the tags where the model decides."""
         if not self.models or not docs:
             return
-        features = matrix([self.featurizer.row(doc, doc_brand(doc), self.lang, rule_tags(doc))
-                           for doc in docs])
+        features = self.featurizer.matrix(
+            [(doc, doc_brand(doc), self.lang, rule_tags(doc), None) for doc in docs])
         for family, model in self.models.items():
             for doc, probs in zip(docs, model.probabilities(features).tolist(), strict=True):
                 if family == "sentiment":
@@ -141,14 +137,11 @@ class LearnedLayer(BatchedComponent):
     def _evidence(self, doc: Doc, model: LinearModel, label: int,
                   reason: str) -> tuple[Evidence, ...]:
         """The tokens that pushed hardest toward `label`, in text order."""
-        featurizer = self.featurizer
-        words = featurizer.words(doc, doc_brand(doc))
-        columns = featurizer.token_columns(words)
-        weights = model.word_contributions(columns, 1.0, label)  # ranks: scale is moot
+        columns = self.featurizer.columns(doc, doc_brand(doc))
+        weights = model.word_contributions(token_pairs(columns), 1.0, label)  # scale: moot
         offsets, orths, strings = doc_offsets(doc), doc_orths(doc), doc.vocab.strings
-        vocab = doc.vocab
-        best = sorted((i for i, w in enumerate(weights) if w > 0 and words[i]
-                       and not _filler(vocab[orths[i]])),
+        fillers = self.featurizer.fillers(doc)
+        best = sorted((i for i, w in enumerate(weights) if w > 0 and not fillers[i]),
                       key=lambda i: -weights[i])[:MAX_EVIDENCE]
         text = doc_text(doc)
         found = []
@@ -157,13 +150,6 @@ class LearnedLayer(BatchedComponent):
             end = start + len(strings[orths[i]])
             found.append(Evidence(start, end, text[start:end], reason))
         return tuple(found)
-
-
-def _filler(lexeme: Lexeme) -> bool:
-    """A token too common to explain a decision to a reader: punctuation, a stop word
-    (spaCy's list for the language; negators are kept) or a bare number."""
-    return bool(lexeme.is_punct or lexeme.like_num or (
-        lexeme.is_stop and lexeme.lower_ not in EVIDENT_STOP_WORDS))
 
 
 @Language.factory("vigia_learned", default_config={"models": ""})

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from classifiers.learned.features import N_FEATURES, Row
+from classifiers.learned.features import N_FEATURES
 
 FORMAT = "vigia-linear/1"
 #: Weights are written with this many significant digits (enough: they are regularised).
@@ -61,9 +61,8 @@ class LinearModel:
 
     # ------------------------------------------------------------------ scoring
 
-    def probabilities(self, rows: Sequence[Row] | sparse.csr_matrix) -> np.ndarray:
-        """(len(rows), len(classes)) class probabilities, for rows or their `matrix`."""
-        features = rows if sparse.issparse(rows) else matrix(rows)
+    def probabilities(self, features: sparse.csr_matrix) -> np.ndarray:
+        """(rows, len(classes)) class probabilities of a feature matrix (one row a post)."""
         logits = (features @ self.weights).astype(np.float64) + self.intercept
         if self.binary:
             true = 1.0 / (1.0 + np.exp(-logits[:, 0]))
@@ -163,17 +162,6 @@ class LinearModel:
             raise ModelFileError(
                 f"{path}: not a readable model file ({exc}) — rebuild it with `make models`"
             ) from None
-
-
-def matrix(rows: Sequence[Row]) -> sparse.csr_matrix:
-    """The rows as one CSR matrix (N_FEATURES columns)."""
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(r.columns) for r in rows])
-    columns = np.fromiter((c for r in rows for c in r.columns), dtype=np.int32,
-                          count=int(indptr[-1]))
-    values = np.fromiter((v for r in rows for v in r.values), dtype=np.float32,
-                         count=int(indptr[-1]))
-    return sparse.csr_matrix((values, columns, indptr), shape=(len(rows), N_FEATURES))
 
 
 def _number(value: float) -> float:
