@@ -56,7 +56,14 @@ TEAM_DIR = Path(__file__).resolve().parent / "training"
 LANGUAGES = ("en", "es")
 FOLDS = 5
 C_GRID = (0.1, 0.3, 1.0, 3.0)
-SURE_GRID = {"sentiment": (0.3, 0.5, 0.7, 0.9), "complaint": (0.5, 0.8), "employee": (0.5, 0.8)}
+SURE_GRID = {"sentiment": (0.3, 0.5, 0.7, 0.9), "complaint": (0.0, 0.5, 0.8),
+             "employee": (0.0, 0.5, 0.8)}
+#: The combination shipped: the rules decide wherever they speak (a non-neutral sentiment,
+#: a complaint or employee tag) and the model only where they are silent. Measured: letting
+#: the model overrule the rules scores higher on the team's own posts out of fold (sentiment
+#: 0.755 against 0.70 here), but lower on the dev set and on UMSAB, and it turned posts like
+#: "el servicio es pésimo" neutral; the figures of every setting are kept in the file.
+SHIPPED_SURE = {"sentiment": 0.3, "complaint": 0.0, "employee": 0.0}
 #: The brand items without one (the VADER tweets) are read for: a name no post contains.
 PLACEHOLDER = BrandSettings(name="Qzxv Placeholder", query='"Qzxv Placeholder"')
 
@@ -127,6 +134,8 @@ def read_team_set(directory: Path = TEAM_DIR) -> tuple[list[BrandSettings], list
                                     f"is not in {brands_file.name}")
         labels = {f: row[f] for f in ("sentiment", "complaint", "employee")
                   if row.get(f) is not None}
+        if row.get("about_brand") is False:
+            labels.pop("sentiment", None)  # a look-alike's tone says nothing of the brand
         examples.append(Example(row["id"], row["text"], row.get("lang"), row.get("author"),
                                 row["brand"], labels, "team"))
     return brands, sorted(examples, key=lambda e: e.id)
@@ -299,7 +308,8 @@ def train(items: Sequence[Prepared], family: str, *, seed: int = 0,
           base: str | None = None) -> LinearModel:
     """The best setting by cross-validation, fitted on all items (see module docstring)."""
     figures = cross_validate(items, family, seed=seed)
-    best = max((n for n in figures if n != "rules"), key=lambda n: (figures[n], n))
+    shipped = f"rules_where_sure {SHIPPED_SURE[family]} C="
+    best = max((n for n in figures if n.startswith(shipped)), key=lambda n: (figures[n], n))
     c = float(best.rsplit("C=", 1)[1])
     combine, sure = ("rules_where_sure", float(best.split()[1])) if best.startswith(
         "rules_where_sure") else ("model", 1.0)
@@ -342,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for family, model in build(args.out, args.team, args.vader).items():
         figures = model.training["cross_validation"]
         chosen = f"{model.combine} (sure {model.sure}) C={model.training['C']}"
-        best = max(v for k, v in figures.items() if k != "rules")
+        best = figures[f"rules_where_sure {model.sure} C={model.training['C']}"]
         print(f"{family:10s} {chosen}: out-of-fold {best:.3f} vs rules {figures['rules']:.3f};"
               f" {model.training['sources']}")
 
