@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
 
-.PHONY: demo test bench lint install clean
+.PHONY: demo test bench lint install clean models
 
 # The environment is rebuilt when pyproject.toml changes.
 $(READY): pyproject.toml
@@ -28,6 +28,11 @@ test: $(READY)
 ## Benchmarks: ratios against baselines measured in the same run.
 bench: $(READY)
 	$(BIN)/python -m benchmarks
+
+## The learned layer's shipped models (classifiers/models/*.json), rebuilt from the team's
+## labelled posts (classifiers/training/) with fixed seeds: the same bytes every time.
+models: $(READY)
+	$(BIN)/python -m classifiers.learning --out classifiers/models
 
 lint: $(READY)
 	$(BIN)/ruff check .

@@ -103,8 +103,10 @@ class Analyzer:
     caches, bounded dicts updated with single (GIL-atomic) operations.
     """
 
-    def __init__(self, brands: Sequence[BrandSettings]) -> None:
+    def __init__(self, brands: Sequence[BrandSettings], *, learned: bool = True) -> None:
         self.brands = list(brands)
+        # learned=False: the rules' tags alone (what the learned layer is trained on).
+        self.disabled: list[str] = [] if learned else ["vigia_learned"]
         self.queries: list[tuple[str, BrandQuery]] = [
             (brand.name, compile_query(brand.effective_query)) for brand in self.brands
         ]
@@ -135,9 +137,15 @@ class Analyzer:
                 found.append((name, terms))
         return found
 
-    def analyse(self, posts: Sequence[RawPost]) -> list[list[BrandAnalysis]]:
+    def analyse(
+        self, posts: Sequence[RawPost], *, assume_brand: str | None = None
+    ) -> list[list[BrandAnalysis]]:
         """For each post, in order, one BrandAnalysis per matching brand, then one per
         competitor named in it (role "competitor", no tags); [] when none.
+
+        With `assume_brand`, every post gets exactly one BrandAnalysis, for that brand,
+        as if its query had matched (with the terms it did match, if any): how `monitor
+        eval` and training read labelled posts; `match` says whether the query matched.
 
         A post is classified on its full_text, or, when it is long, on the sentence windows
         around each brand's mentions (`classifiers.windows`); evidence offsets always refer
@@ -150,6 +158,9 @@ class Analyzer:
             self._match_text(text, self.competitor_queries) if self.competitor_queries else []
             for text in prepared
         ]
+        if assume_brand is not None:
+            matches = [[(assume_brand, dict(found).get(assume_brand, ()))] for found in matches]
+            rivals = [[] for _ in prepared]
         todo = [i for i in range(len(posts)) if matches[i] or rivals[i]]
         langs = dict(
             zip(todo, detect_languages([full_texts[i] for i in todo],
@@ -175,7 +186,8 @@ class Analyzer:
                     units, key=lambda u: (u[0], u[2].text if u[2] else full_texts[u[0]])
                 )
             )
-            docs = nlp.pipe(context_docs(nlp.make_doc, contexts), batch_size=BATCH_SIZE)
+            docs = nlp.pipe(context_docs(nlp.make_doc, contexts), batch_size=BATCH_SIZE,
+                            disable=self.disabled)
             extensions = registered_extensions()
             for (i, name, window), doc in zip(units, docs, strict=True):
                 found = doc_tags(doc, extensions)

@@ -22,11 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifiers.analyzer import context_docs, doc_tags
-from classifiers.context import BrandProfile
+from classifiers.analyzer import Analyzer
 from classifiers.language import detect_languages
 from classifiers.nlp import pipeline_for
-from classifiers.query import compile_query
 from classifiers.tags import (
     BOOLEAN_FAMILIES,
     MULTI_LABEL,
@@ -34,9 +32,8 @@ from classifiers.tags import (
     TagResult,
 )
 from monitor.core.errors import VigiaError
+from monitor.core.rawpost import RawPost
 from monitor.core.settings import BrandSettings
-
-BATCH_SIZE = 256
 
 
 class EvaluationInputError(VigiaError):
@@ -51,6 +48,8 @@ class LabelledItem:
     lang: str | None = None
     author: str | None = None
     labels: dict[str, Any] = field(default_factory=dict)
+    line: int = 0  # where in the file (for --errors)
+    id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +59,7 @@ class Prediction:
     about_brand: bool
     sentiment: str
     labels: dict[str, frozenset[str]]  # family → labels tagged
+    tags: tuple[TagResult, ...] = ()  # what the Analyzer gave, with the evidence
 
 
 @dataclass(slots=True)
@@ -143,6 +143,8 @@ def read_items(path: Path) -> list[LabelledItem]:
             lang=lang if isinstance(lang, str) and lang else None,
             author=author if isinstance(author, str) and author else None,
             labels={k: v for k, v in labels.items() if v is not None},
+            line=number,
+            id=str(row["id"]) if row.get("id") is not None else None,
         ))
     if not items:
         raise EvaluationInputError(f"{path}: no labelled items (the file is empty)")
@@ -155,6 +157,7 @@ def read_items(path: Path) -> list[LabelledItem]:
 def _prediction(about_brand: bool, tags: Iterable[TagResult]) -> Prediction:
     found: dict[str, set[str]] = {family: set() for family in (*MULTI_LABEL, *BOOLEAN_FAMILIES)}
     sentiment = "neutral"
+    tags = tuple(tags)
     for tag in tags:
         if tag.family == "sentiment":
             sentiment = tag.label
@@ -164,27 +167,21 @@ def _prediction(about_brand: bool, tags: Iterable[TagResult]) -> Prediction:
         about_brand=about_brand,
         sentiment=sentiment,
         labels={family: frozenset(labels) for family, labels in found.items()},
+        tags=tags,
     )
 
 
 def classify(items: Sequence[LabelledItem], brand: BrandSettings) -> list[Prediction]:
-    """Run the brand query and the spaCy pipelines over every item, batched per language."""
-    query = compile_query(brand.effective_query)
-    profile = BrandProfile.from_settings(brand)
-    langs = detect_languages([item.text for item in items], [item.lang for item in items])
-    by_lang: dict[str, list[int]] = {}
-    for index, lang in enumerate(langs):
-        by_lang.setdefault(lang, []).append(index)
-    predictions: dict[int, Prediction] = {}
-    for lang, indices in by_lang.items():
-        nlp = pipeline_for(lang)
-        docs = context_docs(nlp.make_doc, ((items[index].text, items[index].author, (profile,))
-                                           for index in indices))
-        for index, doc in zip(indices, nlp.pipe(docs, batch_size=BATCH_SIZE), strict=True):
-            predictions[index] = _prediction(
-                about_brand=query.match(items[index].text) is not None, tags=doc_tags(doc)
-            )
-    return [predictions[i] for i in range(len(items))]
+    """Run the pipeline's own Analyzer over every item, for the brand: its query decides
+    `about_brand`, and every item is classified as a post of the brand (the Analyzer's
+    `assume_brand`), so that items the query misses are scored on their tags too."""
+    analyzer = Analyzer([brand])
+    posts = [RawPost(source="eval", external_id=str(n), text=item.text, lang=item.lang,
+                     author_handle=item.author) for n, item in enumerate(items)]
+    matched = [any(name == brand.name for name, _ in analyzer.match(post)) for post in posts]
+    results = analyzer.analyse(posts, assume_brand=brand.name)
+    return [_prediction(about, analysis.tags)
+            for about, (analysis,) in zip(matched, results, strict=True)]
 
 
 def warm_up(items: Sequence[LabelledItem]) -> None:
@@ -264,14 +261,62 @@ def score(items: Sequence[LabelledItem], predictions: Sequence[Prediction],
     return {key: report[key] for key in order}
 
 
-def evaluate(path: Path, brand: BrandSettings) -> dict[str, Any]:
-    """Read, classify (timed, after warming the models up) and score a labelled file."""
+def evaluate(path: Path, brand: BrandSettings, errors: int = 0) -> dict[str, Any]:
+    """Read, classify (timed, after warming the models up) and score a labelled file;
+    with `errors`, the report's "errors" lists that many of the worst mistakes."""
     items = read_items(path)
     warm_up(items)
     started = time.perf_counter()
     predictions = classify(items, brand)
     seconds = time.perf_counter() - started
-    return score(items, predictions, seconds)
+    report = score(items, predictions, seconds)
+    if errors > 0:
+        report["errors"] = worst_errors(items, predictions, errors)
+    return report
+
+
+def _mistakes(item: LabelledItem, predicted: Prediction) -> list[tuple[str, Any, Any, int]]:
+    """(family, gold, predicted, weight) for each family the prediction gets wrong; a
+    sentiment read the opposite way weighs 2, any other mistake 1."""
+    found = []
+    for family, gold in item.labels.items():
+        if family == "about_brand":
+            said: Any = predicted.about_brand
+        elif family == "sentiment":
+            said = predicted.sentiment
+        elif family in BOOLEAN_FAMILIES:
+            said = bool(predicted.labels[family])
+        else:
+            said, gold = sorted(predicted.labels[family]), sorted(gold)
+        if said != gold:
+            weight = 2 if family == "sentiment" and "neutral" not in (gold, said) else 1
+            found.append((family, gold, said, weight))
+    return found
+
+
+def worst_errors(items: Sequence[LabelledItem], predictions: Sequence[Prediction],
+                 limit: int) -> list[dict[str, Any]]:
+    """The `limit` worst mistakes: most weight first (see `_mistakes`), then the most
+    confident wrong tags, then file order; each with what the classifiers cited."""
+    ranked = []
+    for item, predicted in zip(items, predictions, strict=True):
+        wrong = _mistakes(item, predicted)
+        if not wrong:
+            continue
+        families = {family for family, *_ in wrong}
+        tags = [t for t in predicted.tags if t.family in families]
+        confidence = max((abs(t.score) for t in tags), default=0.0)
+        ranked.append((-sum(w for *_, w in wrong), -confidence, item.line, item, wrong, tags))
+    ranked.sort(key=lambda r: r[:3])
+    return [
+        {
+            "line": item.line, "id": item.id, "text": item.text,
+            "wrong": [{"family": f, "gold": g, "predicted": p} for f, g, p, _ in wrong],
+            "tags": [{"family": t.family, "label": t.label, "score": t.score,
+                      "evidence": [e.as_dict() for e in t.evidence]} for t in tags],
+        }
+        for *_, item, wrong, tags in ranked[:limit]
+    ]
 
 
 def report_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:

@@ -17,6 +17,7 @@ from spacy.language import Language
 # Imported for their side effect: registering the vigia_* spaCy factories.
 from classifiers import complaint, employee, policy, sentiment  # noqa: F401
 from classifiers.leaks import component  # noqa: F401
+from classifiers.learned import component as learned  # noqa: F401
 from classifiers.lexicons import available_languages
 
 TRAINED = {
@@ -36,6 +37,8 @@ COMPONENTS: list[tuple[str, dict[str, str]]] = [
     ("vigia_employee", {}),
     ("vigia_policy", {"lang": "{lexicon}"}),
     ("vigia_complaint", {"lang": "{lexicon}"}),
+    # Last: the shipped models decide again from every rule's tags (classifiers.learned).
+    ("vigia_learned", {}),
 ]
 # Trained components that cost time and that Vigía's rules do not use.
 _DISABLED = ("parser", "ner", "senter", "tagger", "morphologizer", "attribute_ruler", "lemmatizer")

@@ -11,6 +11,7 @@ from classifiers.nlp import pipeline_for
 from classifiers.tags import TagResult
 from classifiers.termlists import read_labelled_terms
 from monitor.core.settings import INDUSTRY_PACKS
+from tests.test_sentiment import rules_only
 
 PROFILE = BrandProfile(
     name="Calderix",
@@ -26,7 +27,7 @@ def complaint(text: str, lang: str, author: str | None = None) -> TagResult | No
     doc = nlp.make_doc(text)
     doc._.vigia_brand = PROFILE
     doc._.vigia_author = author
-    doc = nlp(doc)
+    doc = rules_only(nlp, doc)
     found = [t for t in doc._.vigia_tags or () if t.family == "complaint"]
     assert len(found) <= 1
     return found[0] if found else None

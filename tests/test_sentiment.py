@@ -14,8 +14,18 @@ from classifiers.tags import TagResult
 POS, NEU, NEG = "positive", "neutral", "negative"
 
 
+def rules_only(nlp, doc):  # type: ignore[no-untyped-def]
+    """Run the rule components alone: these tests pin the rules; the learned layer that
+    runs after them has its own tests (tests/test_learned.py)."""
+    doc = nlp.make_doc(doc) if isinstance(doc, str) else doc
+    for name, component in nlp.pipeline:
+        if name != "vigia_learned":
+            doc = component(doc)
+    return doc
+
+
 def sentiment(text: str, lang: str) -> TagResult:
-    result = pipeline_for(lang)(text)._.sentiment
+    result = rules_only(pipeline_for(lang), text)._.sentiment
     assert isinstance(result, TagResult)
     return result
 
@@ -212,7 +222,7 @@ def test_clauses_about_a_competitor_do_not_count_as_such() -> None:
         nlp = pipeline_for("es")
         doc = nlp.make_doc(text)
         doc._.vigia_brand = profile
-        return nlp(doc)._.sentiment.label
+        return rules_only(nlp, doc)._.sentiment.label
 
     text = "Fonaris es una basura, hoy me he pasado a Calderix"
     assert sentiment(text, "es").label == NEG  # the whole post
@@ -234,7 +244,7 @@ def test_english_comparison_with_a_competitor_counts_against_the_brand() -> None
     nlp = pipeline_for("en")
     doc = nlp.make_doc("Fonaris has treated me far better than Calderix")
     doc._.vigia_brand = profile
-    assert nlp(doc)._.sentiment.label == NEG
+    assert rules_only(nlp, doc)._.sentiment.label == NEG
 
 
 # ----------------------------------------------------------------- measured floors
@@ -275,12 +285,13 @@ def test_floor_on_in_domain_dev_set(shared_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("file", "source", "lang", "floor"),
     [
-        # XLM-T / UMSAB Spanish test (balanced): measured 0.538; FastText baseline 0.501
-        ("sentiment_es.jsonl", "umsab_es", "es", 0.51),
-        # InterTASS 2017 test, 3-class: measured 0.493; majority class 0.192
-        ("sentiment_es.jsonl", "intertass2017", "es", 0.47),
-        # SemEval-2017 4A English test: measured 0.542; VADER 0.529
-        ("sentiment_en.jsonl", "tweeteval_sentiment_semeval2017", "en", 0.52),
+        # With the learned layer (rules alone in brackets, the proof that it helps):
+        # XLM-T / UMSAB Spanish test (balanced): measured 0.550 (0.538); FastText 0.501
+        ("sentiment_es.jsonl", "umsab_es", "es", 0.54),
+        # InterTASS 2017 test, 3-class: measured 0.547 (0.493); majority class 0.192
+        ("sentiment_es.jsonl", "intertass2017", "es", 0.53),
+        # SemEval-2017 4A English test: measured 0.583 (0.542); VADER 0.529
+        ("sentiment_en.jsonl", "tweeteval_sentiment_semeval2017", "en", 0.57),
     ],
 )
 def test_floor_on_public_test_sets(

@@ -275,32 +275,19 @@ def evaluate(
     brand: Annotated[
         str | None, typer.Option("--brand", help="Brand the labels refer to (default: the first).")
     ] = None,
+    show_errors: Annotated[
+        int, typer.Option("--errors", min=0, help="Also show the N worst mistakes and why.")
+    ] = 0,
 ) -> None:
     """Score the classifiers on labelled posts: P/R/F1 per label, sentiment, docs/s."""
-    from classifiers.evaluation import evaluate as run_evaluation
-    from classifiers.evaluation import report_rows
+    from monitor.cli.evaluate import print_report
 
     settings = context_of(ctx).settings()
     chosen = next((b for b in settings.brands if brand in (None, b.name)), None)
     if chosen is None:
         names = ", ".join(b.name for b in settings.brands)
         raise VigiaError(f"--brand {brand!r} is not in the settings — use one of: {names}")
-    report = run_evaluation(file, chosen)
-    if as_json:
-        print(json.dumps(report))
-        return
-    table = Table(title=f"{file} — {report['n']} items, brand {chosen.name}")
-    for column in ("label", "precision", "recall", "F1"):
-        table.add_column(column, justify="left" if column == "label" else "right")
-    for row in report_rows(report):
-        table.add_row(*row)
-    console.print(table)
-    if report["sentiment"] is not None:
-        console.print(
-            f"sentiment: accuracy {report['sentiment']['accuracy']:.3f}, "
-            f"macro-F1 {report['sentiment']['macro_f1']:.3f}"
-        )
-    console.print(f"{report['docs_per_second']} documents per second")
+    print_report(file, chosen, as_json=as_json, errors=show_errors)
 
 
 @db_app.command("upgrade")

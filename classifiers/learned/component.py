@@ -1,0 +1,158 @@
+"""The `vigia_learned` spaCy component: the shipped models decide after the rules.
+
+It runs last, when every rule component has left its tags on the Doc, and for each family
+with a model for the pipeline's language (sentiment, complaint, employee) it decides again
+from the rules' signals and the words (`classifiers.learned.features`):
+
+* when the model agrees with the rules, the rules' tag stays as it is, with its evidence;
+* when it disagrees, the model's decision replaces it (or removes a boolean tag), and the
+  new tag's evidence names the words that weighed most toward it ("learned negative word");
+* with `combine = "rules_where_sure"`, a rules' tag whose score reaches the model's `sure`
+  is kept whatever the model says.
+
+A sentiment the model decides keeps the signed-polarity scale of the rules' score
+(P(positive) − P(negative), moved into the label's band), so rankings by "how negative"
+still mean the same thing. Without model files the component changes nothing.
+
+Speed: a batch is scored at once (one sparse product per family); words are folded once per
+word type (`Featurizer`), and evidence is computed only for changed decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import minibatch
+
+from classifiers.batching import DEFAULT_BATCH_SIZE, BatchedComponent
+from classifiers.context import add_tags, doc_added_tags, doc_brand, extension_key
+from classifiers.learned.features import Featurizer, token_pairs
+from classifiers.learned.model import LinearModel
+from classifiers.sentiment import NEUTRAL_BAND, SENTIMENT_KEY, doc_sentiment
+from classifiers.tags import Evidence, TagResult
+from classifiers.termlists import doc_offsets, doc_orths, doc_text
+
+#: Where `make models` writes the shipped models (one `<family>.json` each).
+MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
+FAMILIES = ("sentiment", "complaint", "employee")
+MAX_EVIDENCE = 5
+_TAGS_KEY = extension_key("vigia_tags")
+
+
+@lru_cache(maxsize=8)
+def load_models(directory: Path = MODEL_DIR) -> dict[str, LinearModel]:
+    """The models found in `directory` ({} when there are none), read once per process
+    (every language's pipeline shares them; they are never written to)."""
+    return {family: LinearModel.load(directory / f"{family}.json")
+            for family in FAMILIES if (directory / f"{family}.json").is_file()}
+
+
+def rule_tags(doc: Doc) -> list[TagResult]:
+    """The rules' tags on a Doc: its sentiment, then what the components added."""
+    sentiment = doc_sentiment(doc)
+    return ([sentiment] if sentiment else []) + list(doc_added_tags(doc))
+
+
+def decided_sentiment(rules: TagResult | None, model: LinearModel, probs: Sequence[float]) -> str:
+    """The sentiment label the layer settles on, from the rules' tag and the model's
+    probabilities (`model.combine` says who decides)."""
+    if rules is not None and model.combine == "rules_where_sure" and abs(rules.score) >= (
+            model.sure):
+        return rules.label
+    return str(model.classes[max(range(len(probs)), key=probs.__getitem__)])
+
+
+def decided_boolean(current: Sequence[TagResult], model: LinearModel,
+                    probs: Sequence[float]) -> bool:
+    """Whether the layer tags the family, given the rules' tags of it and the model."""
+    if current and model.combine == "rules_where_sure" and max(
+            t.score for t in current) >= model.sure:
+        return True
+    return probs[1] >= 0.5
+
+
+class LearnedLayer(BatchedComponent):
+    """Applies `models` (family → model) to Docs of one language."""
+
+    def __init__(self, lang: str, models: dict[str, LinearModel]) -> None:
+        self.lang = lang
+        self.models = {f: m for f, m in models.items() if lang in m.languages}
+        self.featurizer = Featurizer()
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.decide([doc])
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[Doc]:
+        for batch in minibatch(docs, size=batch_size):
+            self.decide(batch)
+            yield from batch
+
+    def decide(self, docs: Sequence[Doc]) -> None:
+        """Score a batch with every model and rewrite the tags where the model decides."""
+        if not self.models or not docs:
+            return
+        features = self.featurizer.matrix(
+            [(doc, doc_brand(doc), self.lang, rule_tags(doc), None) for doc in docs])
+        for family, model in self.models.items():
+            for doc, probs in zip(docs, model.probabilities(features).tolist(), strict=True):
+                if family == "sentiment":
+                    self._sentiment(doc, model, probs)
+                else:
+                    self._boolean(doc, model, family, probs)
+
+    def _sentiment(self, doc: Doc, model: LinearModel, probs: list[float]) -> None:
+        rules = doc_sentiment(doc)
+        label = decided_sentiment(rules, model, probs)
+        if rules is not None and rules.label == label:
+            return
+        by_class = dict(zip(model.classes, probs, strict=True))
+        polarity = by_class.get("positive", 0.0) - by_class.get("negative", 0.0)
+        if label == "positive":
+            polarity = max(polarity, NEUTRAL_BAND)
+        elif label == "negative":
+            polarity = min(polarity, -NEUTRAL_BAND)
+        else:
+            polarity = max(-NEUTRAL_BAND + 0.01, min(NEUTRAL_BAND - 0.01, polarity))
+        doc.user_data[SENTIMENT_KEY] = TagResult(
+            "sentiment", label, round(polarity, 4),
+            self._evidence(doc, model, model.classes.index(label), f"learned {label} word"),
+        )
+
+    def _boolean(self, doc: Doc, model: LinearModel, family: str, probs: list[float]) -> None:
+        current = [t for t in doc_added_tags(doc) if t.family == family]
+        says = decided_boolean(current, model, probs)
+        if says == bool(current):
+            return
+        if says:
+            add_tags(doc, [TagResult(family, family, round(probs[1], 4),
+                                     self._evidence(doc, model, 1, f"learned {family} word"))])
+        else:
+            doc.user_data[_TAGS_KEY] = [t for t in doc_added_tags(doc) if t.family != family]
+
+    def _evidence(self, doc: Doc, model: LinearModel, label: int,
+                  reason: str) -> tuple[Evidence, ...]:
+        """The tokens that pushed hardest toward `label`, in text order."""
+        columns = self.featurizer.columns(doc, doc_brand(doc))
+        weights = model.word_contributions(token_pairs(columns), 1.0, label)  # scale: moot
+        offsets, orths, strings = doc_offsets(doc), doc_orths(doc), doc.vocab.strings
+        fillers = self.featurizer.fillers(doc)
+        best = sorted((i for i, w in enumerate(weights) if w > 0 and not fillers[i]),
+                      key=lambda i: -weights[i])[:MAX_EVIDENCE]
+        text = doc_text(doc)
+        found = []
+        for i in sorted(best):
+            start = offsets[i]
+            end = start + len(strings[orths[i]])
+            found.append(Evidence(start, end, text[start:end], reason))
+        return tuple(found)
+
+
+@Language.factory("vigia_learned", default_config={"models": ""})
+def make_learned(nlp: Language, name: str, models: str) -> LearnedLayer:
+    """spaCy factory: the models in `models` (a directory; default the shipped ones)."""
+    return LearnedLayer(nlp.lang, load_models(Path(models) if models else MODEL_DIR))

@@ -1,0 +1,122 @@
+"""The learned layer: its file format, its evidence, its reproducible build, and that it
+beats the rules alone on posts it was not trained on."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifiers.context import BrandProfile, set_context
+from classifiers.learned.component import FAMILIES, MODEL_DIR, load_models
+from classifiers.learned.features import N_FEATURES, Featurizer, word_column
+from classifiers.learned.model import LinearModel, ModelFileError
+from classifiers.learning import (
+    SHIPPED_SURE,
+    TEAM_DIR,
+    decisions,
+    fit,
+    fold_of,
+    prepare,
+    quality,
+    read_team_set,
+    rules_decision,
+)
+from classifiers.nlp import pipeline_for
+
+PROFILE = BrandProfile(name="Calderix", terms=("calderix",), competitors=("Fonaris",))
+
+
+def _doc(text: str, lang: str = "es"):
+    nlp = pipeline_for(lang)
+    return next(iter(nlp.pipe([set_context(nlp.make_doc(text), text, PROFILE, None)])))
+
+
+def test_shipped_models_exist_and_load() -> None:
+    models = load_models()
+    assert set(models) == set(FAMILIES)
+    assert models["sentiment"].classes == ("negative", "neutral", "positive")
+    assert models["complaint"].classes == (False, True)
+    for family in FAMILIES:
+        assert (MODEL_DIR / f"{family}.json").stat().st_size < 3_000_000  # "a few MB"
+
+
+def test_names_are_generalised_so_a_model_reads_any_brand() -> None:
+    featurizer = Featurizer()
+    columns = featurizer.columns(_doc("Calderix mejor que Fonaris, dice @pepe"), PROFILE)
+    assert columns[0] == word_column("<brand>")
+    assert word_column("<rival>") in columns and word_column("@user") in columns
+
+
+def test_a_file_round_trips_and_a_bad_one_names_the_fix(tmp_path: Path) -> None:
+    weights = np.zeros((N_FEATURES, 1), dtype=np.float32)
+    weights[5, 0], weights[7, 0] = 0.123456789, -2.0
+    model = LinearModel("complaint", (False, True), weights, np.array([0.5]), ("es",))
+    model.save(tmp_path / "m.json")
+    again = LinearModel.load(tmp_path / "m.json")
+    assert again.to_json() == model.to_json() and float(again.weights[5, 0]) == pytest.approx(
+        0.123457)
+    (tmp_path / "bad.json").write_text('{"format": "pickle"}\n')
+    with pytest.raises(ModelFileError, match="make models"):
+        LinearModel.load(tmp_path / "bad.json")
+
+
+def test_a_learned_decision_names_the_words_that_weighed_most() -> None:
+    """Whatever the model decides, a tag it wrote cites words of the text, not fillers."""
+    texts = ["Llevo tres días esperando que alguien de Calderix me devuelva el dinero",
+             "Calderix ha abierto una tienda nueva en el centro",
+             "Otra vez sin fibra en casa, gracias Calderix por nada"]
+    for text in texts:
+        doc = _doc(text)
+        for tag in [doc._.sentiment, *(doc._.vigia_tags or [])]:
+            for evidence in tag.evidence:
+                assert text[evidence.start:evidence.end] == evidence.text
+                if evidence.reason.startswith("learned"):
+                    assert evidence.text.lower() not in {",", ".", "de", "el", "la", "que"}
+
+
+@pytest.fixture(scope="module")
+def team() -> tuple[list, list]:
+    if not (TEAM_DIR / "posts.jsonl").is_file():
+        pytest.skip(f"the team's training set is not at {TEAM_DIR}")
+    brands, examples = read_team_set()
+    return brands, prepare(examples, brands)
+
+
+@pytest.mark.timeout(600)
+def test_trained_model_beats_the_rules_on_held_out_posts(team: tuple[list, list]) -> None:
+    """Fitted on four fifths of the team's posts, combined with the rules as shipped, and
+    scored on the fifth it never saw."""
+    _, items = team
+    train = [i for i in items if fold_of(i.example) != 0]
+    test = [i for i in items if fold_of(i.example) == 0]
+    # measured (931 posts, fold 0 held out): sentiment rules 0.620 → 0.741; complaint
+    # 0.576 → 0.625; employee 0.756 → 0.756 (the model only adds where the rules are silent)
+    margins = {"sentiment": 0.09, "complaint": 0.03, "employee": 0.0}
+    for family, margin in margins.items():
+        held = [i for i in test if i.example.labels.get(family) is not None]
+        gold = [i.example.labels[family] for i in held]
+        rules = quality(family, gold, [rules_decision(i, family) for i in held])
+        model = replace(fit(train, family, c=1.0), combine="rules_where_sure",
+                        sure=SHIPPED_SURE[family])
+        learned = quality(family, gold, decisions(model, held))
+        assert learned >= rules + margin, f"{family}: learned {learned:.3f}, rules {rules:.3f}"
+
+
+@pytest.mark.timeout(900)
+def test_make_models_reproduces_the_shipped_files(tmp_path: Path) -> None:
+    """`make models` (python -m classifiers.learning) gives the shipped bytes again."""
+    if not (TEAM_DIR / "posts.jsonl").is_file():
+        pytest.skip(f"the team's training set is not at {TEAM_DIR}")
+    from classifiers.learning import main
+
+    main(["--out", str(tmp_path)])
+    for family in FAMILIES:
+        shipped = (MODEL_DIR / f"{family}.json").read_bytes()
+        assert (tmp_path / f"{family}.json").read_bytes() == shipped, (
+            f"{family}.json differs from a rebuild: run `make models` and commit the files")
+        header = json.loads(shipped.splitlines()[0])
+        assert header["training"]["sources"] == {"team": header["training"]["sources"]["team"]}
