@@ -6,11 +6,15 @@ macro-F1, documents per second) from one command, on its own labelled posts.
 
 Input: one JSON object per line with `text` and any of `about_brand` (bool), `sentiment`
 ("negative" | "neutral" | "positive"), `leak` (list of pii/secret/confidential), `employee`
-(bool), `policy` (list of labels), `complaint` (bool), plus optional `lang` and `author`.
+(bool), `policy` (list of labels), `complaint` (bool), plus optional `lang`, `author`,
+`title` (a headline: the item is then read as an article, as a news item is) and `brand`
+(which of the settings' brands the labels refer to; `monitor labels export` writes it).
 A field that is absent (or null) leaves that item out of that family's scores only, so a
 sentiment-only corpus can be scored too. Each item is classified exactly as the Analyzer
-classifies a post for a brand: the query decides `about_brand`, and the spaCy pipeline of the
-item's language, with the brand's profile and the author on the Doc, produces the tags.
+classifies a post for its brand: the query decides `about_brand`, and the spaCy pipeline of
+the item's language, with the brand's profile and the author on the Doc, produces the tags.
+Any other string field (`channel`, `source`...) can break the figures down
+(`classifiers.eval_groups`).
 """
 
 from __future__ import annotations
@@ -18,11 +22,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from classifiers.analyzer import Analyzer
+from classifiers.eval_groups import breakdown, routed_scores
+from classifiers.eval_scores import (
+    Counts,
+    EvaluationInputError,
+    LabelledItem,
+    Prediction,
+    score,
+)
 from classifiers.language import detect_languages
 from classifiers.nlp import pipeline_for
 from classifiers.tags import (
@@ -31,61 +42,11 @@ from classifiers.tags import (
     SENTIMENT_LABELS,
     TagResult,
 )
-from monitor.core.errors import VigiaError
 from monitor.core.rawpost import RawPost
 from monitor.core.settings import BrandSettings
 
-
-class EvaluationInputError(VigiaError):
-    """The labelled file cannot be read; the message names the file, line and the fix."""
-
-
-@dataclass(frozen=True, slots=True)
-class LabelledItem:
-    """One labelled post; None for a field the item does not label."""
-
-    text: str
-    lang: str | None = None
-    author: str | None = None
-    labels: dict[str, Any] = field(default_factory=dict)
-    line: int = 0  # where in the file (for --errors)
-    id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Prediction:
-    """What Vigía says about one item for the evaluated brand."""
-
-    about_brand: bool
-    sentiment: str
-    labels: dict[str, frozenset[str]]  # family → labels tagged
-    tags: tuple[TagResult, ...] = ()  # what the Analyzer gave, with the evidence
-
-
-@dataclass(slots=True)
-class Counts:
-    """True/false positives and false negatives for one label."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def add(self, gold: bool, predicted: bool) -> None:
-        self.tp += gold and predicted
-        self.fp += predicted and not gold
-        self.fn += gold and not predicted
-
-    def __iadd__(self, other: Counts) -> Counts:
-        self.tp += other.tp
-        self.fp += other.fp
-        self.fn += other.fn
-        return self
-
-    def scores(self) -> dict[str, float]:
-        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-        recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+__all__ = ["Counts", "EvaluationInputError", "LabelledItem", "Prediction", "classify",
+           "classify_items", "evaluate", "read_items", "report_rows", "score"]
 
 
 # ------------------------------------------------------------------------------ input
@@ -137,14 +98,18 @@ def read_items(path: Path) -> list[LabelledItem]:
             family: _check_labels(family, row.get(family), where)
             for family in ("about_brand", "sentiment", *MULTI_LABEL, *BOOLEAN_FAMILIES)
         }
-        lang, author = row.get("lang"), row.get("author")
+        strings = {key: value.strip() for key, value in row.items()
+                   if isinstance(value, str) and value.strip() and key != "text"}
         items.append(LabelledItem(
             text=row["text"],
-            lang=lang if isinstance(lang, str) and lang else None,
-            author=author if isinstance(author, str) and author else None,
+            lang=strings.get("lang"),
+            author=strings.get("author"),
             labels={k: v for k, v in labels.items() if v is not None},
             line=number,
             id=str(row["id"]) if row.get("id") is not None else None,
+            brand=strings.get("brand"),
+            title=strings.get("title"),
+            fields=strings,
         ))
     if not items:
         raise EvaluationInputError(f"{path}: no labelled items (the file is empty)")
@@ -171,17 +136,57 @@ def _prediction(about_brand: bool, tags: Iterable[TagResult]) -> Prediction:
     )
 
 
-def classify(items: Sequence[LabelledItem], brand: BrandSettings) -> list[Prediction]:
+def classify(items: Sequence[LabelledItem], brand: BrandSettings, *,
+             learned: bool = True) -> list[Prediction]:
     """Run the pipeline's own Analyzer over every item, for the brand: its query decides
     `about_brand`, and every item is classified as a post of the brand (the Analyzer's
-    `assume_brand`), so that items the query misses are scored on their tags too."""
-    analyzer = Analyzer([brand])
-    posts = [RawPost(source="eval", external_id=str(n), text=item.text, lang=item.lang,
-                     author_handle=item.author) for n, item in enumerate(items)]
+    `assume_brand`), so that items the query misses are scored on their tags too.
+    `learned=False`: the rules alone (the Analyzer without its learned layer)."""
+    analyzer = Analyzer([brand], learned=learned)
+    posts = [RawPost(source="eval", external_id=str(n), title=item.title, text=item.text,
+                     lang=item.lang, author_handle=item.author) for n, item in enumerate(items)]
     matched = [any(name == brand.name for name, _ in analyzer.match(post)) for post in posts]
     results = analyzer.analyse(posts, assume_brand=brand.name)
     return [_prediction(about, analysis.tags)
             for about, (analysis,) in zip(matched, results, strict=True)]
+
+
+def for_brands(items: Sequence[LabelledItem], brands: Sequence[BrandSettings],
+               path: Path | None = None) -> dict[str, list[int]]:
+    """brand name → the indices of its items: an item's `brand` field, else the first brand.
+
+    Raises EvaluationInputError for an item whose brand the settings do not hold, naming the
+    line and the fix; so a typo never scores posts against the wrong brand's profile."""
+    names = {brand.name: brand for brand in brands}
+    groups: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        name = item.brand or brands[0].name
+        if name not in names:
+            where = f"{path}, line {item.line}" if path else f"line {item.line}"
+            raise EvaluationInputError(
+                f"{where}: brand {item.brand!r} is not in the settings (brands: "
+                f"{', '.join(names)}) — add a [[brands]] entry with that name, fix the "
+                'item\'s "brand" field, or choose one brand with --brand'
+            )
+        groups.setdefault(name, []).append(index)
+    return groups
+
+
+def classify_items(items: Sequence[LabelledItem], brands: Sequence[BrandSettings], *,
+                   learned: bool = True, path: Path | None = None) -> list[Prediction]:
+    """Classify every item for its own brand (see `for_brands`), in file order."""
+    by_name = {brand.name: brand for brand in brands}
+    predictions: list[Prediction | None] = [None] * len(items)
+    for name, indices in for_brands(items, brands, path).items():
+        found = classify([items[i] for i in indices], by_name[name], learned=learned)
+        for index, prediction in zip(indices, found, strict=True):
+            predictions[index] = prediction
+    return [p for p in predictions if p is not None]
+
+
+def of_brand(items: Sequence[LabelledItem], brand: str) -> list[LabelledItem]:
+    """The items labelled for `brand` (`--brand`): its own, and those naming no brand."""
+    return [item for item in items if item.brand in (None, brand)]
 
 
 def warm_up(items: Sequence[LabelledItem]) -> None:
@@ -193,83 +198,29 @@ def warm_up(items: Sequence[LabelledItem]) -> None:
         pipeline_for(lang)("warm up")
 
 
-# -------------------------------------------------------------------------------- scores
 
-
-def _sentiment_scores(pairs: list[tuple[str, str]]) -> dict[str, float] | None:
-    if not pairs:
-        return None
-    f1s = []
-    for label in SENTIMENT_LABELS:
-        counts = Counts()
-        for gold, predicted in pairs:
-            counts.add(gold == label, predicted == label)
-        f1s.append(counts.scores()["f1"])
-    accuracy = sum(gold == predicted for gold, predicted in pairs) / len(pairs)
-    return {"accuracy": round(accuracy, 4), "macro_f1": round(sum(f1s) / len(f1s), 4)}
-
-
-def score(items: Sequence[LabelledItem], predictions: Sequence[Prediction],
-          seconds: float) -> dict[str, Any]:
-    """The report `monitor eval --json` prints (None for a family no item labels)."""
-    about = Counts()
-    about_seen = False
-    sentiment_pairs: list[tuple[str, str]] = []
-    per_label = {family: {label: Counts() for label in labels}
-                 for family, labels in MULTI_LABEL.items()}
-    multi_seen = dict.fromkeys(MULTI_LABEL, False)
-    booleans = {family: Counts() for family in BOOLEAN_FAMILIES}
-    boolean_seen = dict.fromkeys(BOOLEAN_FAMILIES, False)
-    for item, predicted in zip(items, predictions, strict=True):
-        gold = item.labels
-        if "about_brand" in gold:
-            about_seen = True
-            about.add(gold["about_brand"], predicted.about_brand)
-        if "sentiment" in gold:
-            sentiment_pairs.append((gold["sentiment"], predicted.sentiment))
-        for family, labels in MULTI_LABEL.items():
-            if family in gold:
-                multi_seen[family] = True
-                for label in labels:
-                    per_label[family][label].add(
-                        label in gold[family], label in predicted.labels[family]
-                    )
-        for family in BOOLEAN_FAMILIES:
-            if family in gold:
-                boolean_seen[family] = True
-                booleans[family].add(gold[family], bool(predicted.labels[family]))
-    report: dict[str, Any] = {
-        "n": len(items),
-        "about_brand": about.scores() if about_seen else None,
-        "sentiment": _sentiment_scores(sentiment_pairs),
-    }
-    for family in MULTI_LABEL:
-        if not multi_seen[family]:
-            report[family] = None
-            continue
-        micro = Counts()
-        for counts in per_label[family].values():
-            micro += counts
-        report[family] = {label: c.scores() for label, c in per_label[family].items()}
-        report[family]["micro"] = micro.scores()
-    for family in BOOLEAN_FAMILIES:
-        report[family] = booleans[family].scores() if boolean_seen[family] else None
-    report["docs_per_second"] = round(len(items) / seconds, 1) if seconds > 0 else None
-    # Key order as documented: n, about_brand, sentiment, leak, employee, policy, complaint.
-    order = ("n", "about_brand", "sentiment", "leak", "employee", "policy", "complaint",
-             "docs_per_second")
-    return {key: report[key] for key in order}
-
-
-def evaluate(path: Path, brand: BrandSettings, errors: int = 0) -> dict[str, Any]:
-    """Read, classify (timed, after warming the models up) and score a labelled file;
-    with `errors`, the report's "errors" lists that many of the worst mistakes."""
+def evaluate(path: Path, brands: Sequence[BrandSettings], errors: int = 0, *,
+             only: str | None = None, by: str | None = None,
+             learned: bool = True) -> dict[str, Any]:
+    """Read, classify (timed, after warming the models up) and score a labelled file, each
+    item for its own brand; `only` keeps one brand's items (`--brand`). With `errors`, the
+    report's "errors" lists that many of the worst mistakes; with `by`, "by" breaks the
+    figures down by that field (`classifiers.eval_groups`). "routed" is always there."""
     items = read_items(path)
+    if only is not None:
+        brands = [brand for brand in brands if brand.name == only]
+        items = of_brand(items, only)
+        if not items:
+            raise EvaluationInputError(f"{path}: no items for brand {only!r}")
     warm_up(items)
     started = time.perf_counter()
-    predictions = classify(items, brand)
+    predictions = classify_items(items, brands, learned=learned, path=path)
     seconds = time.perf_counter() - started
     report = score(items, predictions, seconds)
+    report["brands"] = sorted({item.brand or brands[0].name for item in items})
+    report["routed"] = routed_scores(items, predictions)
+    if by:
+        report["by"] = breakdown(items, predictions, by)
     if errors > 0:
         report["errors"] = worst_errors(items, predictions, errors)
     return report

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.core.models import Mention, OutboxMessage, ReportRun, Tag
-from monitor.core.routes import has_targets
+from monitor.core.routes import DAILY_LISTS, has_targets
 from monitor.core.settings import Settings
 from monitor.core.storage import Database, insert_if_absent
 from reports import alert_i18n, i18n
@@ -26,10 +26,7 @@ from reports.notify_outbox import enqueue_for_routes
 from reports.render import RenderedEmail, render_email
 
 # Which tag families each list is for.
-ROUTES: dict[str, tuple[str, ...]] = {
-    "complaints": ("complaint",),
-    "employees": ("employee", "policy"),
-}
+ROUTES = DAILY_LISTS
 FIRST_PERIOD = timedelta(hours=24)
 MAX_POSTS_PER_BRAND = 50
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from classifiers.eval_groups import parse_groups
 from classifiers.evaluation import Counts, EvaluationInputError, read_items
 from monitor.cli.main import app, main
 
@@ -41,7 +42,13 @@ def test_json_report_has_the_documented_shape(tmp_path: Path) -> None:
     assert code == 0, output
     report = json.loads(output)
     assert list(report) == ["n", "about_brand", "sentiment", "leak", "employee", "policy",
-                            "complaint", "docs_per_second"]
+                            "complaint", "docs_per_second", "brands", "routed"]
+    assert report["brands"] == ["Calderix"]
+    assert list(report["routed"]) == ["complaints", "employees", "leak alerts"]
+    # the first post complains (and is crude): on both daily lists, rightly
+    assert report["routed"]["complaints"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0,
+                                              "listed": 1, "belong": 1}
+    assert report["routed"]["employees"]["listed"] == 1
     assert report["n"] == 3
     assert set(report["about_brand"]) == SCORES and set(report["employee"]) == SCORES
     assert set(report["complaint"]) == SCORES
@@ -111,6 +118,99 @@ def test_counts_scores() -> None:
         counts.add(gold, predicted)
     assert counts.scores() == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
     assert Counts().scores() == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+
+
+TWO_BRANDS = """
+[[brands]]
+name = "Calderix"
+query = "Calderix"
+
+[[brands]]
+name = "Zorvan"
+query = "Zorvan"
+employees = [{ name = "Ana Prieto", handles = ["@anaprieto"] }]
+"""
+
+
+def two_brand_file(tmp_path: Path) -> tuple[Path, Path]:
+    """A brands-only settings file (what a labelled set ships) and items for both brands."""
+    settings = tmp_path / "brands.toml"
+    settings.write_text(TWO_BRANDS, encoding="utf-8")
+    rows = [
+        # about Zorvan, by Zorvan's staff: right only when scored against Zorvan's settings
+        {"brand": "Zorvan", "text": "Zorvan lanza hoy su nueva app", "lang": "es",
+         "author": "@anaprieto", "channel": "social", "about_brand": True, "employee": True,
+         "policy": []},
+        {"brand": "Zorvan", "text": "Zorvan abre tienda en Vigo", "lang": "es",
+         "channel": "news", "about_brand": True, "employee": False, "policy": []},
+        # no brand field: the first brand's
+        {"text": "Calderix me ha cobrado dos veces la factura", "lang": "es",
+         "channel": "social", "about_brand": True, "employee": False},
+    ]
+    return settings, write_jsonl(tmp_path / "two.jsonl", rows)
+
+
+def run_with(settings: Path, path: Path, *extra: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["--settings", str(settings), "eval", str(path), *extra])
+    return result.exit_code, result.output
+
+
+def test_each_item_is_scored_for_its_own_brand(tmp_path: Path) -> None:
+    settings, path = two_brand_file(tmp_path)
+    code, output = run_with(settings, path, "--json")
+    assert code == 0, output
+    report = json.loads(output)
+    assert report["n"] == 3 and report["brands"] == ["Calderix", "Zorvan"]
+    # Zorvan's query and roster decide: Calderix's would miss both
+    assert report["about_brand"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    assert report["employee"]["recall"] == 1.0
+    code, output = run_with(settings, path, "--json", "--brand", "Calderix")
+    assert code == 0, output
+    only = json.loads(output)
+    assert only["n"] == 1 and only["brands"] == ["Calderix"]
+
+
+def test_an_item_of_an_unknown_brand_is_an_error_naming_the_fix(tmp_path: Path) -> None:
+    settings, _ = two_brand_file(tmp_path)
+    path = write_jsonl(tmp_path / "bad.jsonl", [{"text": "x"}, {"brand": "Zorban", "text": "y"}])
+    result = CliRunner().invoke(app, ["--settings", str(settings), "eval", str(path)])
+    assert isinstance(result.exception, EvaluationInputError)  # main() prints it, exit 2
+    message = str(result.exception)
+    assert "bad.jsonl, line 2" in message and "'Zorban'" in message and "[[brands]]" in message
+    # --brand picks one brand's items and leaves the others out, unknown ones included
+    code, output = run_with(settings, path, "--json", "--brand", "Calderix")
+    assert code == 0 and json.loads(output)["n"] == 1
+
+
+def test_by_breaks_the_figures_down_by_a_field(tmp_path: Path) -> None:
+    settings, path = two_brand_file(tmp_path)
+    code, output = run_with(settings, path, "--json", "--by", "channel")
+    assert code == 0, output
+    by = json.loads(output)["by"]
+    assert by["field"] == "channel" and list(by["groups"]) == ["social", "news"]
+    social = by["groups"]["social"]
+    assert social["n"] == 2 and "docs_per_second" not in social
+    assert social["routed"]["employees"]["belong"] == 1
+    code, output = run_with(settings, path, "--json", "--by", "channel=news+blog")
+    assert list(json.loads(output)["by"]["groups"]) == ["other", "news+blog"]
+    code, output = run_with(settings, path, "--by", "channel")
+    assert code == 0 and "F1 by channel" in output and "Routed lists by channel" in output
+    result = CliRunner().invoke(
+        app, ["--settings", str(settings), "eval", str(path), "--by", "outlet"])
+    assert isinstance(result.exception, EvaluationInputError)
+    assert "no item has a 'outlet' field" in str(result.exception)
+
+
+@pytest.mark.parametrize("spec", ["", "=news", "channel=", "channel=news,news+blog"])
+def test_bad_groupings_say_how_to_write_them(spec: str) -> None:
+    with pytest.raises(EvaluationInputError, match="--by"):
+        parse_groups(spec)
+
+
+def test_groupings() -> None:
+    assert parse_groups("lang") == ("lang", {})
+    assert parse_groups("channel=news+blog, social") == (
+        "channel", {"news": "news+blog", "blog": "news+blog", "social": "social"})
 
 
 def test_dev_set_meets_the_goals(shared_dir: Path) -> None:

@@ -94,6 +94,7 @@ def test_export_writes_one_line_per_mention_and_brand(world) -> None:
         f"Calderix invoice\nThe Calderix invoice of Juan (DNI {DNI}) is on the forum."
     )
     assert (leak["author"], leak["about_brand"]) == ("@filtrador", True)
+    assert leak["title"] == "Calderix invoice"  # so that eval reads it as an article
     assert by_key[ids["staff"], "Calderix"]["employee"] is False
     with db.reading() as session:
         assert export_labels(session, io.StringIO(), brand="Redalia") == 1

@@ -9,9 +9,10 @@ The export writes those answers in exactly the JSONL format `monitor eval` reads
 (classifiers.evaluation), so the team can score the classifiers on its own reviewed posts,
 and a learned model can later train on them. A family nobody answered is left out of the
 line, which `monitor eval` reads as "not labelled" (it scores that item for the other
-families only). Each line also carries `id` and `brand`, which `monitor eval` ignores: `id`
-ties the line back to the mention, `brand` says which brand's labels it holds (one line per
-mention and brand; pass `brand=` to export one brand, the one `monitor eval --brand` scores).
+families only). Each line also carries `id`, which ties it back to the mention, and `brand`,
+which says whose labels it holds (one line per mention and brand): `monitor eval` scores
+each line for that brand (`--brand` keeps one; pass `brand=` to export one). A mention with
+a headline also has `title`, so that `monitor eval` reads it as the article it was.
 
 The file holds the posts' raw, unmasked text: the classifiers must read what they would read
 in production, masked identifiers would score a leak classifier on asterisks. Treat the file
@@ -102,6 +103,8 @@ def labelled_rows(session: Session, brand: str | None = None) -> list[dict[str, 
             "lang": mention.lang,
             "author": post_author(post),
         }
+        if mention.title:  # the headline marks an article, read as such by `monitor eval`
+            row["title"] = mention.title
         row.update({family: families[family] for family in FAMILIES if family in families})
         rows.append(row)
     return rows

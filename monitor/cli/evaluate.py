@@ -7,6 +7,7 @@ content from the internet, so their text and evidence are escaped for Rich's mar
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +21,18 @@ from monitor.core.settings import BrandSettings
 EXCERPT = 280
 
 
-def print_report(file: Path, brand: BrandSettings, *, as_json: bool, errors: int) -> None:
-    """Evaluate `file` for `brand` and print the report."""
+def print_report(file: Path, brands: Sequence[BrandSettings], *, only: str | None = None,
+                 as_json: bool, errors: int, by: str | None = None) -> None:
+    """Evaluate `file` (each item for its brand; `only` keeps one brand's) and print it."""
     from classifiers.evaluation import evaluate, report_rows
 
-    report = evaluate(file, brand, errors=errors)
+    report = evaluate(file, brands, errors=errors, only=only, by=by)
     if as_json:
         print(json.dumps(report, ensure_ascii=False))
         return
-    table = Table(title=escape(f"{file} — {report['n']} items, brand {brand.name}"))
+    scored = report["brands"]
+    whose = f"brand {scored[0]}" if len(scored) == 1 else f"{len(scored)} brands"
+    table = Table(title=escape(f"{file} — {report['n']} items, {whose}"))
     for column in ("label", "precision", "recall", "F1"):
         table.add_column(column, justify="left" if column == "label" else "right")
     for row in report_rows(report):
@@ -40,6 +44,9 @@ def print_report(file: Path, brand: BrandSettings, *, as_json: bool, errors: int
             f"macro-F1 {report['sentiment']['macro_f1']:.3f}"
         )
     console.print(f"{report['docs_per_second']} documents per second")
+    print_routed({"all": report["routed"]}, "Routed lists: what each list's readers get")
+    if "by" in report:
+        print_groups(report["by"])
     for mistake in report.get("errors", []):
         print_mistake(mistake)
 
@@ -58,3 +65,47 @@ def print_mistake(mistake: dict[str, Any]) -> None:
         cited = ", ".join(f"“{e['text']}” ({e['reason']})" for e in tag["evidence"]) or "none"
         console.print(f"  {escape(tag['family'])} {escape(tag['label'])} "
                       f"{tag['score']:+.2f}: {escape(cited)}", highlight=False)
+
+
+def _figure(value: dict[str, Any] | None, *keys: str) -> str:
+    for key in keys:
+        if value is None:
+            return "–"
+        value = value[key]
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def print_routed(groups: dict[str, dict[str, Any]], title: str) -> None:
+    """One row per (group, list): how many items the list got, its precision and recall."""
+    table = Table(title=escape(title))
+    for column in ("group", "list", "listed", "belong", "precision", "recall"):
+        table.add_column(column, justify="left" if column in ("group", "list") else "right")
+    for group, routed in groups.items():
+        for name, scores in routed.items():
+            if scores is not None:
+                table.add_row(escape(group), escape(name), str(scores["listed"]),
+                              str(scores["belong"]), f"{scores['precision']:.3f}",
+                              f"{scores['recall']:.3f}")
+    console.print(table)
+
+
+def print_groups(by: dict[str, Any]) -> None:
+    """`--by`: the headline figures per group, then the routed lists per group."""
+    field = by["field"]
+    table = Table(title=escape(f"F1 by {field}"),
+                  caption="sentiment: macro-F1; leak, policy: micro-F1")
+    columns = {
+        "sentiment": ("sentiment", "macro_f1"), "about": ("about_brand", "f1"),
+        "complaint": ("complaint", "f1"), "employee": ("employee", "f1"),
+        "leak": ("leak", "micro", "f1"), "policy": ("policy", "micro", "f1"),
+    }
+    table.add_column(escape(field))
+    table.add_column("n", justify="right")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for group, report in by["groups"].items():
+        table.add_row(escape(group), str(report["n"]),
+                      *(_figure(report[keys[0]], *keys[1:]) for keys in columns.values()))
+    console.print(table)
+    print_routed({group: report["routed"] for group, report in by["groups"].items()},
+                 f"Routed lists by {field}")

@@ -273,21 +273,28 @@ def evaluate(
     file: Annotated[Path, typer.Argument(help="Labelled posts, one JSON object per line.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     brand: Annotated[
-        str | None, typer.Option("--brand", help="Brand the labels refer to (default: the first).")
+        str | None,
+        typer.Option("--brand", help="Score only this brand's items (default: each item for "
+                     "its `brand` field, or the first brand)."),
     ] = None,
     show_errors: Annotated[
         int, typer.Option("--errors", min=0, help="Also show the N worst mistakes and why.")
     ] = 0,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Also break the figures down by a field of the items: "
+                     '--by channel, --by lang, --by "channel=news+blog,social+forum+review".'),
+    ] = None,
 ) -> None:
-    """Score the classifiers on labelled posts: P/R/F1 per label, sentiment, docs/s."""
+    """Score the classifiers on labelled posts: P/R/F1 per label, sentiment, the routed
+    lists' precision, docs/s."""
     from monitor.cli.evaluate import print_report
 
     settings = context_of(ctx).settings()
-    chosen = next((b for b in settings.brands if brand in (None, b.name)), None)
-    if chosen is None:
+    if brand is not None and brand not in {b.name for b in settings.brands}:
         names = ", ".join(b.name for b in settings.brands)
         raise VigiaError(f"--brand {brand!r} is not in the settings — use one of: {names}")
-    print_report(file, chosen, as_json=as_json, errors=show_errors)
+    print_report(file, settings.brands, only=brand, as_json=as_json, errors=show_errors, by=by)
 
 
 @db_app.command("upgrade")

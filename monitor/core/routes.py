@@ -8,10 +8,37 @@ here, so the two tables cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from monitor.core.settings import Settings
 from monitor.core.targets import Target
 
 ROUTES = ("digest", "alerts", "leaks", "employees", "complaints", "weekly", "escalations")
+
+#: The routed daily emails (reports.routed): which tag families put a mention on each list.
+#: Here, beside the routes, because `monitor eval` scores these lists too (their precision
+#: is what a customer-care or HR reader sees).
+DAILY_LISTS: dict[str, tuple[str, ...]] = {
+    "complaints": ("complaint",),
+    "employees": ("employee", "policy"),
+}
+
+#: PII reasons backed by an identifier whose checksum was validated.
+VALIDATED_PII = frozenset({"pii:dni", "pii:nie", "pii:iban", "pii:bank_account", "pii:card"})
+
+
+def is_high_severity(label: str, evidence: Iterable[Any]) -> bool:
+    """Whether a `leak` tag calls for an alert at once (to `alerts` and `leaks`): a `secret`,
+    a `confidential` codename, or `pii` backed by a validated identifier (an email address
+    or phone number alone is the digest's business, not a crisis). `evidence` holds the
+    tag's evidence as stored (dicts with a "reason")."""
+    reasons = {str(item.get("reason", "")) for item in evidence if isinstance(item, dict)}
+    if label == "secret":
+        return True
+    if label == "confidential":
+        return any(reason.startswith("confidential:codename") for reason in reasons)
+    return label == "pii" and bool(reasons & VALIDATED_PII)
 
 
 def targets(settings: Settings, route: str) -> list[Target]:

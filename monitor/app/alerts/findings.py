@@ -27,13 +27,13 @@ from sqlalchemy.orm import Session
 
 from monitor.app.alerts.spike import HOUR, WEEK, Baseline, baseline, hour_of, is_spike
 from monitor.core.models import BrandMatch, Mention, MentionSource, Tag
+from monitor.core.routes import is_high_severity
 from monitor.core.settings import AlertSettings
 
 Finding = dict[str, Any]
 
 SPIKE, LEAK, REACH = "spike", "leak", "reach"
 RULES = (SPIKE, LEAK, REACH)
-VALIDATED_PII = frozenset({"pii:dni", "pii:nie", "pii:iban", "pii:bank_account", "pii:card"})
 TOP_POSTS = 5
 #: When a post was published: its own date, else its story's, else when it was first seen.
 _published = func.coalesce(
@@ -95,16 +95,6 @@ def new_post_ids(session: Session, brand: str, after: int, floor: datetime) -> l
             .order_by(MentionSource.id)
         )
     )
-
-
-def is_high_severity(label: str, evidence: list[Any]) -> bool:
-    """Whether a `leak` tag calls for an alert at once (see the module docstring)."""
-    reasons = {str(item.get("reason", "")) for item in evidence if isinstance(item, dict)}
-    if label == "secret":
-        return True
-    if label == "confidential":
-        return any(reason.startswith("confidential:codename") for reason in reasons)
-    return label == "pii" and bool(reasons & VALIDATED_PII)
 
 
 def leak_findings(session: Session, brand: str, mention_ids: list[int]) -> list[Finding]:
