@@ -72,7 +72,7 @@ class Counts:
 # -------------------------------------------------------------------------------- scores
 
 
-def _sentiment_scores(pairs: list[tuple[str, str]]) -> dict[str, float] | None:
+def sentiment_scores(pairs: list[tuple[str, str]]) -> dict[str, float] | None:
     if not pairs:
         return None
     f1s = []
@@ -117,7 +117,7 @@ def score(items: Sequence[LabelledItem], predictions: Sequence[Prediction],
     report: dict[str, Any] = {
         "n": len(items),
         "about_brand": about.scores() if about_seen else None,
-        "sentiment": _sentiment_scores(sentiment_pairs),
+        "sentiment": sentiment_scores(sentiment_pairs),
     }
     for family in MULTI_LABEL:
         if not multi_seen[family]:

@@ -136,7 +136,9 @@ def test_component_tags_through_the_analyzer_with_the_post_author() -> None:
 
 
 def test_dev_set_employee_f1_floor(shared_dir: Path) -> None:
-    """Measured F1 0.969 (P 1.0, R 0.94) on dev.jsonl; the goal is 0.80."""
+    """Measured F1 0.969 (P 1.0, R 0.94) on dev.jsonl; the goal is 0.80. A regression check
+    only (the rules' authors had read dev.jsonl): the floor that counts is the held-out one,
+    tests/test_holdout.py; no public set labels employee posts."""
     tp = fp = fn = 0
     for row, tags in dev_predictions(shared_dir / "eval/dev.jsonl"):
         predicted = any(t.family == "employee" for t in tags)
