@@ -24,6 +24,7 @@ from typing import Any
 
 from classifiers.analyzer import Analyzer
 from classifiers.language import detect_languages
+from classifiers.learned.deployment import DeploymentModels
 from classifiers.nlp import pipeline_for
 from classifiers.tags import (
     BOOLEAN_FAMILIES,
@@ -171,11 +172,13 @@ def _prediction(about_brand: bool, tags: Iterable[TagResult]) -> Prediction:
     )
 
 
-def classify(items: Sequence[LabelledItem], brand: BrandSettings) -> list[Prediction]:
+def classify(items: Sequence[LabelledItem], brand: BrandSettings,
+             deployment: DeploymentModels | None = None) -> list[Prediction]:
     """Run the pipeline's own Analyzer over every item, for the brand: its query decides
     `about_brand`, and every item is classified as a post of the brand (the Analyzer's
-    `assume_brand`), so that items the query misses are scored on their tags too."""
-    analyzer = Analyzer([brand])
+    `assume_brand`), so that items the query misses are scored on their tags too. With
+    `deployment`, the team's own models decide where they apply, as in the pipeline."""
+    analyzer = Analyzer([brand], deployment=deployment)
     posts = [RawPost(source="eval", external_id=str(n), text=item.text, lang=item.lang,
                      author_handle=item.author) for n, item in enumerate(items)]
     matched = [any(name == brand.name for name, _ in analyzer.match(post)) for post in posts]
@@ -261,13 +264,14 @@ def score(items: Sequence[LabelledItem], predictions: Sequence[Prediction],
     return {key: report[key] for key in order}
 
 
-def evaluate(path: Path, brand: BrandSettings, errors: int = 0) -> dict[str, Any]:
+def evaluate(path: Path, brand: BrandSettings, errors: int = 0,
+             deployment: DeploymentModels | None = None) -> dict[str, Any]:
     """Read, classify (timed, after warming the models up) and score a labelled file;
     with `errors`, the report's "errors" lists that many of the worst mistakes."""
     items = read_items(path)
     warm_up(items)
     started = time.perf_counter()
-    predictions = classify(items, brand)
+    predictions = classify(items, brand, deployment)
     seconds = time.perf_counter() - started
     report = score(items, predictions, seconds)
     if errors > 0:

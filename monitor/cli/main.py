@@ -21,6 +21,7 @@ from monitor.cli import emails as cli_email
 from monitor.cli import mentions as cli_mentions
 from monitor.cli import notify as cli_notify
 from monitor.cli import queue as cli_queue
+from monitor.cli import train as cli_train
 from monitor.cli import users as cli_users
 from monitor.cli import web as cli_web
 from monitor.cli.common import (
@@ -278,16 +279,20 @@ def evaluate(
     show_errors: Annotated[
         int, typer.Option("--errors", min=0, help="Also show the N worst mistakes and why.")
     ] = 0,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="base, deployment (your `monitor train` models) or both; default "
+                        "both when you have one.")] = None,
 ) -> None:
     """Score the classifiers on labelled posts: P/R/F1 per label, sentiment, docs/s."""
-    from monitor.cli.evaluate import print_report
+    from monitor.cli.evaluate import models_to_score, print_reports
 
     settings = context_of(ctx).settings()
     chosen = next((b for b in settings.brands if brand in (None, b.name)), None)
     if chosen is None:
         names = ", ".join(b.name for b in settings.brands)
         raise VigiaError(f"--brand {brand!r} is not in the settings — use one of: {names}")
-    print_report(file, chosen, as_json=as_json, errors=show_errors)
+    print_reports(file, chosen, models_to_score(settings, model), as_json=as_json,
+                  errors=show_errors)
 
 
 @db_app.command("upgrade")
@@ -304,6 +309,7 @@ cli_notify.register(app)
 cli_users.register(app)
 cli_web.register(app)
 cli_queue.register(app)
+cli_train.register(app)
 
 
 def main() -> None:
