@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from monitor.app.labels import labelled_rows
 from monitor.core.errors import VigiaError
-from monitor.core.models import DeploymentModel, Label, TrainingRun
+from monitor.core.models import DeploymentModel, Label, Tag, TrainingRun
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
 
@@ -98,6 +98,28 @@ def deployment_models_in_force(session: Session) -> DeploymentModels | None:
     )
 
 
+#: Families a reviewed post answers implicitly: the tags it was left with are right.
+IMPLIED = ("complaint", "employee")
+
+
+def training_rows(session: Session, brand: str | None = None) -> list[dict[str, object]]:
+    """`labelled_rows` plus what "reviewed" implies: a post the team marked reviewed (about
+    the brand) and left without a complaint or employee correction keeps its tags as they
+    are, so its current tag (or its absence) is that family's answer. Without this, the
+    only "no" answers would be removed tags, and a model would learn to tag everything."""
+    rows = labelled_rows(session, brand)
+    pending = [r for r in rows if r.get("about_brand") is True
+               and any(f not in r for f in IMPLIED)]
+    if pending:
+        tagged = set(session.execute(
+            select(Tag.mention_id, Tag.brand, Tag.family).where(
+                Tag.mention_id.in_({r["id"] for r in pending}), Tag.family.in_(IMPLIED))).all())
+        for row in pending:
+            for family in IMPLIED:
+                row.setdefault(family, (row["id"], row["brand"], family) in tagged)
+    return rows
+
+
 def label_count(session: Session, scope: str, since: datetime | None = None) -> int:
     """Labelled posts (mention and brand) of the scope, or those labelled after `since`."""
     query = select(func.count(func.distinct(Label.mention_id)))
@@ -111,14 +133,6 @@ def label_count(session: Session, scope: str, since: datetime | None = None) -> 
 def last_training(session: Session, scope: str) -> TrainingRun | None:
     return session.scalars(select(TrainingRun).where(TrainingRun.scope == scope)
                            .order_by(TrainingRun.at.desc(), TrainingRun.id.desc()).limit(1)).first()
-
-
-def adoptions(session: Session, start: datetime, end: datetime) -> list[DeploymentModel]:
-    """Models adopted in [start, end), oldest first (what the digest reports)."""
-    return list(session.scalars(
-        select(DeploymentModel).where(DeploymentModel.created_at >= start,
-                                      DeploymentModel.created_at < end)
-        .order_by(DeploymentModel.id)))
 
 
 # ----------------------------------------------------------------------------- training
@@ -161,7 +175,7 @@ def train_scope(db: Database, settings: Settings, *, now: datetime, brand: str |
     needed = settings.learning.min_labels if min_labels is None else min_labels
     names = {b.name for b in settings.brands}
     with db.reading() as session:
-        rows = [r for r in labelled_rows(session, brand) if r["brand"] in names]
+        rows = [r for r in training_rows(session, brand) if r["brand"] in names]
         current = _current(models_in_force(session), scope, FAMILIES)
     examples = [e for e in map(example_of, rows) if e is not None]
     if len(examples) < needed and not force:
