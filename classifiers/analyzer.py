@@ -39,6 +39,7 @@ from classifiers.windows import brand_window
 from monitor.core.rawpost import RawPost, post_author
 
 if TYPE_CHECKING:
+    from classifiers.learned.deployment import DeploymentModels
     from monitor.core.settings import BrandSettings
 
 # Doc extensions holding a document-level TagResult, in the order tags are reported: plain
@@ -103,10 +104,15 @@ class Analyzer:
     caches, bounded dicts updated with single (GIL-atomic) operations.
     """
 
-    def __init__(self, brands: Sequence[BrandSettings], *, learned: bool = True) -> None:
+    def __init__(self, brands: Sequence[BrandSettings], *, learned: bool = True,
+                 deployment: DeploymentModels | None = None) -> None:
         self.brands = list(brands)
         # learned=False: the rules' tags alone (what the learned layer is trained on).
         self.disabled: list[str] = [] if learned else ["vigia_learned"]
+        # The team's own models (`monitor train`), handed to the learned layer per batch.
+        self.deployment = deployment if learned else None
+        self.component_cfg = ({"vigia_learned": {"deployment": deployment}}
+                              if self.deployment is not None else None)
         self.queries: list[tuple[str, BrandQuery]] = [
             (brand.name, compile_query(brand.effective_query)) for brand in self.brands
         ]
@@ -187,7 +193,7 @@ class Analyzer:
                 )
             )
             docs = nlp.pipe(context_docs(nlp.make_doc, contexts), batch_size=BATCH_SIZE,
-                            disable=self.disabled)
+                            disable=self.disabled, component_cfg=self.component_cfg)
             extensions = registered_extensions()
             for (i, name, window), doc in zip(units, docs, strict=True):
                 found = doc_tags(doc, extensions)

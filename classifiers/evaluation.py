@@ -35,6 +35,7 @@ from classifiers.eval_scores import (
     score,
 )
 from classifiers.language import detect_languages
+from classifiers.learned.deployment import DeploymentModels
 from classifiers.nlp import pipeline_for
 from classifiers.tags import (
     BOOLEAN_FAMILIES,
@@ -137,12 +138,14 @@ def _prediction(about_brand: bool, tags: Iterable[TagResult]) -> Prediction:
 
 
 def classify(items: Sequence[LabelledItem], brand: BrandSettings, *,
-             learned: bool = True) -> list[Prediction]:
+             learned: bool = True,
+             deployment: DeploymentModels | None = None) -> list[Prediction]:
     """Run the pipeline's own Analyzer over every item, for the brand: its query decides
     `about_brand`, and every item is classified as a post of the brand (the Analyzer's
     `assume_brand`), so that items the query misses are scored on their tags too.
-    `learned=False`: the rules alone (the Analyzer without its learned layer)."""
-    analyzer = Analyzer([brand], learned=learned)
+    `learned=False`: the rules alone (the Analyzer without its learned layer). With
+    `deployment`, the team's own models decide where they apply, as in the pipeline."""
+    analyzer = Analyzer([brand], learned=learned, deployment=deployment)
     posts = [RawPost(source="eval", external_id=str(n), title=item.title, text=item.text,
                      lang=item.lang, author_handle=item.author) for n, item in enumerate(items)]
     matched = [any(name == brand.name for name, _ in analyzer.match(post)) for post in posts]
@@ -173,12 +176,14 @@ def for_brands(items: Sequence[LabelledItem], brands: Sequence[BrandSettings],
 
 
 def classify_items(items: Sequence[LabelledItem], brands: Sequence[BrandSettings], *,
-                   learned: bool = True, path: Path | None = None) -> list[Prediction]:
+                   learned: bool = True, deployment: DeploymentModels | None = None,
+                   path: Path | None = None) -> list[Prediction]:
     """Classify every item for its own brand (see `for_brands`), in file order."""
     by_name = {brand.name: brand for brand in brands}
     predictions: list[Prediction | None] = [None] * len(items)
     for name, indices in for_brands(items, brands, path).items():
-        found = classify([items[i] for i in indices], by_name[name], learned=learned)
+        found = classify([items[i] for i in indices], by_name[name], learned=learned,
+                         deployment=deployment)
         for index, prediction in zip(indices, found, strict=True):
             predictions[index] = prediction
     return [p for p in predictions if p is not None]
@@ -201,11 +206,13 @@ def warm_up(items: Sequence[LabelledItem]) -> None:
 
 def evaluate(path: Path, brands: Sequence[BrandSettings], errors: int = 0, *,
              only: str | None = None, by: str | None = None,
-             learned: bool = True) -> dict[str, Any]:
+             learned: bool = True,
+             deployment: DeploymentModels | None = None) -> dict[str, Any]:
     """Read, classify (timed, after warming the models up) and score a labelled file, each
     item for its own brand; `only` keeps one brand's items (`--brand`). With `errors`, the
     report's "errors" lists that many of the worst mistakes; with `by`, "by" breaks the
-    figures down by that field (`classifiers.eval_groups`). "routed" is always there."""
+    figures down by that field (`classifiers.eval_groups`). "routed" is always there. With
+    `deployment`, the team's own models decide where they apply."""
     items = read_items(path)
     if only is not None:
         brands = [brand for brand in brands if brand.name == only]
@@ -214,7 +221,8 @@ def evaluate(path: Path, brands: Sequence[BrandSettings], errors: int = 0, *,
             raise EvaluationInputError(f"{path}: no items for brand {only!r}")
     warm_up(items)
     started = time.perf_counter()
-    predictions = classify_items(items, brands, learned=learned, path=path)
+    predictions = classify_items(items, brands, learned=learned, deployment=deployment,
+                                 path=path)
     seconds = time.perf_counter() - started
     report = score(items, predictions, seconds)
     report["brands"] = sorted({item.brand or brands[0].name for item in items})

@@ -44,7 +44,8 @@ from sklearn.metrics import f1_score
 
 from classifiers.analyzer import Analyzer
 from classifiers.learned.component import FAMILIES, decided_boolean, decided_sentiment
-from classifiers.learned.features import N_FEATURES, Featurizer, column
+from classifiers.learned.deployment import base_features, base_names
+from classifiers.learned.features import N_FEATURES, Featurizer
 from classifiers.learned.model import LinearModel
 from classifiers.nlp import pipeline_for
 from classifiers.tags import SENTIMENT_LABELS, TagResult
@@ -185,22 +186,19 @@ def _post(example: Example) -> RawPost:
 
 
 def with_base(items: Sequence[Prepared], base: dict[str, LinearModel]) -> list[Prepared]:
-    """The items with the base models' probabilities added to their rows (`base:…`)."""
-    extras: list[dict[str, float]] = [{} for _ in items]
-    features = matrix(items)
-    for family, model in sorted(base.items()):
-        for extra, probs in zip(extras, model.probabilities(features).tolist(), strict=True):
-            extra.update({f"base:{family}:{c}": p
-                          for c, p in zip(model.classes, probs, strict=True)})
+    """The items with the base models' probabilities added to their rows (`base:…`), as the
+    learned layer adds them for a deployment model (`classifiers.learned.deployment`)."""
+    if not items:
+        return []
+    rows = matrix(items)
+    probabilities = {family: model.probabilities(rows) for family, model in base.items()}
+    stacked = base_features(rows, base, probabilities)
     result = []
-    for item, extra in zip(items, extras, strict=True):
-        names = sorted(extra)
-        added = sparse.csr_matrix(
-            (np.asarray([extra[n] for n in names], dtype=np.float32),
-             (np.zeros(len(names), dtype=np.int64),
-              np.asarray([column(n) for n in names], dtype=np.int64))),
-            shape=(1, N_FEATURES))
-        result.append(replace(item, row=(item.row + added).tocsr(), extra=extra))
+    for index, item in enumerate(items):
+        extra = {name: float(p) for family, model in sorted(base.items())
+                 for name, p in zip(base_names(model), probabilities[family][index],
+                                    strict=True)}
+        result.append(replace(item, row=stacked[index], extra=extra))
     return result
 
 
@@ -305,11 +303,19 @@ def cross_validate(items: Sequence[Prepared], family: str, *, seed: int = 0,
 
 
 def train(items: Sequence[Prepared], family: str, *, seed: int = 0,
-          base: str | None = None) -> LinearModel:
-    """The best setting by cross-validation, fitted on all items (see module docstring)."""
-    figures = cross_validate(items, family, seed=seed)
-    shipped = f"rules_where_sure {SHIPPED_SURE[family]} C="
-    best = max((n for n in figures if n.startswith(shipped)), key=lambda n: (figures[n], n))
+          base: str | None = None, held: str = "team", any_setting: bool = False
+          ) -> LinearModel:
+    """The best setting by cross-validation, fitted on all items (see module docstring).
+
+    The shipped models keep the combination measured across sets (`SHIPPED_SURE`, only C is
+    chosen); `any_setting` lets the cross-validation on the `held` source's items choose the
+    combination too (a deployment model: its own labels are the only measure it has, and
+    the held-out gate of `monitor train` checks the choice).
+    """
+    figures = cross_validate(items, family, seed=seed, held=held)
+    shipped = "" if any_setting else f"rules_where_sure {SHIPPED_SURE[family]} C="
+    best = max((n for n in figures if n.startswith(shipped) and n != "rules"),
+               key=lambda n: (figures[n], n))
     c = float(best.rsplit("C=", 1)[1])
     combine, sure = ("rules_where_sure", float(best.split()[1])) if best.startswith(
         "rules_where_sure") else ("model", 1.0)

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, selectinload
 from classifiers.stories import outlet_name
 from monitor.core.models import BrandMatch, Mention, MentionSource, Tag
 from monitor.core.settings import Settings
+from reports.digest_models import ModelChange, model_changes
 from reports.digest_sources import SourceProblem, source_problems
 from reports.excerpts import Segment, analysed_text, excerpt, valid_spans
 
@@ -167,6 +168,8 @@ class DigestData:
     timezone: str
     brands: list[BrandDigest]
     source_problems: list[SourceProblem]
+    #: Deployment models adopted in the period (`monitor train`, reports.digest_models).
+    model_changes: list[ModelChange] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -210,6 +213,7 @@ def collect_digest(
         timezone=settings.schedule.timezone,
         brands=brands,
         source_problems=source_problems(session, settings, period_end),
+        model_changes=model_changes(session, period_start, period_end),
     )
 
 

@@ -31,6 +31,16 @@ _STRINGS: dict[str, dict[str, str]] = {
         "seen_on": "Seen on",
         "evidence": "Why",
         "sources_with_problems": "Sources with problems",
+        "model_changes": "Learned from your reviews",
+        "model_change": "New {family} model for {scope}, learned from {labels} reviewed posts: "
+                        "held-out macro-F1 {before:.2f} → {after:.2f} (it replaces the "
+                        "{replaced} one).",
+        "model_scope_all": "every brand",
+        "model_replaced_base": "shipped",
+        "model_replaced_deployment": "previous",
+        "model_family_sentiment": "sentiment",
+        "model_family_complaint": "complaint",
+        "model_family_employee": "employee-post",
         "failures": "consecutive failures",
         "last_success": "last success",
         "never": "never",
@@ -102,6 +112,16 @@ _STRINGS: dict[str, dict[str, str]] = {
         "seen_on": "Visto en",
         "evidence": "Por qué",
         "sources_with_problems": "Fuentes con problemas",
+        "model_changes": "Aprendido de vuestras revisiones",
+        "model_change": "Nuevo modelo de {family} para {scope}, aprendido de {labels} menciones "
+                        "revisadas: macro-F1 en las reservadas {before:.2f} → {after:.2f} "
+                        "(sustituye al {replaced}).",
+        "model_scope_all": "todas las marcas",
+        "model_replaced_base": "de serie",
+        "model_replaced_deployment": "anterior",
+        "model_family_sentiment": "sentimiento",
+        "model_family_complaint": "quejas",
+        "model_family_employee": "publicaciones de empleados",
         "failures": "fallos seguidos",
         "last_success": "último éxito",
         "never": "nunca",

@@ -36,7 +36,7 @@ def test_jobs_per_source_digest_and_outbox(make_settings, tmp_path: Path) -> Non
     pipeline = Pipeline(settings, open_database(settings.database_url))
     scheduler = build_scheduler(settings, pipeline)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"source:fast", "source:default", "digest", "outbox"}
+    assert set(jobs) == {"source:fast", "source:default", "digest", "outbox", "train"}
     fast = jobs["source:fast"]
     assert isinstance(fast.trigger, IntervalTrigger)
     assert fast.trigger.interval == timedelta(minutes=15)

@@ -14,6 +14,11 @@ A sentiment the model decides keeps the signed-polarity scale of the rules' scor
 (P(positive) − P(negative), moved into the label's band), so rankings by "how negative"
 still mean the same thing. Without model files the component changes nothing.
 
+Deployment models (`classifiers.learned.deployment`, trained by `monitor train` on the
+team's corrections) come with each batch from the Analyzer; where one applies to a Doc's
+brand and family, it decides instead of the shipped model, reading the shipped model's
+probabilities as features, and its evidence names its own weighed words.
+
 Speed: a batch is scored at once (one sparse product per family); words are folded once per
 word type (`Featurizer`), and evidence is computed only for changed decisions.
 """
@@ -24,12 +29,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+from scipy import sparse
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import minibatch
 
 from classifiers.batching import DEFAULT_BATCH_SIZE, BatchedComponent
 from classifiers.context import add_tags, doc_added_tags, doc_brand, extension_key
+from classifiers.learned.deployment import DeploymentModels, base_features
 from classifiers.learned.features import Featurizer, token_pairs
 from classifiers.learned.model import LinearModel
 from classifiers.sentiment import NEUTRAL_BAND, SENTIMENT_KEY, doc_sentiment
@@ -83,27 +91,50 @@ class LearnedLayer(BatchedComponent):
         self.models = {f: m for f, m in models.items() if lang in m.languages}
         self.featurizer = Featurizer()
 
-    def __call__(self, doc: Doc) -> Doc:
-        self.decide([doc])
+    def __call__(self, doc: Doc, deployment: DeploymentModels | None = None) -> Doc:
+        self.decide([doc], deployment)
         return doc
 
-    def pipe(self, docs: Iterable[Doc], batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[Doc]:
+    def pipe(self, docs: Iterable[Doc], batch_size: int = DEFAULT_BATCH_SIZE,
+             deployment: DeploymentModels | None = None) -> Iterator[Doc]:
+        """`deployment` (the Analyzer passes it through `nlp.pipe`'s component_cfg): the
+        team's own models, deciding in place of the shipped ones where they apply."""
         for batch in minibatch(docs, size=batch_size):
-            self.decide(batch)
+            self.decide(batch, deployment)
             yield from batch
 
-    def decide(self, docs: Sequence[Doc]) -> None:
+    def decide(self, docs: Sequence[Doc], deployment: DeploymentModels | None = None) -> None:
         """Score a batch with every model and rewrite the tags where the model decides."""
         if not self.models or not docs:
             return
         features = self.featurizer.matrix(
             [(doc, doc_brand(doc), self.lang, rule_tags(doc), None) for doc in docs])
         for family, model in self.models.items():
-            for doc, probs in zip(docs, model.probabilities(features).tolist(), strict=True):
+            probs = model.probabilities(features)
+            deciders = [(model, row) for row in probs.tolist()]
+            if deployment is not None:
+                self._stacked(docs, family, model, deployment, features, probs, deciders)
+            for doc, (decider, row) in zip(docs, deciders, strict=True):
                 if family == "sentiment":
-                    self._sentiment(doc, model, probs)
+                    self._sentiment(doc, decider, row)
                 else:
-                    self._boolean(doc, model, family, probs)
+                    self._boolean(doc, decider, family, row)
+
+    def _stacked(self, docs: Sequence[Doc], family: str, base: LinearModel,
+                 deployment: DeploymentModels, features: sparse.csr_matrix,
+                 probs: np.ndarray, deciders: list[tuple[LinearModel, list[float]]]) -> None:
+        """Put the deployment model's (model, probabilities) in `deciders` for each Doc of a
+        brand that has one for `family` (one product per model)."""
+        chosen: dict[int, tuple[LinearModel, list[int]]] = {}
+        for index, doc in enumerate(docs):
+            profile = doc_brand(doc)
+            found = deployment.model_for(profile.name if profile else None, family, base)
+            if found is not None and self.lang in found.languages:
+                chosen.setdefault(id(found), (found, []))[1].append(index)
+        for model, rows in chosen.values():
+            stacked = base_features(features[rows], {family: base}, {family: probs[rows]})
+            for index, row in zip(rows, model.probabilities(stacked).tolist(), strict=True):
+                deciders[index] = (model, row)
 
     def _sentiment(self, doc: Doc, model: LinearModel, probs: list[float]) -> None:
         rules = doc_sentiment(doc)

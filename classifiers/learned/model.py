@@ -20,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -114,9 +115,10 @@ class LinearModel:
                   for c in used.tolist()]
         return "\n".join(lines) + "\n"
 
-    @property
+    @cached_property
     def digest(self) -> str:
-        """sha256 of the file's text: what a deployment model names as its base."""
+        """sha256 of the file's text: what a deployment model names as its base (computed
+        once: the model never changes)."""
         return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
 
     def save(self, path: Path) -> None:

@@ -49,6 +49,7 @@ from monitor.app.source_state import (
     write_state,
 )
 from monitor.app.sources import build_connector
+from monitor.app.training import deployment_models_in_force, deployment_version
 from monitor.app.workers import WorkPool, analyse_task, analyzer_for, parse_feed_task
 from monitor.core.errors import POLICY, Outcome, SourceError, outcome_for
 from monitor.core.http import HttpClient
@@ -58,6 +59,7 @@ from monitor.core.storage import Database
 
 if TYPE_CHECKING:
     from classifiers.analyzer import Analyzer
+    from classifiers.learned.deployment import DeploymentModels
     from connectors.feed_parse import ParsedFeed
 
 log = logging.getLogger(__name__)
@@ -151,6 +153,8 @@ class Pipeline:
         self.db = db
         self.http = http or HttpClient(settings.http)
         self._analyzer = analyzer
+        self._deployment: DeploymentModels | None = None
+        self._deployment_version = 0
         self.clock = clock
         self.pool = WorkPool(settings.pipeline.workers)
         # spaCy pipelines are not documented as thread-safe, and analysis is CPU-bound under
@@ -159,10 +163,21 @@ class Pipeline:
 
     @property
     def analyzer(self) -> Analyzer:
-        """The in-process Analyzer, built (and spaCy imported) on first use."""
-        if self._analyzer is None:
-            self._analyzer = analyzer_for(self.settings.brands)
-        return self._analyzer
+        """The in-process Analyzer (an injected one as given), built (and spaCy imported) on
+        first use and again when a new deployment model was adopted."""
+        if self._analyzer is not None:
+            return self._analyzer
+        return analyzer_for(self.settings.brands, self.deployment_models())
+
+    def deployment_models(self) -> DeploymentModels | None:
+        """The deployment models in force, read again only when their version changed (one
+        indexed query per classification batch)."""
+        with self.db.reading() as session:
+            version = deployment_version(session)
+            if version != self._deployment_version:
+                self._deployment = deployment_models_in_force(session) if version else None
+                self._deployment_version = version
+        return self._deployment
 
     def close(self) -> None:
         self.http.close()
@@ -180,8 +195,8 @@ class Pipeline:
         # An injected analyzer (tests, embedding code) is used as given, in this process.
         if self._analyzer is None and self.pool.enabled:
             return self.pool.run(
-                analyse_task, self.settings.brands, posts, posts=len(posts),
-                local=lambda _brands, chosen: self._analyse_here(chosen),
+                analyse_task, self.settings.brands, posts, self.deployment_models(),
+                posts=len(posts), local=lambda _brands, chosen, _models: self._analyse_here(chosen),
             )
         return self._analyse_here(posts)
 

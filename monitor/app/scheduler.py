@@ -4,9 +4,11 @@ Each source is an interval job with jitter (so sources do not all fire on the sa
 `max_instances=1` (a slow source never overlaps itself) and `coalesce` (after a pause, missed
 runs collapse into one). A run that failed with a server's "come back at" (Retry-After, a
 rate-limit reset) moves the job's next run to that time (`move_to_retry_at`). The digest is
-a cron job at `[schedule] digest_at` in the configured time zone; the outbox is retried every
-minute. SIGINT/SIGTERM stop the scheduler cleanly, letting running jobs finish (every run is
-one transaction, so even a hard kill loses nothing).
+a cron job at `[schedule] digest_at` in the configured time zone, the training on the team's
+corrections one at `[learning] train_at` (it trains only when enough new corrections came
+in: monitor.app.training); the outbox is retried every minute. SIGINT/SIGTERM stop the
+scheduler cleanly, letting running jobs finish (every run is one transaction, so even a hard
+kill loses nothing).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.app.jobs import flush_and_deliver, run_source_job, send_daily_emails, send_weekly
 from monitor.app.pipeline import Pipeline, RunReport
+from monitor.app.training import nightly_training
 from monitor.core.settings import Settings, SourceSettings
 
 log = logging.getLogger(__name__)
@@ -93,6 +96,8 @@ class Jobs:
     daily: Callable[[], None]
     weekly: Callable[[], None]
     outbox: Callable[[], None]
+    #: The nightly training on the team's corrections (`[learning] train_at`).
+    train: Callable[[], None] | None = None
 
 
 def new_scheduler(settings: Settings, workers: int) -> BackgroundScheduler:
@@ -158,6 +163,15 @@ def add_jobs(scheduler: BaseScheduler, settings: Settings, jobs: Jobs, now: date
         id="outbox",
         name="deliver outbox",
     )
+    if jobs.train is not None and settings.learning.enabled:
+        train_time = settings.learning.train_time
+        scheduler.add_job(
+            jobs.train,
+            CronTrigger(hour=train_time.hour, minute=train_time.minute,
+                        timezone=settings.schedule.zone),
+            id="train",
+            name="nightly training on the team's corrections",
+        )
 
 
 def build_scheduler(
@@ -170,6 +184,7 @@ def build_scheduler(
         daily=lambda: send_daily_emails(settings, pipeline.db, now=pipeline.clock()),
         weekly=lambda: send_weekly(settings, pipeline.db, now=pipeline.clock()),
         outbox=lambda: flush_and_deliver(settings, pipeline.db, now=pipeline.clock()),
+        train=lambda: nightly_training(settings, pipeline.db, now=pipeline.clock()),
     )
     add_jobs(scheduler, settings, jobs, pipeline.clock())
     return scheduler

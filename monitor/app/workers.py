@@ -11,7 +11,8 @@ storing:
 
 A Celery task can call the same two functions unchanged when the pipeline scales past one
 machine. Each worker builds its Analyzer (and so imports spaCy and builds its pipelines) once,
-on its first classification.
+on its first classification, and again when the deployment models it is handed have a new
+version (a model adopted by `monitor train`).
 
 The pool costs its workers' start-up (a fresh interpreter each, then spaCy), so it is started
 only when a run has enough work to repay that: `POOL_MIN_BYTES` of feed bodies to parse or
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from classifiers.analyzer import Analyzer
+    from classifiers.learned.deployment import DeploymentModels
     from classifiers.tags import BrandAnalysis
     from connectors.feed_parse import ParsedFeed
     from monitor.core.rawpost import RawPost
@@ -48,7 +50,7 @@ POOL_MIN_BYTES = 100_000
 #: Posts to classify in one run from which the pool is worth starting.
 POOL_MIN_POSTS = 100
 
-_analyzers: dict[str, Analyzer] = {}
+_analyzers: dict[str, tuple[int, Analyzer]] = {}
 _analyzers_lock = threading.Lock()
 
 
@@ -57,18 +59,22 @@ def brands_key(brands: Sequence[BrandSettings]) -> str:
     return "\n".join(brand.model_dump_json() for brand in brands)
 
 
-def analyzer_for(brands: Sequence[BrandSettings]) -> Analyzer:
-    """This process's Analyzer for these brands, built on first use (imports spaCy)."""
+def analyzer_for(
+    brands: Sequence[BrandSettings], deployment: DeploymentModels | None = None
+) -> Analyzer:
+    """This process's Analyzer for these brands and deployment models (`monitor train`),
+    built on first use (imports spaCy); a new models version replaces the old Analyzer."""
     key = brands_key(brands)
+    version = deployment.version if deployment is not None else 0
     found = _analyzers.get(key)
-    if found is None:
+    if found is None or found[0] != version:
         from classifiers.analyzer import Analyzer
 
         with _analyzers_lock:
             found = _analyzers.get(key)
-            if found is None:
-                found = _analyzers[key] = Analyzer(brands)
-    return found
+            if found is None or found[0] != version:
+                found = _analyzers[key] = (version, Analyzer(brands, deployment=deployment))
+    return found[1]
 
 
 def parse_feed_task(
@@ -83,10 +89,14 @@ def parse_feed_task(
 
 
 def analyse_task(
-    brands: Sequence[BrandSettings], posts: Sequence[RawPost]
+    brands: Sequence[BrandSettings],
+    posts: Sequence[RawPost],
+    deployment: DeploymentModels | None = None,
 ) -> list[list[BrandAnalysis]]:
-    """Match, identify and classify posts for these brands (pool and Celery entry point)."""
-    return analyzer_for(brands).analyse(posts)
+    """Match, identify and classify posts for these brands (pool and Celery entry point),
+    with the deployment models in force (their texts travel with the task: a worker
+    process has no database of its own)."""
+    return analyzer_for(brands, deployment).analyse(posts)
 
 
 def default_workers() -> int:

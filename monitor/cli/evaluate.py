@@ -9,30 +9,88 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from monitor.cli.common import console
-from monitor.core.settings import BrandSettings
+from monitor.core.errors import VigiaError
+from monitor.core.settings import BrandSettings, Settings
+
+if TYPE_CHECKING:
+    from classifiers.learned.deployment import DeploymentModels
 
 #: Characters of a mistaken post's text shown in the table (the JSON has it whole).
 EXCERPT = 280
 
 
+MODEL_CHOICES = ("base", "deployment", "both")
+
+
+def models_to_score(settings: Settings, choice: str | None) -> dict[str, DeploymentModels | None]:
+    """`--model`: "base" (the shipped layer), "deployment" (the team's models from
+    `monitor train`) or "both"; by default both when the team has a model, else the base.
+    The database is only read: one that does not exist yet holds no model."""
+    from monitor.app.training import deployment_models_in_force
+    from monitor.core.storage import open_database
+
+    if choice not in (None, *MODEL_CHOICES):
+        raise VigiaError(f"--model {choice!r} — use one of: {', '.join(MODEL_CHOICES)}")
+    found = None
+    if choice != "base":
+        url = make_url(settings.database_url)
+        missing = url.get_backend_name() == "sqlite" and not (
+            url.database and Path(url.database).is_file())
+        if not missing:
+            db = open_database(settings.database_url)
+            try:
+                with db.reading() as session:
+                    found = deployment_models_in_force(session)
+            finally:
+                db.dispose()
+    if found is None:
+        if choice in ("deployment", "both"):
+            raise VigiaError("--model: no deployment model has been adopted yet — train one "
+                             "with `monitor train` (it needs reviewed mentions)")
+        return {"base": None}
+    if choice == "deployment":
+        return {"deployment": found}
+    return {"base": None, "deployment": found}
+
+
+def print_reports(file: Path, brands: Sequence[BrandSettings],
+                  models: dict[str, DeploymentModels | None], *, only: str | None = None,
+                  as_json: bool, errors: int, by: str | None = None) -> None:
+    """One report per model set (`models_to_score`); with two, JSON keys them by name."""
+    if as_json and len(models) > 1:
+        from classifiers.evaluation import evaluate
+
+        print(json.dumps({name: evaluate(file, brands, errors=errors, only=only, by=by,
+                                         deployment=deployment)
+                          for name, deployment in models.items()}, ensure_ascii=False))
+        return
+    for name, deployment in models.items():
+        print_report(file, brands, only=only, as_json=as_json, errors=errors, by=by,
+                     deployment=deployment, model=name if "deployment" in models else None)
+
+
 def print_report(file: Path, brands: Sequence[BrandSettings], *, only: str | None = None,
-                 as_json: bool, errors: int, by: str | None = None) -> None:
-    """Evaluate `file` (each item for its brand; `only` keeps one brand's) and print it."""
+                 as_json: bool, errors: int, by: str | None = None,
+                 deployment: DeploymentModels | None = None, model: str | None = None) -> None:
+    """Evaluate `file` (each item for its brand; `only` keeps one brand's), with the
+    deployment models when given, and print it."""
     from classifiers.evaluation import evaluate, report_rows
 
-    report = evaluate(file, brands, errors=errors, only=only, by=by)
+    report = evaluate(file, brands, errors=errors, only=only, by=by, deployment=deployment)
     if as_json:
         print(json.dumps(report, ensure_ascii=False))
         return
     scored = report["brands"]
     whose = f"brand {scored[0]}" if len(scored) == 1 else f"{len(scored)} brands"
-    table = Table(title=escape(f"{file} — {report['n']} items, {whose}"))
+    which = f", {model} model" if model else ""
+    table = Table(title=escape(f"{file} — {report['n']} items, {whose}{which}"))
     for column in ("label", "precision", "recall", "F1"):
         table.add_column(column, justify="left" if column == "label" else "right")
     for row in report_rows(report):

@@ -21,6 +21,7 @@ from monitor.cli import emails as cli_email
 from monitor.cli import mentions as cli_mentions
 from monitor.cli import notify as cli_notify
 from monitor.cli import queue as cli_queue
+from monitor.cli import train as cli_train
 from monitor.cli import users as cli_users
 from monitor.cli import web as cli_web
 from monitor.cli.common import (
@@ -285,16 +286,20 @@ def evaluate(
         typer.Option("--by", help="Also break the figures down by a field of the items: "
                      '--by channel, --by lang, --by "channel=news+blog,social+forum+review".'),
     ] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="base, deployment (your `monitor train` models) or both; default "
+                        "both when you have one.")] = None,
 ) -> None:
     """Score the classifiers on labelled posts: P/R/F1 per label, sentiment, the routed
     lists' precision, docs/s."""
-    from monitor.cli.evaluate import print_report
+    from monitor.cli.evaluate import models_to_score, print_reports
 
     settings = context_of(ctx).settings()
     if brand is not None and brand not in {b.name for b in settings.brands}:
         names = ", ".join(b.name for b in settings.brands)
         raise VigiaError(f"--brand {brand!r} is not in the settings — use one of: {names}")
-    print_report(file, settings.brands, only=brand, as_json=as_json, errors=show_errors, by=by)
+    print_reports(file, settings.brands, models_to_score(settings, model), only=brand,
+                  as_json=as_json, errors=show_errors, by=by)
 
 
 @db_app.command("upgrade")
@@ -311,6 +316,7 @@ cli_notify.register(app)
 cli_users.register(app)
 cli_web.register(app)
 cli_queue.register(app)
+cli_train.register(app)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
 )
 
+from monitor.core.learning_settings import LearningSettings
 from monitor.core.queue_settings import QueueSettings
 from monitor.core.settings_problems import hide_password
 from monitor.core.settings_types import Interval, parse_interval
@@ -417,6 +418,7 @@ class Settings(Strict):
     stories: StorySettings = StorySettings()
     web: WebSettings = WebSettings()
     queue: QueueSettings = QueueSettings()
+    learning: LearningSettings = LearningSettings()
     routes: RouteSettings = RouteSettings()
     brands: list[BrandSettings] = Field(min_length=1)
     sources: list[SourceSettings] = []

@@ -24,8 +24,10 @@ RUN_SOURCE = "vigia.run_source"
 DELIVER = "vigia.deliver"
 DAILY_EMAILS = "vigia.daily_emails"
 WEEKLY = "vigia.weekly"
+TRAIN = "vigia.train"
 #: Which of Vigía's queues each task goes to (`monitor worker --queues` takes these names).
-QUEUES = {RUN_SOURCE: "sources", DELIVER: "reports", DAILY_EMAILS: "reports", WEEKLY: "reports"}
+QUEUES = {RUN_SOURCE: "sources", DELIVER: "reports", DAILY_EMAILS: "reports", WEEKLY: "reports",
+          TRAIN: "reports"}
 QUEUE_NAMES = ("sources", "reports")
 
 

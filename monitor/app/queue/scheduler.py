@@ -32,7 +32,14 @@ from sqlalchemy import select
 
 from monitor.app.pipeline import utcnow
 from monitor.app.queue import leases
-from monitor.app.queue.celery_app import DAILY_EMAILS, DELIVER, RUN_SOURCE, WEEKLY, make_app
+from monitor.app.queue.celery_app import (
+    DAILY_EMAILS,
+    DELIVER,
+    RUN_SOURCE,
+    TRAIN,
+    WEEKLY,
+    make_app,
+)
 from monitor.app.queue.enqueue import BrokerUnavailable, Planned, enqueue
 from monitor.app.queue.runs import prune, retry_moves
 from monitor.app.scheduler import (
@@ -138,6 +145,7 @@ class QueueScheduler:
             weekly=lambda: self.send(Planned(WEEKLY, "weekly report", expires=REPORT_EXPIRES)),
             outbox=lambda: self.send(Planned(DELIVER, "alerts and outbox",
                                              expires=OUTBOX_EVERY * 5)),
+            train=lambda: self.send(Planned(TRAIN, "nightly training", expires=REPORT_EXPIRES)),
         )
         add_jobs(scheduler, settings, jobs, now)
         scheduler.add_job(self.apply_retry_moves, IntervalTrigger(

@@ -6,7 +6,9 @@ modes run the same code.
   (`run --once` alerts once for the whole pass, as the embedded pass does);
 - `vigia.deliver()`: the minutely flush: held alerts, then the outbox;
 - `vigia.daily_emails()`: today's digest and the routed lists, then delivery;
-- `vigia.weekly()`: the last complete week's reports, then delivery.
+- `vigia.weekly()`: the last complete week's reports, then delivery;
+- `vigia.train()`: the nightly training on the team's corrections (monitor.app.training),
+  which trains only the scopes with enough new corrections.
 
 Each is idempotent: the database's unique constraints make every write so, the outbox keys
 make every email so. A source is never run by two workers at once: its run holds the lease
@@ -34,7 +36,7 @@ from monitor.app.configuration import load_settings
 from monitor.app.jobs import flush_and_deliver, run_source_job, send_daily_emails, send_weekly
 from monitor.app.pipeline import utcnow
 from monitor.app.queue import leases
-from monitor.app.queue.celery_app import DAILY_EMAILS, DELIVER, RUN_SOURCE, WEEKLY
+from monitor.app.queue.celery_app import DAILY_EMAILS, DELIVER, RUN_SOURCE, TRAIN, WEEKLY
 from monitor.app.queue.runs import (
     FAILED,
     SKIPPED,
@@ -47,6 +49,7 @@ from monitor.app.queue.runs import (
 )
 from monitor.app.queue.worker_context import forget_inherited, worker_context
 from monitor.app.scheduler import log_report
+from monitor.app.training import nightly_training
 from monitor.core.models import Source
 from monitor.core.settings import SourceSettings
 from monitor.core.settings_file import settings_path
@@ -172,6 +175,11 @@ def daily_emails(self: Task) -> None:
 @shared_task(name=WEEKLY, bind=True)
 def weekly(self: Task) -> None:
     _job(self, "weekly report", send_weekly)
+
+
+@shared_task(name=TRAIN, bind=True)
+def train(self: Task) -> None:
+    _job(self, "nightly training", nightly_training)
 
 
 @signals.worker_process_init.connect
