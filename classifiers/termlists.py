@@ -23,23 +23,26 @@ from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
-from spacy.attrs import IDX, ORTH
+from spacy.attrs import IDX, LOWER, ORTH
 from spacy.tokens import Doc
 
 from classifiers.context import doc_text, extension_key, remember_text
 from classifiers.lexicons import LEXICON_DIR
 from monitor.core.textfold import fold
 
-__all__ = ["TermHit", "TermMatcher", "doc_offsets", "doc_orths", "doc_text", "fold_token",
+__all__ = ["TermHit", "TermMatcher", "doc_lowers", "doc_offsets", "doc_orths", "doc_text",
+           "fold_token",
            "read_labelled_terms", "remember_text", "split_words"]
 
 _WORDS = re.compile(r"\w+|[^\w\s]")
 MAX_CACHED_TOKENS = 200_000
-# The token columns, read once per Doc and shared (`doc._.vigia_orths`, `doc._.vigia_offsets`).
-for _name in ("vigia_orths", "vigia_offsets"):
+# The token columns, read once per Doc and shared (`doc._.vigia_orths`, `doc._.vigia_offsets`,
+# and the set of `doc._.vigia_lowers`).
+for _name in ("vigia_orths", "vigia_offsets", "vigia_lowers"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 _ORTHS_KEY, _OFFSETS_KEY = extension_key("vigia_orths"), extension_key("vigia_offsets")
+_LOWERS_KEY = extension_key("vigia_lowers")
 
 
 def fold_token(token: str) -> str:
@@ -71,12 +74,25 @@ def doc_offsets(doc: Doc) -> list[int]:
     return offsets  # type: ignore[no-any-return]
 
 
+def doc_lowers(doc: Doc) -> set[int]:
+    """The LOWER ids of the Doc's tokens, as a set: which lower-case words the post holds,
+    for the token patterns' pre-filter (`classifiers.token_patterns`), read with `doc_orths`."""
+    lowers = doc.user_data.get(_LOWERS_KEY)
+    if lowers is None:
+        _read_columns(doc)
+        lowers = doc.user_data[_LOWERS_KEY]
+    return lowers  # type: ignore[no-any-return]
+
+
 def _read_columns(doc: Doc) -> tuple[list[int], list[int]]:
-    """ORTH ids and offsets from one `Doc.to_array` (in C), as Python lists (what the
-    per-token look-ups need): ~3 µs a post, where Token objects would cost several times more
-    and two separate reads 50% more."""
-    orths, offsets = doc.to_array([ORTH, IDX]).T.tolist() if len(doc) else ([], [])
-    doc.user_data[_ORTHS_KEY], doc.user_data[_OFFSETS_KEY] = orths, offsets
+    """ORTH ids, offsets and LOWER ids from one `Doc.to_array` (in C), as Python lists (what
+    the per-token look-ups need): ~3 µs a post, where Token objects would cost several times
+    more and separate reads 50% more."""
+    orths, offsets, lowers = doc.to_array([ORTH, IDX, LOWER]).T.tolist() if len(doc) \
+        else ([], [], [])
+    user_data = doc.user_data
+    user_data[_ORTHS_KEY], user_data[_OFFSETS_KEY] = orths, offsets
+    user_data[_LOWERS_KEY] = set(lowers)
     return orths, offsets
 
 
