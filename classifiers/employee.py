@@ -181,7 +181,7 @@ def _anchored(index: int, patterns: EmployeePatterns, reader: _Reader
     matched only on the few tokens next to a brand reading that it can reach."""
     pattern, doc = patterns.patterns[index], reader.doc
     if not pattern.brand:
-        parts = patterns.matches(doc, index)
+        parts = patterns.find(doc, index)
         whole = parts.get("before", []) + [(s, e) for s, e in parts.get("before_end", [])
                                            if e == reader.n]
         return [(s, e) for s, e in whole

@@ -30,19 +30,18 @@ from classifiers.context import doc_text, extension_key, remember_text
 from classifiers.lexicons import LEXICON_DIR
 from monitor.core.textfold import fold
 
-__all__ = ["TermHit", "TermMatcher", "doc_lowers", "doc_offsets", "doc_orths", "doc_text",
-           "fold_token",
-           "read_labelled_terms", "remember_text", "split_words"]
+__all__ = ["TermHit", "TermMatcher", "doc_lower_ids", "doc_lowers", "doc_offsets", "doc_orths",
+           "doc_text", "fold_token", "read_labelled_terms", "remember_text", "split_words"]
 
 _WORDS = re.compile(r"\w+|[^\w\s]")
 MAX_CACHED_TOKENS = 200_000
 # The token columns, read once per Doc and shared (`doc._.vigia_orths`, `doc._.vigia_offsets`,
-# and the set of `doc._.vigia_lowers`).
-for _name in ("vigia_orths", "vigia_offsets", "vigia_lowers"):
+# `doc._.vigia_lower_ids`, and the set of those, `doc._.vigia_lowers`).
+for _name in ("vigia_orths", "vigia_offsets", "vigia_lower_ids", "vigia_lowers"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 _ORTHS_KEY, _OFFSETS_KEY = extension_key("vigia_orths"), extension_key("vigia_offsets")
-_LOWERS_KEY = extension_key("vigia_lowers")
+_LOWER_IDS_KEY, _LOWERS_KEY = extension_key("vigia_lower_ids"), extension_key("vigia_lowers")
 
 
 def fold_token(token: str) -> str:
@@ -84,6 +83,15 @@ def doc_lowers(doc: Doc) -> set[int]:
     return lowers  # type: ignore[no-any-return]
 
 
+def doc_lower_ids(doc: Doc) -> list[int]:
+    """The LOWER id of every token, in order (where the patterns' words are)."""
+    lowers = doc.user_data.get(_LOWER_IDS_KEY)
+    if lowers is None:
+        _read_columns(doc)
+        lowers = doc.user_data[_LOWER_IDS_KEY]
+    return lowers  # type: ignore[no-any-return]
+
+
 def _read_columns(doc: Doc) -> tuple[list[int], list[int]]:
     """ORTH ids, offsets and LOWER ids from one `Doc.to_array` (in C), as Python lists (what
     the per-token look-ups need): ~3 µs a post, where Token objects would cost several times
@@ -92,7 +100,7 @@ def _read_columns(doc: Doc) -> tuple[list[int], list[int]]:
         else ([], [], [])
     user_data = doc.user_data
     user_data[_ORTHS_KEY], user_data[_OFFSETS_KEY] = orths, offsets
-    user_data[_LOWERS_KEY] = set(lowers)
+    user_data[_LOWER_IDS_KEY], user_data[_LOWERS_KEY] = lowers, set(lowers)
     return orths, offsets
 
 

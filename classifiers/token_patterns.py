@@ -37,7 +37,7 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from classifiers.hints import HintIndex
-from classifiers.termlists import doc_lowers, doc_text
+from classifiers.termlists import doc_lower_ids, doc_lowers, doc_orths, doc_text
 
 PATTERN_DIR = Path(str(resources.files("classifiers") / "patterns"))
 BRAND = {"BRAND": True}
@@ -227,6 +227,10 @@ class PatternMatchers:
                     self._by_word.setdefault(word, []).append(index)
         self._hint_ids = frozenset(self._by_id)
         self._words = HintIndex(self._by_word) if self._by_word else None
+        # Where a pattern without the brand can match: within its length of a hint token.
+        self._lengths = [max_length(p.before) if not p.brand else None for p in patterns]
+        self._hint_spellings = [frozenset(strings[w] for w in p.hints) if p.hint_whole
+                                else p.hints for p in patterns]
 
     def candidates(self, doc: Doc, lowered: str | None = None) -> list[int]:
         """The patterns (in file order) for which the Doc holds a spelling of each required
@@ -252,6 +256,37 @@ class PatternMatchers:
         span = doc[start:len(doc) if end is None else end] if start or end is not None else doc
         for rule, first, last in self._matchers[index](span):
             found.setdefault(roles[rule], []).append((start + first, start + last))
+        return found
+
+
+    def _hint_tokens(self, doc: Doc, index: int) -> list[int]:
+        """Positions of the tokens that hold pattern `index`'s hint."""
+        spellings = self._hint_spellings[index]
+        if self.patterns[index].hint_whole:
+            return [i for i, lower in enumerate(doc_lower_ids(doc)) if lower in spellings]
+        strings = doc.vocab.strings
+        return [i for i, orth in enumerate(doc_orths(doc))
+                if any(word in strings[orth].lower() for word in spellings)]
+
+    def find(self, doc: Doc, index: int) -> dict[str, list[tuple[int, int]]]:
+        """`matches` of a pattern without the brand over the whole Doc, run only on the
+        tokens around its hint's occurrences (every match holds one, and is no longer than
+        the pattern): a few short Spans cost a fraction of the Doc."""
+        length = self._lengths[index]
+        if length is None:
+            return self.matches(doc, index)
+        n = len(doc)
+        windows: list[list[int]] = []
+        for position in self._hint_tokens(doc, index):
+            low, high = max(0, position - length + 1), min(n, position + length)
+            if windows and low <= windows[-1][1]:
+                windows[-1][1] = high
+            else:
+                windows.append([low, high])
+        found: dict[str, list[tuple[int, int]]] = {}
+        for low, high in windows:
+            for part, spans in self.matches(doc, index, low, high).items():
+                found.setdefault(part, []).extend(spans)
         return found
 
 
