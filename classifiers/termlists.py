@@ -23,7 +23,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
-from spacy.attrs import IDX, LOWER, ORTH
+from spacy.attrs import IDX, ORTH
 from spacy.tokens import Doc
 
 from classifiers.context import doc_text, extension_key, remember_text
@@ -42,6 +42,7 @@ for _name in ("vigia_orths", "vigia_offsets", "vigia_lower_ids", "vigia_lowers")
         Doc.set_extension(_name, default=None)
 _ORTHS_KEY, _OFFSETS_KEY = extension_key("vigia_orths"), extension_key("vigia_offsets")
 _LOWER_IDS_KEY, _LOWERS_KEY = extension_key("vigia_lower_ids"), extension_key("vigia_lowers")
+_LOWER_OF: dict[int, int] = {}  # ORTH id → LOWER id, for `doc_lower_ids`
 
 
 def fold_token(token: str) -> str:
@@ -73,34 +74,47 @@ def doc_offsets(doc: Doc) -> list[int]:
     return offsets  # type: ignore[no-any-return]
 
 
-def doc_lowers(doc: Doc) -> set[int]:
-    """The LOWER ids of the Doc's tokens, as a set: which lower-case words the post holds,
-    for the token patterns' pre-filter (`classifiers.token_patterns`), read with `doc_orths`."""
-    lowers = doc.user_data.get(_LOWERS_KEY)
-    if lowers is None:
-        _read_columns(doc)
-        lowers = doc.user_data[_LOWERS_KEY]
-    return lowers  # type: ignore[no-any-return]
+def _lower_id(orth: int, doc: Doc) -> int:
+    """The LOWER id of a word type (the hash of its lower-cased text, as spaCy's `LOWER`
+    attribute has it), cached: a hash of text is the same in every vocabulary."""
+    strings = doc.vocab.strings
+    lower = strings[strings[orth].lower()]
+    if len(_LOWER_OF) >= MAX_CACHED_TOKENS:
+        _LOWER_OF.clear()
+    _LOWER_OF[orth] = lower
+    return lower  # type: ignore[no-any-return]
 
 
 def doc_lower_ids(doc: Doc) -> list[int]:
-    """The LOWER id of every token, in order (where the patterns' words are)."""
+    """The LOWER id of every token, in order: from the ORTH ids through a cache of word
+    types, a C-level map for the usual post (reading the LOWER column as well costs more:
+    a new Python int per token)."""
     lowers = doc.user_data.get(_LOWER_IDS_KEY)
     if lowers is None:
-        _read_columns(doc)
-        lowers = doc.user_data[_LOWER_IDS_KEY]
+        orths = doc_orths(doc)
+        try:
+            lowers = list(map(_LOWER_OF.__getitem__, orths))
+        except KeyError:
+            lowers = [_LOWER_OF.get(orth) or _lower_id(orth, doc) for orth in orths]
+        doc.user_data[_LOWER_IDS_KEY] = lowers
+    return lowers  # type: ignore[no-any-return]
+
+
+def doc_lowers(doc: Doc) -> set[int]:
+    """The LOWER ids of the Doc's tokens, as a set: which lower-case words the post holds,
+    for the token patterns' pre-filter (`classifiers.token_patterns`)."""
+    lowers = doc.user_data.get(_LOWERS_KEY)
+    if lowers is None:
+        lowers = doc.user_data[_LOWERS_KEY] = set(doc_lower_ids(doc))
     return lowers  # type: ignore[no-any-return]
 
 
 def _read_columns(doc: Doc) -> tuple[list[int], list[int]]:
-    """ORTH ids, offsets and LOWER ids from one `Doc.to_array` (in C), as Python lists (what
-    the per-token look-ups need): ~3 µs a post, where Token objects would cost several times
-    more and separate reads 50% more."""
-    orths, offsets, lowers = doc.to_array([ORTH, IDX, LOWER]).T.tolist() if len(doc) \
-        else ([], [], [])
-    user_data = doc.user_data
-    user_data[_ORTHS_KEY], user_data[_OFFSETS_KEY] = orths, offsets
-    user_data[_LOWER_IDS_KEY], user_data[_LOWERS_KEY] = lowers, set(lowers)
+    """ORTH ids and offsets from one `Doc.to_array` (in C), as Python lists (what the
+    per-token look-ups need): ~3 µs a post, where Token objects would cost several times more
+    and two separate reads 50% more."""
+    orths, offsets = doc.to_array([ORTH, IDX]).T.tolist() if len(doc) else ([], [])
+    doc.user_data[_ORTHS_KEY], doc.user_data[_OFFSETS_KEY] = orths, offsets
     return orths, offsets
 
 
