@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from itertools import compress
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -216,6 +217,9 @@ class PatternMatchers:
         self._whole = [tuple(frozenset(strings[w] for w in r.words)
                              for r in p.required if r.whole) for p in patterns]
         self._inside = [tuple(r.words for r in p.required if not r.whole) for p in patterns]
+        # Every word a REGEX token must contain, found in one scan of the lower-cased text.
+        self.inside_words = frozenset(w for p in patterns for r in p.required if not r.whole
+                                      for w in r.words)
         # hint → the patterns it indexes: whole-token hints by LOWER id, the others by text.
         self._by_id: dict[int, list[int]] = {}
         self._by_word: dict[str, list[int]] = {}
@@ -226,26 +230,31 @@ class PatternMatchers:
                 else:
                     self._by_word.setdefault(word, []).append(index)
         self._hint_ids = frozenset(self._by_id)
-        self._words = HintIndex(self._by_word) if self._by_word else None
+        self._words = HintIndex(sorted(self.inside_words)) if self.inside_words else None
         # Where a pattern without the brand can match: within its length of a hint token.
         self._lengths = [max_length(p.before) if not p.brand else None for p in patterns]
         self._hint_spellings = [frozenset(strings[w] for w in p.hints) if p.hint_whole
                                 else p.hints for p in patterns]
 
-    def candidates(self, doc: Doc, lowered: str | None = None) -> list[int]:
+    def candidates(self, doc: Doc, found_words: set[str] | None = None) -> list[int]:
         """The patterns (in file order) for which the Doc holds a spelling of each required
-        token: no other pattern can match it. `lowered`: the Doc's lower-cased text, needed
-        only by patterns with REGEX words (computed when None)."""
+        token: no other pattern can match it. `found_words`: the words (`inside_words` among
+        them) occurring in the Doc's lower-cased text, when the caller's own scan found them
+        (`classifiers.hints`); otherwise the text is scanned here, if a pattern needs it."""
         lowers = doc_lowers(doc)
-        found = {i for word in self._hint_ids.intersection(lowers) for i in self._by_id[word]}
+        hinted = self._hint_ids.intersection(lowers)
+        inside: frozenset[str] = frozenset()
         if self._words is not None:
-            if lowered is None:
-                lowered = doc_text(doc).lower()
-            found.update(i for word in self._words.found(lowered) for i in self._by_word[word])
+            if found_words is None:
+                found_words = self._words.found(doc_text(doc).lower())
+            inside = self.inside_words.intersection(found_words)
+        if not hinted and not inside:
+            return []
+        found = {i for word in hinted for i in self._by_id[word]}
+        found.update(i for word in inside for i in self._by_word.get(word, ()))
         return [i for i in sorted(found)
                 if all(not ids.isdisjoint(lowers) for ids in self._whole[i])
-                and all(any(w in lowered for w in words)  # type: ignore[operator]
-                        for words in self._inside[i])]
+                and all(not words.isdisjoint(inside) for words in self._inside[i])]
 
     def matches(self, doc: Doc, index: int, start: int = 0, end: int | None = None
                 ) -> dict[str, list[tuple[int, int]]]:
@@ -258,12 +267,12 @@ class PatternMatchers:
             found.setdefault(roles[rule], []).append((start + first, start + last))
         return found
 
-
     def _hint_tokens(self, doc: Doc, index: int) -> list[int]:
         """Positions of the tokens that hold pattern `index`'s hint."""
         spellings = self._hint_spellings[index]
         if self.patterns[index].hint_whole:
-            return [i for i, lower in enumerate(doc_lower_ids(doc)) if lower in spellings]
+            lowers = doc_lower_ids(doc)
+            return list(compress(range(len(lowers)), map(spellings.__contains__, lowers)))
         strings = doc.vocab.strings
         return [i for i, orth in enumerate(doc_orths(doc))
                 if any(word in strings[orth].lower() for word in spellings)]

@@ -57,9 +57,14 @@ LABELS = ("marker", "insider", "event", "document")
 # host is characters, not words: the token patterns above do not apply to it).
 _PRIVATE_HOST_HINTS = ("intranet", "extranet", "internal", "corp", "wiki", "jira", "confluence",
                        ".local", ".lan", ".intra", ".private", "home.arpa")
+_PATTERNS = read_patterns(PATTERNS_FILE)
+# The words the patterns' REGEX tokens must contain (derived from them, see
+# `classifiers.token_patterns`): found in the text, like the private-host hints.
+_INSIDE_WORDS = sorted({w for p in _PATTERNS for r in p.required if not r.whole
+                        for w in r.words})
 # The lower-case text hints of this module, for the leak component's shared scan
-# (`classifiers.hints`); the word patterns' own pre-filter is derived from them.
-HINTS = _PRIVATE_HOST_HINTS
+# (`classifiers.hints`), which passes what it found to `find_confidential`.
+HINTS = (*_PRIVATE_HOST_HINTS, *_INSIDE_WORDS)
 _HINTS = HintIndex(HINTS)
 _PRIVATE_HOST_SET = frozenset(_PRIVATE_HOST_HINTS)
 
@@ -68,11 +73,10 @@ class ConfidentialPatterns(PatternMatchers):
     """`patterns/confidential.jsonl` compiled for one vocabulary."""
 
     def __init__(self, vocab: Vocab) -> None:
-        patterns = read_patterns(PATTERNS_FILE)
-        unknown = {p.label for p in patterns} - set(LABELS)
+        unknown = {p.label for p in _PATTERNS} - set(LABELS)
         if unknown:
             raise ValueError(f"{PATTERNS_FILE.name}: unknown labels {sorted(unknown)}")
-        super().__init__(vocab, patterns)
+        super().__init__(vocab, _PATTERNS)
 
     def spans(self, doc: Doc, candidates: list[int], label: str) -> list[tuple[int, int]]:
         """Token (start, end) of every match of the label's candidate patterns, sorted."""
@@ -147,7 +151,7 @@ def find_confidential(doc: Doc, profile: BrandProfile | None,
     if "." in text:
         found.extend(_links(text, lowered, profile, any_of(hints, _PRIVATE_HOST_SET)))
     patterns = patterns_for(doc.vocab)
-    candidates = patterns.candidates(doc, lowered)
+    candidates = patterns.candidates(doc, hints)
     if not candidates:
         return without_overlaps(found)
     labels = {patterns.patterns[i].label for i in candidates}
