@@ -28,8 +28,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from itertools import compress
 from importlib import resources
+from itertools import compress
 from pathlib import Path
 from typing import Any, NamedTuple
 
