@@ -23,8 +23,9 @@ Self-identification, former-staff, insider and first-person patterns are spaCy `
 patterns in `patterns/employee.jsonl` (data: `classifiers.token_patterns` says how they are
 written), loaded once per pipeline; the brand's place in them is wherever
 `classifiers.mentions` finds the brand's name, so one Matcher serves every brand. Staff
-hashtag affixes are `patterns/staff_hashtags.txt`. The cheap pre-filter (`classifiers.hints`)
-is derived from the patterns themselves.
+hashtag affixes are `patterns/staff_hashtags.txt`. The cheap pre-filter (which patterns a
+post's words allow, `token_patterns.PatternMatchers.candidates`) is derived from the
+patterns themselves.
 
 An article (`doc._.vigia_article`: a news item or blog post, see `classifiers.context`)
 names people: it quotes a rostered spokesperson, interviews the CTO. Naming someone on the
@@ -40,7 +41,6 @@ import re
 from functools import lru_cache
 
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from classifiers.batching import BatchedComponent
@@ -55,13 +55,13 @@ from classifiers.context import (
     may_have_terms,
     terms_regex,
 )
-from classifiers.hints import HintIndex
 from classifiers.mentions import brand_names, name_ends, names_anywhere
 from classifiers.sentences import ends_sentence
 from classifiers.tags import Evidence, TagResult
 from classifiers.termlists import doc_offsets, doc_orths
 from classifiers.token_patterns import (
     PATTERN_DIR,
+    PatternMatchers,
     TokenPattern,
     max_length,
     read_patterns,
@@ -115,35 +115,15 @@ def _hashtag_regex(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"#(?:(?:{prefixes}){names}|{names}(?:{suffixes}))(?!\w)", re.IGNORECASE)
 
 
-class EmployeePatterns:
-    """The pattern file compiled for one pipeline's vocabulary.
-
-    One small Matcher per pattern, run only when the pattern's hints occur in the post: a
-    Matcher's cost grows with its rules' set predicates times the tokens, so one Matcher for
-    every pattern measured ~0.9 ms a post, where most posts need two or three patterns run.
-    """
+class EmployeePatterns(PatternMatchers):
+    """The pattern file compiled for one pipeline's vocabulary (`PatternMatchers`), with
+    what anchoring its parts on the brand needs."""
 
     def __init__(self, nlp: Language, patterns: list[TokenPattern]) -> None:
         unknown = {p.label for p in patterns} - set(LABELS)
         if unknown:
             raise ValueError(f"{PATTERNS_FILE.name}: unknown labels {sorted(unknown)}")
-        self.patterns = patterns
-        self.matchers: list[Matcher] = []
-        self._parts: list[dict[int, str]] = []  # per pattern: Matcher rule id → its part
-        for pattern in patterns:
-            matcher = Matcher(nlp.vocab, validate=True)
-            parts = {"before": list(pattern.before), "after": list(pattern.after)}
-            if pattern.or_end:  # the last token may be the end of the text instead
-                side = "after" if pattern.after else "before"
-                parts[f"{side}_end"] = parts[side][:-1]
-            roles = {}
-            for part, tokens in parts.items():
-                if tokens:
-                    key = f"{pattern.key}:{part}"
-                    matcher.add(key, [tokens])
-                    roles[nlp.vocab.strings[key]] = part
-            self.matchers.append(matcher)
-            self._parts.append(roles)
+        super().__init__(nlp.vocab, patterns)
         # How far before / after the brand each pattern's parts reach (tokens).
         self.reach = [(max_length(p.before), max_length(p.after)) for p in patterns]
         # The spellings the tokens touching the brand must have (None: any), checked before
@@ -153,32 +133,12 @@ class EmployeePatterns:
              required_spellings(p.after[0]) if p.after else None)
             for p in patterns
         ]
-        # hint → patterns that need it; every pattern has hints (`token_patterns`).
-        self.by_hint: dict[str, set[int]] = {}
-        for index, pattern in enumerate(patterns):
-            for hint in pattern.hints:
-                self.by_hint.setdefault(hint, set()).add(index)
-        self.hints = HintIndex(sorted(self.by_hint))
 
-    def candidates(self, lowered: str) -> dict[str, list[int]]:
-        """label → the patterns of that label whose hints occur in the lower-cased text, and
-        each of their other required words too (a substring test each, for these few)."""
+    def by_label(self, doc: Doc) -> dict[str, list[int]]:
+        """label → the Doc's candidate patterns of that label (`PatternMatchers.candidates`)."""
         found: dict[str, list[int]] = {label: [] for label in LABELS}
-        for index in sorted({i for hint in self.hints.found(lowered) for i in self.by_hint[hint]}):
-            pattern = self.patterns[index]
-            if all(any(word in lowered for word in words) for words in pattern.required):
-                found[pattern.label].append(index)
-        return found
-
-    def matches(self, doc: Doc, index: int, start: int = 0, end: int | None = None
-                ) -> dict[str, list[tuple[int, int]]]:
-        """part ("before", "after", "…_end") → token (start, end) of the pattern's matches
-        within tokens [start, end) of the Doc (a short Span costs a fraction of the Doc)."""
-        found: dict[str, list[tuple[int, int]]] = {}
-        roles = self._parts[index]
-        span = doc[start:len(doc) if end is None else end]
-        for rule, first, last in self.matchers[index](span):
-            found.setdefault(roles[rule], []).append((start + first, start + last))
+        for index in self.candidates(doc):
+            found[self.patterns[index].label].append(index)
         return found
 
 
@@ -221,7 +181,7 @@ def _anchored(index: int, patterns: EmployeePatterns, reader: _Reader
     matched only on the few tokens next to a brand reading that it can reach."""
     pattern, doc = patterns.patterns[index], reader.doc
     if not pattern.brand:
-        parts = patterns.matches(doc, index)
+        parts = patterns.find(doc, index)
         whole = parts.get("before", []) + [(s, e) for s, e in parts.get("before_end", [])
                                            if e == reader.n]
         return [(s, e) for s, e in whole
@@ -287,10 +247,10 @@ def employee_evidence(doc: Doc, patterns: EmployeePatterns) -> list[Evidence]:
         # The author is not part of the text: an empty span, the reason says it all.
         found.append(Evidence(0, 0, "", "employee:roster_author"))
     names = brand_names(profile)
-    if names and names_anywhere(text, names):  # every pattern below needs the brand named
-        candidates = patterns.candidates(text.lower())
-        if candidates["self"] or candidates["insider"]:
-            found.extend(_pattern_evidence(doc, text, names, patterns, candidates, article))
+    candidates = patterns.by_label(doc)
+    # Every pattern below needs the brand named.
+    if (candidates["self"] or candidates["insider"]) and names and names_anywhere(text, names):
+        found.extend(_pattern_evidence(doc, text, names, patterns, candidates, article))
     hashtag = _hashtag_regex(names) if "#" in text else None
     if hashtag is not None:
         found.extend(Evidence(m.start(), m.end(), m.group(), "employee:team_hashtag")

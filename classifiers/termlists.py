@@ -30,16 +30,19 @@ from classifiers.context import doc_text, extension_key, remember_text
 from classifiers.lexicons import LEXICON_DIR
 from monitor.core.textfold import fold
 
-__all__ = ["TermHit", "TermMatcher", "doc_offsets", "doc_orths", "doc_text", "fold_token",
-           "read_labelled_terms", "remember_text", "split_words"]
+__all__ = ["TermHit", "TermMatcher", "doc_lower_ids", "doc_lowers", "doc_offsets", "doc_orths",
+           "doc_text", "fold_token", "read_labelled_terms", "remember_text", "split_words"]
 
 _WORDS = re.compile(r"\w+|[^\w\s]")
 MAX_CACHED_TOKENS = 200_000
-# The token columns, read once per Doc and shared (`doc._.vigia_orths`, `doc._.vigia_offsets`).
-for _name in ("vigia_orths", "vigia_offsets"):
+# The token columns, read once per Doc and shared (`doc._.vigia_orths`, `doc._.vigia_offsets`,
+# `doc._.vigia_lower_ids`, and the set of those, `doc._.vigia_lowers`).
+for _name in ("vigia_orths", "vigia_offsets", "vigia_lower_ids", "vigia_lowers"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 _ORTHS_KEY, _OFFSETS_KEY = extension_key("vigia_orths"), extension_key("vigia_offsets")
+_LOWER_IDS_KEY, _LOWERS_KEY = extension_key("vigia_lower_ids"), extension_key("vigia_lowers")
+_LOWER_OF: dict[int, int] = {}  # ORTH id → LOWER id, for `doc_lower_ids`
 
 
 def fold_token(token: str) -> str:
@@ -69,6 +72,41 @@ def doc_offsets(doc: Doc) -> list[int]:
     if offsets is None:
         offsets = _read_columns(doc)[1]
     return offsets  # type: ignore[no-any-return]
+
+
+def _lower_id(orth: int, doc: Doc) -> int:
+    """The LOWER id of a word type (the hash of its lower-cased text, as spaCy's `LOWER`
+    attribute has it), cached: a hash of text is the same in every vocabulary."""
+    strings = doc.vocab.strings
+    lower = strings[strings[orth].lower()]
+    if len(_LOWER_OF) >= MAX_CACHED_TOKENS:
+        _LOWER_OF.clear()
+    _LOWER_OF[orth] = lower
+    return lower  # type: ignore[no-any-return]
+
+
+def doc_lower_ids(doc: Doc) -> list[int]:
+    """The LOWER id of every token, in order: from the ORTH ids through a cache of word
+    types, a C-level map for the usual post (reading the LOWER column as well costs more:
+    a new Python int per token)."""
+    lowers = doc.user_data.get(_LOWER_IDS_KEY)
+    if lowers is None:
+        orths = doc_orths(doc)
+        try:
+            lowers = list(map(_LOWER_OF.__getitem__, orths))
+        except KeyError:
+            lowers = [_LOWER_OF.get(orth) or _lower_id(orth, doc) for orth in orths]
+        doc.user_data[_LOWER_IDS_KEY] = lowers
+    return lowers  # type: ignore[no-any-return]
+
+
+def doc_lowers(doc: Doc) -> set[int]:
+    """The LOWER ids of the Doc's tokens, as a set: which lower-case words the post holds,
+    for the token patterns' pre-filter (`classifiers.token_patterns`)."""
+    lowers = doc.user_data.get(_LOWERS_KEY)
+    if lowers is None:
+        lowers = doc.user_data[_LOWERS_KEY] = set(doc_lower_ids(doc))
+    return lowers  # type: ignore[no-any-return]
 
 
 def _read_columns(doc: Doc) -> tuple[list[int], list[int]]:

@@ -14,11 +14,13 @@ line with
 * `sentence_start` (optional): the match must start a sentence (`classifiers.sentences`);
 * `or_end` (optional): the last token may also be the end of the text ("X staff here").
 
-The cheap pre-filter of each pattern (`classifiers.hints`) is *derived* from it: the words of
-its most selective required literal token (LOWER/ORTH/TEXT/NORM, a value or an `IN` list,
-or a `REGEX` that is one plain word), lower-cased. A pattern that any text could match
-without one of those words cannot exist, and a pattern with no required literal token is
-refused on load: a new alternative can never lack its hint.
+The cheap pre-filter of each pattern is *derived* from it: the spellings of each required
+literal token (LOWER/ORTH/TEXT, a value or an `IN` list, or a `REGEX` that is one plain
+word, optionally anchored with `^`), lower-cased. A Doc is a candidate for a pattern only when
+its tokens hold one spelling of each (`PatternMatchers.candidates`: set look-ups on the Doc's
+LOWER ids, no text scan), and its hint (the most selective of those tokens) indexes it. A
+pattern with no required literal token is refused on load: a new alternative can never lack
+its hint. (NORM is not a literal: a token's norm may differ from its text, "n't" → "not".)
 """
 
 from __future__ import annotations
@@ -27,17 +29,34 @@ import json
 import re
 from dataclasses import dataclass
 from importlib import resources
+from itertools import compress
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+from classifiers.hints import HintIndex
+from classifiers.termlists import doc_lower_ids, doc_lowers, doc_orths, doc_text
 
 PATTERN_DIR = Path(str(resources.files("classifiers") / "patterns"))
 BRAND = {"BRAND": True}
 # Token attributes whose values are literal text (so a match means the text holds them).
-_LITERAL_ATTRS = ("LOWER", "ORTH", "TEXT", "NORM")
-_PLAIN = re.compile(r"[a-z0-9]+")
+_LITERAL_ATTRS = ("LOWER", "ORTH", "TEXT")
+# A REGEX that is one plain word, optionally anchored at the token's start ("^despid").
+_PLAIN = re.compile(r"\^?([^\W_]+)")
 _REPEAT = re.compile(r"^\{(\d*),?(\d*)\}$")
 
 Token = dict[str, Any]
+
+
+class Requirement(NamedTuple):
+    """A required literal token: its lower-case spellings; `whole` when the token is one of
+    them (LOWER/ORTH/TEXT), not when it only contains one (a REGEX word)."""
+
+    words: frozenset[str]
+    whole: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +71,9 @@ class TokenPattern:
     sentence_start: bool
     or_end: bool
     hints: frozenset[str]
-    # The spellings of every required literal token: a match holds one of each.
-    required: tuple[frozenset[str], ...] = ()
+    # Every required literal token (the hint's among them): a match holds one of each.
+    required: tuple[Requirement, ...] = ()
+    hint_whole: bool = True  # are the hints whole tokens (else words inside a token)?
 
     def tokens(self) -> list[Token]:
         return [*self.before, *((BRAND,) if self.brand else ()), *self.after]
@@ -82,36 +102,48 @@ def max_length(tokens: tuple[Token, ...] | list[Token]) -> int | None:
     return total
 
 
-def _literals(token: Token) -> list[str] | None:
+def _literals(token: Token) -> Requirement | None:
     """The lower-cased literal spellings one of which the token must have, or None."""
     for attr in _LITERAL_ATTRS:
         value = token.get(attr)
         if isinstance(value, str):
-            return [value.lower()]
+            return Requirement(frozenset([value.lower()]), True)
         if isinstance(value, dict) and isinstance(value.get("IN"), list) and value["IN"]:
-            return [str(v).lower() for v in value["IN"]]
+            return Requirement(frozenset(str(v).lower() for v in value["IN"]), True)
         # A regular expression that is a plain word needs that word in the token.
-        if isinstance(value, dict) and isinstance(value.get("REGEX"), str) \
-                and _PLAIN.fullmatch(value["REGEX"]):
-            return [value["REGEX"].lower()]
+        plain = _PLAIN.fullmatch(value["REGEX"]) if isinstance(value, dict) \
+            and isinstance(value.get("REGEX"), str) else None
+        if plain:
+            return Requirement(frozenset([plain.group(1).lower()]), False)
     return None
 
 
 def required_spellings(token: Token) -> frozenset[str] | None:
-    """The lower-cased spellings the token must have, when it is required and literal."""
+    """The lower-cased spellings the token must have, when it is required and spelled out
+    whole."""
     found = _literals(token) if _required(token) else None
-    return frozenset(found) if found else None
+    return found.words if found and found.whole else None
+
+
+def requirements(tokens: list[Token]) -> tuple[Requirement, ...]:
+    """Every required literal token of the pattern (the brand excluded), once each."""
+    return tuple(dict.fromkeys(
+        found for token in tokens if token != BRAND and _required(token)
+        if (found := _literals(token)) is not None))
+
+
+def hint_of(required: tuple[Requirement, ...]) -> Requirement | None:
+    """The most selective requirement (the one whose shortest spelling is longest, then the
+    one with fewest spellings): every match holds one of its words."""
+    if not required:
+        return None
+    return max(required, key=lambda r: (min(map(len, r.words)), -len(r.words)))
 
 
 def derived_hints(tokens: list[Token]) -> frozenset[str]:
-    """The spellings of the pattern's most selective required literal token (the one whose
-    shortest spelling is longest): every match holds one of them, lower-cased."""
-    choices = [found for token in tokens if token != BRAND and _required(token)
-               if (found := _literals(token))]
-    if not choices:
-        return frozenset()
-    return frozenset(max(choices, key=lambda spellings: (min(map(len, spellings)),
-                                                         -len(spellings))))
+    """The spellings of the pattern's most selective required literal token (`hint_of`)."""
+    hint = hint_of(requirements(tokens))
+    return hint.words if hint is not None else frozenset()
 
 
 def _parse(path: Path, number: int, line: str) -> TokenPattern:
@@ -134,18 +166,17 @@ def _parse(path: Path, number: int, line: str) -> TokenPattern:
             lower.get("IN", []) + lower.get("NOT_IN", []) if isinstance(lower, dict) else [])
         if any(str(value) != str(value).lower() for value in spelled):
             raise ValueError(f"{where}: LOWER values must be lower-case: {spelled}")
-    hints = derived_hints(tokens)
-    if not hints:
-        raise ValueError(f"{where}: the pattern has no required word (LOWER/ORTH/TEXT/NORM) "
-                         "to derive its hint from; add one")
+    required = requirements(tokens)
+    hint = hint_of(required)
+    if hint is None:
+        raise ValueError(f"{where}: the pattern has no required word (LOWER/ORTH/TEXT, or a "
+                         "plain-word REGEX) to derive its hint from; add one")
     cut = brands[0] if brands else len(tokens)
     return TokenPattern(
         key=where, label=label, before=tuple(tokens[:cut]), after=tuple(tokens[cut + 1:]),
         brand=bool(brands), sentence_start=bool(row.get("sentence_start")),
-        or_end=bool(row.get("or_end")), hints=hints,
-        required=tuple(dict.fromkeys(
-            found for token in tokens if token != BRAND
-            if (found := required_spellings(token)) is not None)),
+        or_end=bool(row.get("or_end")), hints=hint.words, required=required,
+        hint_whole=hint.whole,
     )
 
 
@@ -156,3 +187,124 @@ def read_patterns(path: Path) -> list[TokenPattern]:
         for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if raw.strip() and not raw.lstrip().startswith("#")
     ]
+
+
+class PatternMatchers:
+    """A pattern file compiled for one pipeline's vocabulary: which patterns a Doc may match,
+    and each pattern's matches.
+
+    One small Matcher per pattern, run only for the Doc's candidates: a Matcher's cost grows
+    with its rules' set predicates times the tokens, so one Matcher for every pattern
+    measured ~0.9 ms a post, where most posts are candidates for none or one or two. A
+    pattern's rules are its parts (`part_rules`), so that a caller can anchor them.
+    """
+
+    def __init__(self, vocab: Vocab, patterns: list[TokenPattern]) -> None:
+        self.patterns = patterns
+        strings = vocab.strings
+        self._matchers: list[Matcher] = []
+        self._parts: list[dict[int, str]] = []  # per pattern: Matcher rule id → its part
+        for pattern in patterns:
+            matcher = Matcher(vocab, validate=True)
+            roles = {}
+            for part, tokens in part_rules(pattern).items():
+                key = f"{pattern.key}:{part}"
+                matcher.add(key, [tokens])
+                roles[strings[key]] = part
+            self._matchers.append(matcher)
+            self._parts.append(roles)
+        # Each pattern's requirements as LOWER ids (whole tokens) and as words (inside one).
+        self._whole = [tuple(frozenset(strings[w] for w in r.words)
+                             for r in p.required if r.whole) for p in patterns]
+        self._inside = [tuple(r.words for r in p.required if not r.whole) for p in patterns]
+        # Every word a REGEX token must contain, found in one scan of the lower-cased text.
+        self.inside_words = frozenset(w for p in patterns for r in p.required if not r.whole
+                                      for w in r.words)
+        # hint → the patterns it indexes: whole-token hints by LOWER id, the others by text.
+        self._by_id: dict[int, list[int]] = {}
+        self._by_word: dict[str, list[int]] = {}
+        for index, pattern in enumerate(patterns):
+            for word in pattern.hints:
+                if pattern.hint_whole:
+                    self._by_id.setdefault(strings[word], []).append(index)
+                else:
+                    self._by_word.setdefault(word, []).append(index)
+        self._hint_ids = frozenset(self._by_id)
+        self._words = HintIndex(sorted(self.inside_words)) if self.inside_words else None
+        # Where a pattern without the brand can match: within its length of a hint token.
+        self._lengths = [max_length(p.before) if not p.brand else None for p in patterns]
+        self._hint_spellings = [frozenset(strings[w] for w in p.hints) if p.hint_whole
+                                else p.hints for p in patterns]
+
+    def candidates(self, doc: Doc, found_words: set[str] | None = None) -> list[int]:
+        """The patterns (in file order) for which the Doc holds a spelling of each required
+        token: no other pattern can match it. `found_words`: the words (`inside_words` among
+        them) occurring in the Doc's lower-cased text, when the caller's own scan found them
+        (`classifiers.hints`); otherwise the text is scanned here, if a pattern needs it."""
+        lowers = doc_lowers(doc)
+        hinted = self._hint_ids.intersection(lowers)
+        inside: frozenset[str] = frozenset()
+        if self._words is not None:
+            if found_words is None:
+                found_words = self._words.found(doc_text(doc).lower())
+            inside = self.inside_words.intersection(found_words)
+        if not hinted and not inside:
+            return []
+        found = {i for word in hinted for i in self._by_id[word]}
+        found.update(i for word in inside for i in self._by_word.get(word, ()))
+        return [i for i in sorted(found)
+                if all(not ids.isdisjoint(lowers) for ids in self._whole[i])
+                and all(not words.isdisjoint(inside) for words in self._inside[i])]
+
+    def matches(self, doc: Doc, index: int, start: int = 0, end: int | None = None
+                ) -> dict[str, list[tuple[int, int]]]:
+        """part → token (start, end) of pattern `index`'s matches within tokens [start, end)
+        of the Doc (a short Span costs a fraction of the Doc)."""
+        found: dict[str, list[tuple[int, int]]] = {}
+        roles = self._parts[index]
+        span = doc[start:len(doc) if end is None else end] if start or end is not None else doc
+        for rule, first, last in self._matchers[index](span):
+            found.setdefault(roles[rule], []).append((start + first, start + last))
+        return found
+
+    def _hint_tokens(self, doc: Doc, index: int) -> list[int]:
+        """Positions of the tokens that hold pattern `index`'s hint."""
+        spellings = self._hint_spellings[index]
+        if self.patterns[index].hint_whole:
+            lowers = doc_lower_ids(doc)
+            return list(compress(range(len(lowers)), map(spellings.__contains__, lowers)))
+        strings = doc.vocab.strings
+        return [i for i, orth in enumerate(doc_orths(doc))
+                if any(word in strings[orth].lower() for word in spellings)]
+
+    def find(self, doc: Doc, index: int) -> dict[str, list[tuple[int, int]]]:
+        """`matches` of a pattern without the brand over the whole Doc, run only on the
+        tokens around its hint's occurrences (every match holds one, and is no longer than
+        the pattern): a few short Spans cost a fraction of the Doc."""
+        length = self._lengths[index]
+        if length is None:
+            return self.matches(doc, index)
+        n = len(doc)
+        windows: list[list[int]] = []
+        for position in self._hint_tokens(doc, index):
+            low, high = max(0, position - length + 1), min(n, position + length)
+            if windows and low <= windows[-1][1]:
+                windows[-1][1] = high
+            else:
+                windows.append([low, high])
+        found: dict[str, list[tuple[int, int]]] = {}
+        for low, high in windows:
+            for part, spans in self.matches(doc, index, low, high).items():
+                found.setdefault(part, []).extend(spans)
+        return found
+
+
+def part_rules(pattern: TokenPattern) -> dict[str, list[Token]]:
+    """The Matcher rules of a pattern: "before" (the tokens before the brand, or the whole
+    pattern without one) and "after" the brand; with `or_end`, "<side>_end", the side
+    without its last token (which the end of the text may replace)."""
+    parts = {"before": list(pattern.before), "after": list(pattern.after)}
+    if pattern.or_end:
+        side = "after" if pattern.after else "before"
+        parts[f"{side}_end"] = parts[side][:-1]
+    return {part: tokens for part, tokens in parts.items() if tokens}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.tokens import Doc
 
 from classifiers.analyzer import Analyzer
 from classifiers.context import BrandProfile, set_context
@@ -228,13 +229,22 @@ def test_every_pattern_has_a_derived_hint_that_lets_it_run(tmp_path: Path) -> No
     """A pattern runs only when one of its hints is in the post: each pattern's hints are
     derived from its own words, and finding any one of them selects it."""
     patterns = DETECTORS["es"].patterns
+    vocab = spacy.blank("es").vocab
     assert len(patterns.patterns) > 40
+
+    def token(word: str, whole: bool) -> str:
+        return word if whole else f"x{word}x"  # a REGEX word inside a longer token
+
     for index, pattern in enumerate(patterns.patterns):
         assert pattern.hints, pattern.key
-        others = " ".join(sorted(words)[0] for words in pattern.required)
+        others = [token(sorted(r.words)[0], r.whole) for r in pattern.required
+                  if r.words != pattern.hints]
         for hint in pattern.hints:
-            text = f"{hint} {others}"
-            assert index in patterns.candidates(text)[pattern.label], (pattern.key, hint)
+            doc = Doc(vocab, words=[token(hint, pattern.hint_whole), *others])
+            assert index in patterns.by_label(doc)[pattern.label], (pattern.key, hint)
+        # Without its hint a pattern is never a candidate.
+        assert index not in patterns.by_label(Doc(vocab, words=others or ["nada"])
+                                              )[pattern.label], pattern.key
 
 
 def test_a_pattern_with_no_word_to_derive_a_hint_from_is_refused(tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 """The `vigia_leak` spaCy component: one `leak` tag per label found (pii, secret,
 confidential), each with its evidence spans and a strength in [0, 1].
 
-The detectors work on the Doc's text with compiled regexes and checksum validators rather
-than token patterns (spaCy's token Matcher measured ~50× slower for pattern sets this size),
-and read the brand's context (`doc._.vigia_brand`): its public contact points are not PII,
-its codenames and internal domains are confidential.
+The PII and secret detectors work on the Doc's text with compiled regexes and checksum
+validators (character shapes, not words); the confidential detector's word cues are token
+patterns, run only when the post's words allow them (`classifiers.token_patterns`). All
+read the brand's context (`doc._.vigia_brand`): its public contact points are not PII, its
+codenames and internal domains are confidential.
 
 Strength: each kind of evidence has a confidence (a checksum-validated DNI is near-certain, an
 address guessed from context less so); several independent pieces combine as
@@ -51,14 +52,14 @@ def strength(evidence: Sequence[Evidence]) -> float:
     return round(1.0 - missing, 4)
 
 
-def leak_tags(text: str, doc: Doc | None = None) -> list[TagResult]:
-    """The leak TagResults for text, in the brand context of doc (if any)."""
-    profile = doc_brand(doc) if doc is not None else None
+def leak_tags(doc: Doc) -> list[TagResult]:
+    """The leak TagResults for the Doc's text, in its brand context (if any)."""
+    text, profile = doc_text(doc), doc_brand(doc)
     hints = _HINTS.found(text.lower())
     groups = {
         "pii": find_pii(text, profile.contact_points if profile else (), hints),
         "secret": find_secrets(text, hints),
-        "confidential": find_confidential(text, profile, hints),
+        "confidential": find_confidential(doc, profile, hints),
     }
     return [
         TagResult("leak", label, strength(found), tuple(found[:MAX_EVIDENCE]))
@@ -71,7 +72,7 @@ class LeakDetector(BatchedComponent):
     """The spaCy component; stateless, so one instance serves every Doc and thread."""
 
     def __call__(self, doc: Doc) -> Doc:
-        add_tags(doc, leak_tags(doc_text(doc), doc))
+        add_tags(doc, leak_tags(doc))
         return doc
 
 
