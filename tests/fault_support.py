@@ -36,6 +36,7 @@ from sqlalchemy import select
 from monitor.core.models import MentionSource, OutboxMessage, Source
 from monitor.core.storage import Database
 from tests.corpus_server import Canned, CorpusServer, Request
+from tests.pipeline_support import rss
 from tests.queue_support import feed_body, monitor_env, wait_for
 
 RSS = "application/rss+xml"
@@ -64,8 +65,10 @@ class ChangingFeeds:
     """Feeds on one local server whose items grow between passes (`advance`), each answering
     after `latency` seconds (so that a kill lands in the middle of runs)."""
 
-    def __init__(self, names: list[str], first: int = 3, latency: float = 0.0) -> None:
-        self.names = names
+    def __init__(
+        self, names: list[str], first: int = 3, latency: float = 0.0, leak_every: int = 0
+    ) -> None:
+        self.names, self.leak_every = names, leak_every
         self.counts = dict.fromkeys(names, first)
         self.latency = latency
         self.server = CorpusServer()
@@ -79,9 +82,24 @@ class ChangingFeeds:
                 time.sleep(self.latency)
             with self._lock:
                 count = self.counts[name]
-            return Canned(200, [("Content-Type", RSS)], feed_body(name, count))
+            return Canned(200, [("Content-Type", RSS)], self.body(name, count))
 
         return answer
+
+    def body(self, name: str, count: int) -> bytes:
+        """`count` items; with `leak_every`, every so many of them leaks a DNI number (a
+        high-severity leak: an alert email)."""
+        if not self.leak_every:
+            return feed_body(name, count)
+        items = []
+        for i in range(count):
+            text = f"Calderix {name} {i}: noticia número {i} de {name}."
+            if i % self.leak_every == self.leak_every - 1:
+                number = 10_000_000 + 7919 * i + sum(map(ord, name))
+                dni = f"{number}{'TRWAGMYFPDXBNJZSQVHLCKE'[number % 23]}"
+                text = f"El técnico de Calderix {name}{i}, DNI {dni}, no vino nunca."
+            items.append((f"{name}-{i}", f"Calderix {name} {i}", text))
+        return rss(items).encode()
 
     def advance(self, new: int = 2) -> None:
         with self._lock:

@@ -61,7 +61,8 @@ def unique_prefix() -> str:
 
 def write_settings(
     folder: Path, database_url: str, prefix: str, sources: list[dict[str, Any]], *,
-    email: dict[str, Any] | None = None, **queue: str
+    email: dict[str, Any] | None = None, recipients: dict[str, list[str]] | None = None,
+    **queue: str,
 ) -> Path:
     """A settings file for one test (the broker URL stays in the environment); `email` adds
     keys to `[email]` (an SMTP server's host and port, say)."""
@@ -74,7 +75,9 @@ def write_settings(
         *(f"{key} = {json.dumps(value)}" for key, value in queue.items()),
         "[email]", 'from = "Vigía <vigia@example.com>"',
         *(f"{key} = {json.dumps(value)}" for key, value in (email or {}).items()),
-        "[email.recipients]", 'digest = ["comms@example.com"]',
+        "[email.recipients]",
+        *(f"{key} = {json.dumps(value)}" for key, value in
+          ({"digest": ["comms@example.com"]} | (recipients or {})).items()),
         "[[brands]]", 'name = "Calderix"',
     ]
     for source in sources:
