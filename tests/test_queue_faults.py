@@ -208,6 +208,7 @@ def test_database_restart_mid_pass(
     _restarted_mid_pass(rig, postgres_service, crash, "database")
 
 
+@pytest.mark.timeout(240)
 def test_pass_recovers_tasks_a_volatile_broker_lost(
     volatile_redis_service: ServiceInstance, postgres_service: ServiceInstance,
     tmp_path: Path,

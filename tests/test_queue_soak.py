@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from monitor.app.queue import leases
@@ -54,6 +55,7 @@ def _unfinished(db) -> int:  # type: ignore[no-untyped-def]
         return len(session.scalars(select(TaskRun.id).where(TaskRun.state.not_in(FINAL))).all())
 
 
+@pytest.mark.timeout(SECONDS + 300)
 def test_two_schedulers_three_workers_store_and_send_everything_once(
     redis_service: ServiceInstance, postgres_service: ServiceInstance, tmp_path: Path
 ) -> None:
