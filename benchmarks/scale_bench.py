@@ -14,12 +14,17 @@ Three measurements, each printed as ratios against a baseline measured in the sa
   BENCH_HOSTS (100) ports of one server process instead, as real sources are spread over
   many hosts. Printed: seconds per pass, the speed-up over the first thread count, and the
   floor `sources x latency / threads`.
-- Queue workers (issue 11): N `monitor worker` processes and one `monitor run --once`
-  against a broker, for N in BENCH_QUEUE_WORKERS ("1,2,4,8"), on the I/O-bound sources and
-  (N in 1, 2) on the CPU-bound feeds. Reported as "skipped: needs the queue (issue 11
-  core)" until `monitor worker` exists and a broker and a PostgreSQL database are given
-  (VIGIA_BENCH_BROKER_URL or VIGIA_TEST_REDIS_URL; VIGIA_BENCH_DATABASE_URL or
-  VIGIA_TEST_DATABASE_URL: its schema is dropped and made again).
+- Queue workers (issue 11): `monitor run --once` through Celery, timed from the enqueue to
+  the end of the last source run (monitor.app.queue.once, in this process; the digest and
+  delivery after it are left out). CPU-bound: the same feeds as above with 1 and 2
+  `monitor worker --concurrency 1` processes (goal: 1.8x with 2 on 2 cores). I/O-bound:
+  the same sources as above with one `monitor worker --pool threads --concurrency N` for N
+  in BENCH_QUEUE_WORKERS ("1,2,4,8"): a run mostly waits on the network, so N fetch slots
+  are what counts, and threads share one process's models and HTTP client (N prefork
+  processes would load the models N times for no gain). Needs a broker and PostgreSQL:
+  VIGIA_BENCH_BROKER_URL or VIGIA_TEST_REDIS_URL, VIGIA_BENCH_DATABASE_URL or
+  VIGIA_TEST_DATABASE_URL (its schema is dropped and made again); skipped with the reason
+  otherwise. Each run uses queues of its own (`[queue] prefix`).
 
 Then a projection for BENCH_PROJECT_SOURCES (100,000) sources polled every 15 minutes from
 the measured figures (see `projection`). Environment knobs above, and BENCH_REPEATS (1).
@@ -203,27 +208,33 @@ def _queue_database_url() -> str:
     )
 
 
-def _start_workers(settings: Path, count: int, concurrency: int) -> list[subprocess.Popen[str]]:
-    """`count` worker processes, returned once each has logged Celery's "ready"."""
-    command = [sys.executable, "-m", "monitor", "--settings", str(settings), "worker",
-               "--concurrency", str(concurrency)]
-    workers = [subprocess.Popen(command, cwd=REPO, env=_process_env(), text=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-               for _ in range(count)]
-    for worker in workers:
-        assert worker.stderr is not None
-        deadline = time.monotonic() + 120
-        for line in worker.stderr:
-            if " ready." in line or time.monotonic() > deadline:
-                break
-        if worker.poll() is not None:
-            raise SystemExit(f"`monitor worker` exited ({worker.returncode}) before ready")
+def _start_workers(
+    settings: Path, folder: Path, count: int, *args: str
+) -> list[subprocess.Popen[bytes]]:
+    """`count` `monitor worker` processes, returned once each has logged Celery's "ready"
+    (their logs go to files: a pipe nobody reads would block a busy worker)."""
+    command = [sys.executable, "-m", "monitor", "--settings", str(settings), "worker", *args]
+    env = _process_env() | {"VIGIA_QUEUE_BROKER": _broker_url()}
+    logs = [folder / f"worker{i}.log" for i in range(count)]
+    workers = []
+    for log in logs:
+        with log.open("wb") as out:
+            workers.append(subprocess.Popen(command, cwd=REPO, env=env, stdout=out,
+                                            stderr=subprocess.STDOUT, start_new_session=True))
+    deadline = time.monotonic() + 120
+    for worker, log in zip(workers, logs, strict=True):
+        while " ready." not in log.read_text(errors="replace"):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                _stop_workers(workers)
+                raise SystemExit(f"`monitor worker` did not get ready:\n{log.read_text()[-2000:]}")
+            time.sleep(0.1)
     return workers
 
 
-def _stop_workers(workers: list[subprocess.Popen[str]]) -> None:
+def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
     for worker in workers:
-        worker.terminate()  # Celery's warm shutdown
+        if worker.poll() is None:
+            worker.terminate()  # Celery's warm shutdown
     for worker in workers:
         try:
             worker.wait(60)
@@ -232,11 +243,44 @@ def _stop_workers(workers: list[subprocess.Popen[str]]) -> None:
             worker.wait(10)
 
 
+def _queued_pass(settings_path: Path, sources: int) -> tuple[float, int]:
+    """Seconds from the enqueue of a `monitor run --once` pass to its last source run's
+    end (in this process, as the command does it: monitor.app.queue.once), and the
+    mentions stored; the digest and delivery that follow a pass are left out."""
+    from monitor.app.configuration import load_settings
+    from monitor.app.queue.celery_app import make_app
+    from monitor.app.queue.once import run_once_queued
+
+    before = os.environ.get("VIGIA_QUEUE_BROKER")
+    os.environ["VIGIA_QUEUE_BROKER"] = _broker_url()
+    done: list[float] = []
+    try:
+        settings = load_settings(settings_path)
+        database = open_database(settings.database_url)
+        try:
+            started = time.perf_counter()
+            queued = run_once_queued(settings, database, make_app(settings), timeout=1800,
+                                     on_done=lambda _r: done.append(time.perf_counter()))
+        finally:
+            database.dispose()
+    finally:
+        if before is None:
+            os.environ.pop("VIGIA_QUEUE_BROKER", None)
+        else:
+            os.environ["VIGIA_QUEUE_BROKER"] = before
+    if queued.broken or len(done) != sources:
+        raise SystemExit(f"queued pass failed: {queued.broken[:3]} ({len(done)}/{sources})")
+    return max(done) - started, count_mentions(settings.database_url)
+
+
 def queue_passes(
     counts: tuple[int, ...], feeds: int, items: int, *, latency: float = 0.0, hosts: int = 1,
-    brand_share: float = 1.0, concurrency: int = 1,
+    brand_share: float = 1.0, threads: bool = False,
 ) -> dict[str, Any]:
-    """Seconds for `monitor run --once` through the queue with each number of workers."""
+    """One queued pass with each number of workers: with `threads`, one `monitor worker
+    --pool threads --concurrency N` (N fetch slots: I/O-bound runs wait on the network,
+    and threads share one process's models and HTTP client); without, N `monitor worker
+    --concurrency 1` processes (N cores' worth of classification)."""
     reason = queue_missing()
     if reason:
         print(f"scale, queue workers {list(counts)}: {reason}")
@@ -244,6 +288,7 @@ def queue_passes(
     from tests.conftest import _reset_postgres  # the same reset the test suite uses
 
     passes: dict[int, float] = {}
+    stored: dict[int, int] = {}
     with (
         serve_feeds_on_ports(partial(make_feeds, feeds, items, brand_share),
                              servers=hosts, latency=latency) as base_urls,
@@ -251,23 +296,33 @@ def queue_passes(
     ):
         for count in counts:
             _reset_postgres(_queue_database_url())
+            prefix = f"bench{os.getpid()}n{count}"
             settings = settings_file(
                 Path(tmp), _queue_database_url(), _spread(base_urls, feeds), backfill_all=True,
-                extra=f'[queue]\nbroker = "{_broker_url()}"\n',
+                extra=f'[queue]\nprefix = "{prefix}"\n',
             )
-            workers = _start_workers(settings, count, concurrency)
+            args = (["--pool", "threads", "--concurrency", str(count)] if threads
+                    else ["--concurrency", "1"])
+            workers = _start_workers(settings, Path(tmp), 1 if threads else count, *args)
             try:
-                once = [sys.executable, "-m", "monitor", "--settings", str(settings), "run",
-                        "--once"]
-                passes[count] = _timed(once, _process_env())[0]
+                passes[count], stored[count] = _queued_pass(settings, feeds)
             finally:
                 _stop_workers(workers)
+    if len(set(stored.values())) != 1 or not stored[counts[0]]:
+        raise SystemExit(f"every queued pass must store the same mentions: {stored}")
     base = counts[0]
-    print(f"scale, queue: `monitor run --once` over {feeds} sources, workers of concurrency "
-          f"{concurrency}\n" + "\n".join(
-              f"  {n:3d} workers {passes[n]:7.2f} s  speed-up over {base} "
-              f"{passes[base] / passes[n]:5.2f}x" for n in counts))
-    return {"passes": passes, "speedup": {n: passes[base] / passes[n] for n in counts}}
+    mentions = stored[base]
+    kind = ("one worker, --pool threads --concurrency N" if threads
+            else "N worker processes, --concurrency 1")
+    print(f"scale, queue: `monitor run --once` on Celery ({kind}), {feeds} sources, "
+          f"{mentions} mentions, enqueue to last run done\n" + "\n".join(
+              f"  N={n:3d} {passes[n]:7.2f} s  {mentions / passes[n]:7.1f} mentions/s  "
+              f"speed-up over N={base} {passes[base] / passes[n]:5.2f}x"
+              + (f"  (floor {feeds * latency / n:6.2f} s)" if latency else "")
+              for n in counts))
+    return {"passes": passes, "mentions": mentions,
+            "mentions_per_s": {n: mentions / passes[n] for n in counts},
+            "speedup": {n: passes[base] / passes[n] for n in counts}}
 
 
 # -- projection ------------------------------------------------------------------------------
@@ -315,9 +370,10 @@ def run() -> dict[str, Any]:
     cpu = cpu_embedded(feeds, items, repeats)
     io = io_embedded(io_sources, 2, latency, hosts, tuple(_env_ints("BENCH_THREADS", "1,2,4,8")),
                      repeats)
-    queue_io = queue_passes(tuple(_env_ints("BENCH_QUEUE_WORKERS", "1,2,4,8")), io_sources, 2,
-                            latency=latency, hosts=hosts, brand_share=IO_BRAND_SHARE)
     queue_cpu = queue_passes((1, 2), feeds, items)
+    queue_io = queue_passes(tuple(_env_ints("BENCH_QUEUE_WORKERS", "1,2,4,8")), io_sources, 2,
+                            latency=latency, hosts=hosts, brand_share=IO_BRAND_SHARE,
+                            threads=True)
     projected = projection(cpu, io, int(os.environ.get("BENCH_PROJECT_SOURCES", "100000")))
     return {"cpu": cpu, "io": io, "queue_io": queue_io, "queue_cpu": queue_cpu,
             "projection": projected}

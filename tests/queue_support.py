@@ -60,9 +60,12 @@ def unique_prefix() -> str:
 
 
 def write_settings(
-    folder: Path, database_url: str, prefix: str, sources: list[dict[str, Any]], **queue: str
+    folder: Path, database_url: str, prefix: str, sources: list[dict[str, Any]], *,
+    email: dict[str, Any] | None = None, recipients: dict[str, list[str]] | None = None,
+    **queue: str,
 ) -> Path:
-    """A settings file for one test (the broker URL stays in the environment)."""
+    """A settings file for one test (the broker URL stays in the environment); `email` adds
+    keys to `[email]` (an SMTP server's host and port, say)."""
     lines = [
         "[storage]", f"url = {json.dumps(database_url)}",
         "[http]", "allow_private_addresses = true",
@@ -71,7 +74,10 @@ def write_settings(
         "[queue]", f'prefix = "{prefix}"',
         *(f"{key} = {json.dumps(value)}" for key, value in queue.items()),
         "[email]", 'from = "Vigía <vigia@example.com>"',
-        "[email.recipients]", 'digest = ["comms@example.com"]',
+        *(f"{key} = {json.dumps(value)}" for key, value in (email or {}).items()),
+        "[email.recipients]",
+        *(f"{key} = {json.dumps(value)}" for key, value in
+          ({"digest": ["comms@example.com"]} | (recipients or {})).items()),
         "[[brands]]", 'name = "Calderix"',
     ]
     for source in sources:

@@ -1,6 +1,7 @@
 """The scaling benchmark stays runnable at a tiny size: both embedded CPU passes store the
-same mentions, the injected latency really holds each response back, the queue measurement
-says why it is skipped, and the projection's arithmetic is the documented one."""
+same mentions, the injected latency really holds each response back, the queued passes run
+on real workers (a broker and PostgreSQL given) or say why they cannot, and the
+projection's arithmetic is the documented one."""
 
 from __future__ import annotations
 
@@ -25,11 +26,23 @@ def test_tiny_io_run_waits_the_injected_latency_on_every_port() -> None:
 
 
 def test_queue_measurement_reports_why_it_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VIGIA_BENCH_BROKER_URL", raising=False)
+    monkeypatch.delenv("VIGIA_TEST_REDIS_URL", raising=False)
     reason = scale_bench.queue_missing()
-    if reason is None:
-        pytest.skip("the queue is here: the measurement runs (make bench)")
-    assert reason.startswith("skipped:")
+    assert reason is not None and reason.startswith("skipped:")
     assert scale_bench.queue_passes((1, 2), feeds=2, items=1) == {"skipped": reason}
+
+
+def test_tiny_queued_passes_store_the_same_mentions_with_each_worker_count() -> None:
+    reason = scale_bench.queue_missing()
+    if reason is not None:
+        pytest.skip(reason)
+    cpu = scale_bench.queue_passes((1, 2), feeds=4, items=2)
+    assert cpu["mentions"] == 8 and cpu["speedup"][1] == 1.0
+    io = scale_bench.queue_passes((1, 4), feeds=8, items=1, latency=0.1, hosts=4,
+                                  threads=True)
+    assert io["passes"][1] >= 8 * 0.1  # one slot waits for every response in turn
+    assert io["passes"][4] >= 2 * 0.1
 
 
 def test_projection_from_the_figures() -> None:

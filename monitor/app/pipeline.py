@@ -55,7 +55,7 @@ from monitor.core.errors import POLICY, Outcome, SourceError, outcome_for
 from monitor.core.http import HttpClient
 from monitor.core.rawpost import RawPost
 from monitor.core.settings import Settings, SourceSettings
-from monitor.core.storage import Database
+from monitor.core.storage import Database, database_unreachable
 
 if TYPE_CHECKING:
     from classifiers.analyzer import Analyzer
@@ -92,6 +92,9 @@ class RunReport:
     outcome: Outcome | None = None
     retry_at: datetime | None = None
     seconds: float = 0.0
+    #: The run failed because the database could not be reached (it is worth running again
+    #: once it answers: a queued run retries, monitor.app.queue.tasks).
+    database_unreachable: bool = False
     #: Items of a first run published before the `[fetch] backfill` horizon: seen, not stored.
     too_old: int = 0
 
@@ -220,6 +223,7 @@ class Pipeline:
             self._failed(source, report, exc, str(exc))
         except Exception as exc:  # a bug or an unforeseen input: report it, keep going
             log.exception("source %s failed unexpectedly", source.name)
+            report.database_unreachable = database_unreachable(exc)
             self._failed(source, report, exc, f"internal error: {type(exc).__name__}: {exc}")
         report.seconds = time.perf_counter() - started
         return report

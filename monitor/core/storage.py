@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from monitor.core.errors import StorageUnavailable
@@ -197,6 +197,22 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """True when `error` (or what caused it) says the database went away or could not be
+    reached (a restart, a crash, a cut connection), not that a statement was wrong: the
+    work is worth doing again once the database answers (the queue's tasks retry)."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, DBAPIError) and (
+            seen.connection_invalidated or isinstance(seen, (OperationalError, InterfaceError))
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def open_database(url: str, migrate: bool = True) -> Database:

@@ -8,6 +8,8 @@
   to another worker: at once on RabbitMQ, after `[queue] visibility_timeout` on Redis;
   every task is idempotent (unique constraints, outbox keys, leases), so running one twice
   writes nothing twice;
+- publisher confirms on RabbitMQ and a restore sweep every 10 s on Redis
+  (`transport_options`);
 - queues named after `[queue] prefix` (`vigia.sources` for source runs, `vigia.reports` for
   alerts, delivery, the digest, the routed lists and the weekly report), and the control
   exchange too, so `monitor status` sees only this deployment's workers.
@@ -51,7 +53,7 @@ def make_app(settings: Settings) -> Celery:
         # broker will redeliver: stop those tasks rather than run them twice at once.
         worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_prefetch_multiplier=1,
-        broker_transport_options={"visibility_timeout": int(queue.visibility.total_seconds())},
+        broker_transport_options=transport_options(settings),
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=5,
         task_default_queue=queue.queue("sources"),
@@ -67,6 +69,28 @@ def make_app(settings: Settings) -> Celery:
         include=["monitor.app.queue.tasks"],
     )
     return app
+
+
+#: Redis: how often (seconds, about) a worker looks for tasks whose worker died and whose
+#: visibility timeout has passed, to hand them back to the queue. kombu's own default is
+#: every 100 s (a scan every 10th tick of 10 s); a scan is one ZRANGE under a lock.
+RESTORE_EVERY = 10
+
+
+def transport_options(settings: Settings) -> dict[str, object]:
+    """The broker transport's options: on Redis, the visibility timeout and the restore
+    sweep; on RabbitMQ, publisher confirms (`confirm_publish`): a publish returns once the
+    broker has the message, which for a persistent message on a durable queue means on
+    disk. Without confirms, a task published just before a broker crash (kill -9) was
+    measured lost (tests/service_rabbitmq.py)."""
+    queue = settings.queue
+    if queue.broker_url.startswith(("redis://", "rediss://")):
+        return {
+            "visibility_timeout": int(queue.visibility.total_seconds()),
+            "unacked_restore_interval": RESTORE_EVERY // 2,
+            "unacked_restore_throttle": 2,
+        }
+    return {"confirm_publish": True}
 
 
 def shown_broker(settings: Settings) -> str:

@@ -7,7 +7,7 @@ raises `BrokerUnavailable`, naming `[queue] broker` and the fix.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +24,10 @@ PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 
 class BrokerUnavailable(VigiaError):
     """The broker refused or could not be reached."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,24 @@ def enqueue(app: Celery, db: Database, planned: Sequence[Planned], now: datetime
                                                                          strict=True)], now)
     sent = 0
     try:
+        for _ in publish(app, list(zip(ids, planned, strict=True)), now):
+            sent += 1
+    except BrokerUnavailable as exc:
+        for task_id in ids[sent:]:
+            record_finished(db, task_id, FAILED, now, error=f"not published: {exc.reason}")
+        raise
+    return ids
+
+
+def publish(
+    app: Celery, tasks: Sequence[tuple[str, Planned]], now: datetime
+) -> Iterator[str]:
+    """Send each (task id, task) to the broker, yielding each id once it is sent; a task
+    published again under its id (`run --once` recovering a lost one) is the same task, run
+    at most once to completion (`runs.record_started`)."""
+    try:
         with app.producer_or_acquire() as producer:
-            for task_id, task in zip(ids, planned, strict=True):
+            for task_id, task in tasks:
                 app.send_task(
                     task.name,
                     args=task.args,
@@ -57,13 +77,10 @@ def enqueue(app: Celery, db: Database, planned: Sequence[Planned], now: datetime
                     retry=True,
                     retry_policy=PUBLISH_RETRY,
                 )
-                sent += 1
+                yield task_id
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
-        for task_id in ids[sent:]:
-            record_finished(db, task_id, FAILED, now, error=f"not published: {reason}")
-        raise BrokerUnavailable(unreachable(app, reason)) from None
-    return ids
+        raise BrokerUnavailable(unreachable(app, reason), reason) from None
 
 
 def unreachable(app: Celery, reason: str) -> str:

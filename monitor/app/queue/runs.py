@@ -86,10 +86,14 @@ def record_finished(
 
 
 def record_requeued(db: Database, task_id: str, reason: str) -> None:
-    """A task that will run again later (a retry with a countdown): pending once more."""
+    """A task that will run again later (a retry with a countdown): pending once more,
+    unless its row is final already (a second copy of the task, published again by a
+    waiting `run --once`, retrying while the first copy finished)."""
     with db.transaction() as session:
         session.execute(
-            update(TaskRun).where(TaskRun.id == task_id).values(state=PENDING, error=reason)
+            update(TaskRun)
+            .where(TaskRun.id == task_id, TaskRun.state.not_in(FINAL))
+            .values(state=PENDING, error=reason)
         )
 
 

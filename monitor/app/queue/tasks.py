@@ -16,14 +16,15 @@ make every email so. A source is never run by two workers at once: its run holds
 exits quietly (that run is already happening), unless it is `force`d (a `run --once`) or is
 a redelivered copy of the very task that holds it (its worker died mid-run): those retry
 once the lease is free or expired. A scheduled run finding its source polled less than half
-an interval ago (a duplicate enqueue, a scheduler that took over) is skipped too.
+an interval ago (a duplicate enqueue, a scheduler that took over) is skipped too. A task
+that meets an unreachable database (a restart) retries a few seconds later (`tracked`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,7 +54,7 @@ from monitor.app.training import nightly_training
 from monitor.core.models import Source
 from monitor.core.settings import SourceSettings
 from monitor.core.settings_file import settings_path
-from monitor.core.storage import Database, open_database
+from monitor.core.storage import Database, database_unreachable, open_database
 from reports.outbox import worker_name
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ log = logging.getLogger(__name__)
 RECENT_FRACTION = 0.5
 #: A forced run waiting for another run of its source asks again at most this often.
 FORCED_WAIT = timedelta(seconds=5)
+#: A task that found the database unreachable runs again this much later.
+OUTAGE_RETRY = timedelta(seconds=5)
 
 
 @dataclass
@@ -79,15 +82,29 @@ class Outcome:
         self.state, self.error = SKIPPED, why
 
 
+class DatabaseOutage(Exception):
+    """The database could not be reached during a task (raised to make it retry)."""
+
+
 @contextmanager
 def tracked(
     db: Database, task: Task, summary: str, clock: Callable[[], datetime]
 ) -> Iterator[Outcome | None]:
     """The task's `task_runs` row through its life; yields None when the row says the task
-    already finished (a redelivered copy): the body must then do nothing."""
+    already finished (a redelivered copy): the body must then do nothing.
+
+    A database that cannot be reached (a restart, a crash), here or in the body, makes the
+    task retry OUTAGE_RETRY later, as often as it takes: its row cannot be written
+    meanwhile, and nothing it did is lost, since a run stores everything in one transaction.
+    """
     request = task.request
     worker = f"{request.hostname or '?'} {worker_name()}"
-    if not record_started(db, request.id, task.name, summary, worker, clock()):
+    try:
+        started = record_started(db, request.id, task.name, summary, worker, clock())
+    except Exception as exc:
+        _retry_if_outage(task, exc)
+        raise
+    if not started:
         log.info("task %s (%s %s) already finished: not run again", request.id, task.name,
                  summary)
         yield None
@@ -96,13 +113,26 @@ def tracked(
     try:
         yield outcome
     except Retry as retry:
-        record_requeued(db, request.id, f"retrying: {retry.message or retry}")
+        with suppress(Exception):  # the database may be down: the row stays as it was
+            record_requeued(db, request.id, f"retrying: {retry.message or retry}")
         raise
     except Exception as exc:
+        _retry_if_outage(task, exc)
         record_finished(db, request.id, FAILED, clock(), error=f"{type(exc).__name__}: {exc}")
         raise
-    record_finished(db, request.id, outcome.state, clock(), error=outcome.error,
-                    result=outcome.result, retry_at=outcome.retry_at)
+    try:
+        record_finished(db, request.id, outcome.state, clock(), error=outcome.error,
+                        result=outcome.result, retry_at=outcome.retry_at)
+    except Exception as exc:
+        _retry_if_outage(task, exc)
+        raise
+
+
+def _retry_if_outage(task: Task, error: BaseException) -> None:
+    if isinstance(error, DatabaseOutage) or database_unreachable(error):
+        log.warning("task %s: the database is unreachable (%s): retrying in %ds",
+                    task.request.id, error, OUTAGE_RETRY.total_seconds())
+        raise task.retry(countdown=OUTAGE_RETRY.total_seconds(), max_retries=None) from None
 
 
 def polled_within(db: Database, source: SourceSettings, now: datetime) -> timedelta | None:
@@ -151,6 +181,8 @@ def run_source(self: Task, name: str, force: bool = False, alert: bool = True) -
                 run_source_job(settings, pipeline, source) if alert
                 else pipeline.run_source(source)
             )
+        if report.database_unreachable:
+            raise DatabaseOutage(report.error)
         log_report(report)
         outcome.result, outcome.retry_at = report_to_json(report), report.retry_at
 
