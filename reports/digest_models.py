@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.core.models import DeploymentModel
+from monitor.core.learning_models import DeploymentModel
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ from monitor.app.training import (
 )
 from monitor.app.workers import analyse_task
 from monitor.core.errors import VigiaError
-from monitor.core.models import BrandMatch, DeploymentModel, MentionSource, Tag, TrainingRun, User
+from monitor.core.learning_models import DeploymentModel, TrainingRun
+from monitor.core.models import BrandMatch, MentionSource, Tag, User
 from monitor.core.rawpost import RawPost
 from monitor.core.settings import Settings
 from monitor.core.storage import Database

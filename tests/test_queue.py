@@ -20,7 +20,8 @@ from monitor.app.queue.celery_app import RUN_SOURCE, make_app
 from monitor.app.queue.enqueue import Planned, enqueue
 from monitor.app.queue.runs import runs_by_id
 from monitor.app.queue.scheduler import LEASE
-from monitor.core.models import Mention, MentionSource, OutboxMessage, Source, TaskRun
+from monitor.core.models import Mention, MentionSource, OutboxMessage, Source
+from monitor.core.queue_models import TaskRun
 from monitor.core.storage import Database, open_database
 from tests.corpus_server import CorpusServer
 from tests.feed_support import feed_responder

@@ -29,7 +29,8 @@ from monitor.app.pipeline import utcnow
 from monitor.app.queue.celery_app import DELIVER, make_app
 from monitor.app.queue.enqueue import Planned, enqueue
 from monitor.app.queue.runs import RUNNING
-from monitor.core.models import OutboxMessage, TaskRun
+from monitor.core.models import OutboxMessage
+from monitor.core.queue_models import TaskRun
 from monitor.core.storage import Database, open_database
 from reports import outbox
 from tests.fault_support import (

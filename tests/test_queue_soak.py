@@ -24,7 +24,7 @@ from monitor.app.queue import leases
 from monitor.app.queue.celery_app import RUN_SOURCE
 from monitor.app.queue.runs import FINAL
 from monitor.app.queue.scheduler import LEASE
-from monitor.core.models import TaskRun
+from monitor.core.queue_models import TaskRun
 from monitor.core.storage import open_database
 from reports import outbox
 from tests.fault_support import (

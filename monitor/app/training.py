@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 
 from monitor.app.labels import labelled_rows
 from monitor.core.errors import VigiaError
-from monitor.core.models import DeploymentModel, Label, Tag, TrainingRun
+from monitor.core.learning_models import DeploymentModel, TrainingRun
+from monitor.core.models import Label, Tag
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
 

@@ -4,8 +4,9 @@ Unique constraints carry the "never duplicate" promise: a post is unique per (so
 external id); a story (syndicated copies of one article, grouped by `classifiers.stories`) is
 one `Mention` with one `MentionSource` row per post; a tag is unique per (mention, brand,
 label); an email is unique per outbox key. Several workers inserting the same thing
-therefore cannot duplicate it. Changing anything here needs a new Alembic revision in
-monitor/core/migrations/versions/.
+therefore cannot duplicate it. The queue's and learning's tables are in queue_models.py and
+learning_models.py (the migrations import them). Changing any of them needs a new Alembic
+revision in monitor/core/migrations/versions/.
 """
 
 from __future__ import annotations
@@ -367,87 +368,4 @@ class Label(Base):
     family: Mapped[str] = mapped_column(String(30))
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     user_name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime]
-
-
-class Lease(Base):
-    """A named lease with an expiry (`source:<name>`, `scheduler`), held by one process.
-
-    Taken atomically (monitor.app.queue.leases): a row still in force is never taken over,
-    an expired one is, so a holder that died (kill -9, a lost machine) blocks nothing for
-    longer than its lease.
-    """
-
-    __tablename__ = "leases"
-
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(300))
-    expires_at: Mapped[datetime]
-
-
-class TaskRun(Base):
-    """One queued task (a Celery task id), for `monitor status`: Celery runs without a result
-    backend, so what it enqueued, started, finished or failed is recorded here.
-
-    Written by the enqueuer (pending) and by the worker (running, then succeeded, failed,
-    skipped or expired); `result` holds a source run's report, `retry_at` the time its server
-    asked the next run to wait for. Pruned after `[queue] keep_runs`.
-    """
-
-    __tablename__ = "task_runs"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    summary: Mapped[str] = mapped_column(String(300), default="")
-    state: Mapped[str] = mapped_column(String(20), index=True)
-    enqueued_at: Mapped[datetime | None] = mapped_column(index=True)
-    started_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None]
-    worker: Mapped[str | None] = mapped_column(String(200))
-    error: Mapped[str | None] = mapped_column(Text)
-    result: Mapped[dict[str, Any] | None]
-    retry_at: Mapped[datetime | None]
-
-
-class TrainingRun(Base):
-    """One `monitor train` (by hand or nightly) for one scope: what it learned from, how each
-    family's candidate did against the current model on the held-out reviews, and whether it
-    was adopted (`result`: family → {"current", "candidate", "current_model", "adopted",
-    "trained_on", "held_out", "reason"}).
-
-    `scope` is the brand whose labels it read, or "" for the whole deployment; `labels` is
-    how many labelled posts existed then, so the nightly job can tell when enough new
-    corrections have come in since.
-    """
-
-    __tablename__ = "training_runs"
-    __table_args__ = (Index("ix_training_runs_scope_at", "scope", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(200))
-    at: Mapped[datetime]
-    labels: Mapped[int] = mapped_column(Integer)
-    result: Mapped[dict[str, Any]] = mapped_column(JSON)
-    adopted: Mapped[bool] = mapped_column(default=False)
-
-
-class DeploymentModel(Base):
-    """An adopted deployment model: one family's `LinearModel` file, trained on the team's
-    corrections over the shipped base model (`base_digest`), kept with the figures that won
-    it its place. The current model of a (scope, family) is its newest row; older rows are
-    the previous versions, kept for the record (and to go back to by hand)."""
-
-    __tablename__ = "deployment_models"
-    __table_args__ = (Index("ix_deployment_models_scope_family", "scope", "family", "id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("training_runs.id", ondelete="CASCADE"))
-    scope: Mapped[str] = mapped_column(String(200))
-    family: Mapped[str] = mapped_column(String(30))
-    model: Mapped[str] = mapped_column(Text)
-    digest: Mapped[str] = mapped_column(String(64))
-    base_digest: Mapped[str] = mapped_column(String(64))
-    trained_on: Mapped[int] = mapped_column(Integer)
-    held_out: Mapped[int] = mapped_column(Integer)
-    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select
 
-from monitor.core.models import Lease
+from monitor.core.queue_models import Lease
 from monitor.core.storage import Database, upsert_when
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,7 @@ from monitor.app.queue.runs import (
     runs_by_id,
 )
 from monitor.app.queue.status import queue_depths
-from monitor.core.models import TaskRun
+from monitor.core.queue_models import TaskRun
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
 

@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from monitor.app.pipeline import RunReport
 from monitor.core.errors import Outcome
-from monitor.core.models import TaskRun
+from monitor.core.queue_models import TaskRun
 from monitor.core.storage import Database, insert_ignoring_conflicts, upsert_when
 
 PENDING, RUNNING = "pending", "running"

@@ -22,7 +22,7 @@ from monitor.app.queue import leases
 from monitor.app.queue.celery_app import QUEUE_NAMES
 from monitor.app.queue.runs import FAILED, PENDING, RUNNING
 from monitor.app.queue.scheduler import LEASE
-from monitor.core.models import TaskRun
+from monitor.core.queue_models import TaskRun
 from monitor.core.settings import Settings
 from monitor.core.settings_problems import hide_password
 from monitor.core.storage import Database

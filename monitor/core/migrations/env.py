@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from monitor.core import learning_models, queue_models  # noqa: F401  (their tables, on Base.metadata)
 from monitor.core.models import Base, is_modelled
 
 engine = context.config.attributes["engine"]
