@@ -12,15 +12,15 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from monitor.core.settings_types import Strict
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-class LearningSettings(BaseModel):
+class LearningSettings(Strict):
     """`[learning]`: the nightly training on the team's corrections."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     #: false: no nightly training (`monitor train` still works by hand).
     enabled: bool = True

@@ -13,11 +13,11 @@ import os
 import re
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from monitor.core.errors import SettingsError
 from monitor.core.settings_problems import hide_password
-from monitor.core.settings_types import Interval, parse_interval
+from monitor.core.settings_types import Interval, Strict, parse_interval
 
 BROKER_ENV = "VIGIA_QUEUE_BROKER"
 _BROKER = re.compile(r"^(redis|rediss|amqp|amqps|pyamqp)://")
@@ -33,10 +33,8 @@ def check_broker(url: str) -> str:
     return url
 
 
-class QueueSettings(BaseModel):
+class QueueSettings(Strict):
     """`[queue]`: the broker, the queues' names and the leases that keep runs single."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     broker: str = ""
     #: Names the queues (`vigia.sources`, `vigia.reports`), the workers' node names and the

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from monitor.core.delivery_settings import ROUTE_LISTS as ROUTES
 from monitor.core.settings import Settings
 from monitor.core.targets import Target
-
-ROUTES = ("digest", "alerts", "leaks", "employees", "complaints", "weekly", "escalations")
 
 #: The routed daily emails (reports.routed): which tag families put a mention on each list.
 #: Here, beside the routes, because `monitor eval` scores these lists too (their precision

@@ -21,14 +21,14 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    ValidationInfo,
     field_validator,
 )
 
+from monitor.core.delivery_settings import EmailSettings, RouteSettings
 from monitor.core.learning_settings import LearningSettings
 from monitor.core.queue_settings import QueueSettings
 from monitor.core.settings_problems import hide_password
-from monitor.core.settings_types import Interval, parse_interval
+from monitor.core.settings_types import Interval, Strict, parse_interval
 
 if TYPE_CHECKING:
     from monitor.core.env_secrets import Secrets
@@ -38,12 +38,6 @@ if TYPE_CHECKING:
 FALLBACK_EVERY = "30m"
 
 _WEEKLY_SLOT = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]\d|2[0-3]):[0-5]\d$")
-
-
-class Strict(BaseModel):
-    """Unknown keys are errors: a typo in settings must never be silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 class StorageSettings(Strict):
@@ -175,96 +169,6 @@ class ScheduleSettings(Strict):
     def digest_time(self) -> time:
         hours, minutes = self.digest_at.split(":")
         return time(int(hours), int(minutes))
-
-
-class Recipients(Strict):
-    """Who gets what: each list receives only the emails it is for (README "Alerts and routing").
-
-    `alerts` gets every crisis alert; `leaks` (security/legal) gets leak alerts too; `employees`
-    (HR) the daily employee-post and policy-issue email; `complaints` (customer care) the daily
-    complaints to answer; `weekly` the weekly report; `escalations` a mention someone escalated
-    in the web app (`alerts` when it is empty).
-    """
-
-    digest: list[str] = []
-    alerts: list[str] = []
-    leaks: list[str] = []
-    employees: list[str] = []
-    complaints: list[str] = []
-    weekly: list[str] = []
-    escalations: list[str] = []
-
-    @field_validator(
-        "digest", "alerts", "leaks", "employees", "complaints", "weekly", "escalations"
-    )
-    @classmethod
-    def _addresses(cls, value: list[str]) -> list[str]:
-        for address in value:
-            if not re.match(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", address):
-                raise ValueError(
-                    f"{address!r} is not an email address — write plain addresses like "
-                    '"comms@example.com"'
-                )
-        return value
-
-
-class RouteSettings(Strict):
-    """`[routes]`: the same lists as `[email.recipients]`, whose entries may also be chat and
-    webhook URLs (Apprise: `slack://…`, `workflows://…`, `tgram://…`, `matrixs://…`,
-    `jsons://…`), each secret written as `${VIGIA_…}` and read from the environment when a
-    message is sent (monitor/core/targets.py). A route's email addresses join the list of the
-    same name in `[email.recipients]`; both tables may be used, alone or together.
-    """
-
-    digest: list[str] = []
-    alerts: list[str] = []
-    leaks: list[str] = []
-    employees: list[str] = []
-    complaints: list[str] = []
-    weekly: list[str] = []
-    escalations: list[str] = []
-
-    @field_validator(
-        "digest", "alerts", "leaks", "employees", "complaints", "weekly", "escalations"
-    )
-    @classmethod
-    def _targets(cls, value: list[str]) -> list[str]:
-        from monitor.core.targets import parse_target
-
-        for target in value:
-            parse_target(target)  # TargetError is a ValueError: reported with the key
-        return value
-
-
-class EmailSettings(Strict):
-    from_: str = Field("Vigía <vigia@localhost>", alias="from")
-    smtp_host: str = ""
-    smtp_port: int = Field(587, gt=0, lt=65536)
-    starttls: bool = True
-    ssl: bool = False
-    username: str = ""
-    outbox_dir: str = "var/outbox"
-    language: str = "en"
-    recipients: Recipients = Recipients()
-
-    @field_validator("language")
-    @classmethod
-    def _language(cls, value: str) -> str:
-        if value not in ("en", "es"):
-            raise ValueError(f'unsupported language {value!r} — use "en" or "es"')
-        return value
-
-    @field_validator("ssl")
-    @classmethod
-    def _tls_modes(cls, value: bool, info: ValidationInfo) -> bool:
-        # A field validator, not a model one: pydantic skips model validators when any field
-        # is wrong, and every problem of a file is reported in one go.
-        if value and info.data.get("starttls", True):
-            raise ValueError(
-                "ssl and starttls are both true — use ssl = true (port 465) with "
-                "starttls = false, or starttls = true (port 587) with ssl = false"
-            )
-        return value
 
 
 class AlertSettings(Strict):

@@ -1,4 +1,5 @@
-"""Interval strings ("30s", "15m", "2h", "1d"), shared by every settings section.
+"""What every settings section shares: `Strict` (unknown keys are errors) and interval
+strings ("30s", "15m", "2h", "1d").
 
 Apart from monitor.core.settings so that sections kept in their own modules
 (monitor.core.queue_settings) use them without importing the schema that includes them.
@@ -10,7 +11,14 @@ import re
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo in settings must never be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
+
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
