@@ -97,47 +97,123 @@ def same_story(a: StoryPost, b: StoryPost, window: timedelta = DEFAULT_WINDOW) -
     return may_merge(a, b, window) and similarity(a.text, b.text) >= SIMILARITY
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A story as `StoryIndex` scans it: its id, lead post and the lead's sorted texts
+    (sorted once, so a cache of candidates is not sorted again for every batch)."""
+
+    story_id: Hashable
+    post: StoryPost
+    key: str
+    bare: str
+
+
+def candidate(story_id: Hashable, post: StoryPost) -> Candidate:
+    return Candidate(story_id, post, _sorted(post.text.key), _sorted(post.text.bare))
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The story a post joins, and how similar they are."""
+
+    story_id: Hashable
+    score: float
+
+
+def earlier(a: Match | None, b: Match | None) -> Match | None:
+    """The better of two matches from two indexes, `a`'s holding the older candidates: the
+    higher score wins, and on a tie `a`, as one index over both would choose."""
+    if a is None or (b is not None and b.score > a.score):
+        return b
+    return a
+
+
+class _Group:
+    """Some of an index's candidates: their places in it and their sorted texts."""
+
+    __slots__ = ("bares", "keys", "places")
+
+    def __init__(self) -> None:
+        self.places: list[int] = []
+        self.keys: list[str] = []
+        self.bares: list[str] = []
+
+    def add(self, place: int, found: Candidate) -> None:
+        self.places.append(place)
+        self.keys.append(found.key)
+        self.bares.append(found.bare)
+
+
 class StoryIndex:
-    """Candidate stories, each known by an id and its lead post; finds a post's story."""
+    """Candidate stories, each known by an id and its lead post; finds a post's story.
+
+    A post is scanned only against the candidates `may_merge` could allow by their texts
+    alone: those titled as it is and, when it has numbers, with the same numbers or none.
+    That is exact (the rules reject the rest anyway) and spares most of the scan where
+    headlines carry numbers (dates, figures, versions).
+    """
 
     def __init__(
         self,
         window: timedelta = DEFAULT_WINDOW,
         stories: Iterable[tuple[Hashable, StoryPost]] = (),
+        *,
+        candidates: Iterable[Candidate] = (),
     ) -> None:
         self.window = window
         self._ids: list[Hashable] = []
         self._posts: list[StoryPost] = []
-        self._keys: list[str] = []
-        self._bares: list[str] = []
+        self._titled: dict[bool, _Group] = {}  # every candidate, by titled
+        self._numbered: dict[tuple[bool, tuple[str, ...]], _Group] = {}  # by titled, numbers
+        for found in candidates:
+            self.add_candidate(found)
         for story_id, post in stories:
             self.add(story_id, post)
 
+    def __len__(self) -> int:
+        return len(self._ids)
+
     def add(self, story_id: Hashable, post: StoryPost) -> None:
-        self._ids.append(story_id)
-        self._posts.append(post)
-        self._keys.append(_sorted(post.text.key))
-        self._bares.append(_sorted(post.text.bare))
+        self.add_candidate(candidate(story_id, post))
+
+    def add_candidate(self, found: Candidate) -> None:
+        place = len(self._ids)
+        self._ids.append(found.story_id)
+        self._posts.append(found.post)
+        text = found.post.text
+        self._titled.setdefault(text.titled, _Group()).add(place, found)
+        self._numbered.setdefault((text.titled, text.numbers), _Group()).add(place, found)
+
+    def _groups(self, text: StoryText) -> list[_Group]:
+        if not text.numbers:
+            return [self._titled[text.titled]] if text.titled in self._titled else []
+        keys = ((text.titled, text.numbers), (text.titled, ()))
+        return [self._numbered[key] for key in keys if key in self._numbered]
 
     def find(self, post: StoryPost) -> Hashable | None:
-        """The id of the story `post` belongs to, or None for a new story.
+        """The id of the story `post` belongs to, or None for a new story."""
+        match = self.best(post)
+        return None if match is None else match.story_id
 
-        The most similar candidate that the rules allow wins; on a tie, the oldest one.
-        """
-        if not self._keys or not post.text.key:
+    def best(self, post: StoryPost) -> Match | None:
+        """The most similar candidate that the rules allow, on a tie the oldest one; None
+        for a new story."""
+        if not post.text.key:
             return None
         key, bare = _sorted(post.text.key), _sorted(post.text.bare)
         scores: dict[int, float] = {}
-        scans = [(key, self._keys), (key, self._bares)]
-        if bare != key:  # the post's own suffix stripped, against the candidates as they are
-            scans.append((bare, self._keys))
-        for query, choices in scans:
-            for _, score, index in process.extract(
-                query, choices, scorer=fuzz.ratio, score_cutoff=SIMILARITY, limit=None
-            ):
-                scores[index] = max(score, scores.get(index, 0.0))
+        for group in self._groups(post.text):
+            scans = [(key, group.keys), (key, group.bares)]
+            if bare != key:  # the post's own suffix stripped, against the candidates as is
+                scans.append((bare, group.keys))
+            for query, choices in scans:
+                for _, score, index in process.extract(
+                    query, choices, scorer=fuzz.ratio, score_cutoff=SIMILARITY, limit=None
+                ):
+                    place = group.places[index]
+                    scores[place] = max(score, scores.get(place, 0.0))
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-        for index, _ in ranked:
-            if may_merge(post, self._posts[index], self.window):
-                return self._ids[index]
+        for place, score in ranked:
+            if may_merge(post, self._posts[place], self.window):
+                return Match(self._ids[place], score)
         return None

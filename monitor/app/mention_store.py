@@ -6,11 +6,12 @@ so a rerun never duplicates one. A new post joins a stored story of its brands w
 
 This is the hottest write path (a brand-search feed can bring hundreds of matches per run),
 so it uses Core bulk statements instead of the ORM unit of work, which measured ~5× slower
-here: three lookups (the run's external ids, the candidate stories, the brands already
-recorded on known stories), then one multi-row INSERT per table and one executemany UPDATE
-raising the reach of known stories a sighting outdoes. Two workers cannot both
-start one story: story assignment is serialised per brand (`lock_stories`), and the unique
-constraints still skip a repeated brand match or tag rather than fail the run.
+here: lookups of the run's external ids, of the candidate stories (only those new since the
+worker's last run: `monitor.app.story_cache`) and of the brands already recorded on known
+stories, then one multi-row INSERT per table and one executemany UPDATE raising the reach of
+known stories a sighting outdoes. Two workers cannot both start one story: story assignment
+is serialised per brand (`lock_stories`), and only its cheap part runs under that lock; the
+unique constraints still skip a repeated brand match or tag rather than fail the run.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from classifiers.fingerprint import TEXT_CHARS, StoryText, fingerprint, post_text, story_text
-from classifiers.stories import DEFAULT_WINDOW, StoryIndex, StoryPost, story_post
+from classifiers.fingerprint import StoryText, fingerprint, post_text
+from classifiers.stories import DEFAULT_WINDOW, StoryIndex, StoryPost, earlier, story_post
 from classifiers.tags import BrandAnalysis
+from monitor.app.story_cache import StoryCache
 from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
 from monitor.core.rawpost import RawPost
 from monitor.core.storage import insert_ignoring_conflicts
@@ -87,50 +89,50 @@ def lock_stories(session: Session, brands: Sequence[str]) -> None:
         session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
-def candidates(
-    session: Session, brands: Sequence[str], posts: Sequence[StoryPost], window: timedelta
-) -> list[tuple[int, StoryPost]]:
-    """The brands' stored stories a batch could join: those dated within `window` of a post.
+def _assign_stories(
+    session: Session,
+    stories: StoryCache,
+    brands: Sequence[str],
+    fresh: Matched,
+    items: Sequence[StoryPost],
+    now: datetime,
+    window: timedelta,
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """Each post's story: a stored mention's id, or -(1 + i) for the i-th new row.
 
-    A story is compared by its lead post (its first sighting's source and kind). Stories
-    are dated by publication, else by first sighting; `first_seen_at` bounds the scan
-    through its index (a story is seen after it is published).
+    The costly part, comparing the batch with the brands' stored stories, runs before the
+    lock; under it, only the stories stored meanwhile (normally by another worker, a few)
+    and the batch's own new ones are compared, and the better match wins, the older on a tie,
+    as one comparison with all of them in id order would choose.
     """
-    low = min(post.at for post in posts) - window
-    high = max(post.at for post in posts) + window
-    said = func.coalesce(Mention.published_at, Mention.first_seen_at)
-    sighting = aliased(MentionSource)
-    lead = (
-        select(func.min(sighting.id))
-        .where(sighting.mention_id == Mention.id)
-        .correlate(Mention)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(
-            Mention.id,
-            Mention.title,
-            func.substr(Mention.text, 1, TEXT_CHARS),
-            func.coalesce(Mention.author_handle, Mention.author),
-            said,
-            Source.id,
-            Source.kind,
-        )
-        .select_from(Mention)
-        .join(MentionSource, MentionSource.id == lead)
-        .join(Source, Source.id == MentionSource.source_id)
-        .where(
-            Mention.id.in_(select(BrandMatch.mention_id).where(BrandMatch.brand.in_(brands))),
-            Mention.first_seen_at >= low,
-            said >= low,
-            said <= high,
-        )
-        .order_by(Mention.id)
-    ).all()
-    return [
-        (ident, story_post(story_text(title, text or ""), author, source_id, kind, at))
-        for ident, title, text, author, at, source_id, kind in rows
-    ]
+    low = min(item.at for item in items) - window
+    high = max(item.at for item in items) + window
+    before = stories.candidates(session, brands, low, high, now)
+    early = StoryIndex(window, candidates=before)
+    first = [early.best(item) for item in items]
+    lock_stories(session, brands)
+    seen = {found.story_id for found in before}
+    late = [found for found in stories.candidates(session, brands, low, high, now)
+            if found.story_id not in seen]
+    index = StoryIndex(window, candidates=late)
+    refs: list[int] = []
+    new_rows: list[dict[str, Any]] = []
+    for (post, analyses), item, match in zip(fresh, items, first, strict=True):
+        found = earlier(match, index.best(item))
+        if found is None:
+            ref = -(1 + len(new_rows))
+            new_rows.append(_mention_row(post, item.text, analyses, now))
+            index.add(ref, item)
+        else:
+            ref = cast(int, found.story_id)  # mention ids and these refs only
+        refs.append(ref)
+    stored = {ref for ref in refs if ref > 0}
+    present = set(session.scalars(select(Mention.id).where(Mention.id.in_(stored)))) \
+        if stored else set()
+    if present != stored:  # deleted since the cache read them: read every story again
+        stories.forget(stored - present)
+        return _assign_stories(session, StoryCache(window), brands, fresh, items, now, window)
+    return refs, new_rows
 
 
 def _new_posts(
@@ -160,11 +162,13 @@ def store_matches(
     now: datetime,
     *,
     window: timedelta = DEFAULT_WINDOW,
+    stories: StoryCache | None = None,
 ) -> StoreCounts:
     """Store posts that matched at least one brand; idempotent per (source, external id).
 
     Each new post joins the story it is a copy of (`classifiers.stories`, within `window`) or
-    starts a new one.
+    starts a new one. `stories` is the caller's cache of stored stories (a worker keeps one
+    between runs); without one, they are all read for this call.
     """
     counts = StoreCounts()
     if not matched:
@@ -173,7 +177,6 @@ def store_matches(
     if not fresh:
         return counts
     brands = sorted({analysis.brand for _, analyses in fresh for analysis in analyses})
-    lock_stories(session, brands)
     items = [
         story_post(
             post_text(post),
@@ -184,21 +187,9 @@ def store_matches(
         )
         for post, _ in fresh
     ]
-    index = StoryIndex(window, candidates(session, brands, items, window))
-    known_mentions: set[int] = set()
-    new_rows: list[dict[str, Any]] = []
-    story_refs: list[int] = []  # a stored mention id, or -(1 + index into new_rows)
-    for (post, analyses), item in zip(fresh, items, strict=True):
-        found = index.find(item)
-        if found is None:
-            ref = -(1 + len(new_rows))
-            new_rows.append(_mention_row(post, item.text, analyses, now))
-            index.add(ref, item)
-        else:
-            ref = cast(int, found)  # the index holds mention ids and these refs only
-            if ref > 0:
-                known_mentions.add(ref)
-        story_refs.append(ref)
+    if stories is None:
+        stories = StoryCache(window)
+    story_refs, new_rows = _assign_stories(session, stories, brands, fresh, items, now, window)
     new_ids: list[int] = []
     if new_rows:
         new_ids = list(
@@ -207,6 +198,7 @@ def store_matches(
             )
         )
     mention_of = [ref if ref > 0 else new_ids[-ref - 1] for ref in story_refs]
+    known_mentions = {ref for ref in story_refs if ref > 0}
     counts.new_mentions = len(new_rows)
     counts.new_sightings = len(fresh) - len(new_rows)
 

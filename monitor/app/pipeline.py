@@ -49,6 +49,7 @@ from monitor.app.source_state import (
     write_state,
 )
 from monitor.app.sources import build_connector
+from monitor.app.story_cache import StoryCache
 from monitor.app.training import deployment_models_in_force, deployment_version
 from monitor.app.workers import WorkPool, analyse_task, analyzer_for, parse_feed_task
 from monitor.core.errors import POLICY, Outcome, SourceError, outcome_for
@@ -160,6 +161,7 @@ class Pipeline:
         self._deployment_version = 0
         self.clock = clock
         self.pool = WorkPool(settings.pipeline.workers)
+        self.stories = StoryCache(settings.stories.window_delta)
         # spaCy pipelines are not documented as thread-safe, and analysis is CPU-bound under
         # the GIL anyway: worker threads overlap their I/O, not their classification.
         self._analysis_lock = threading.Lock()
@@ -345,7 +347,8 @@ class Pipeline:
         with self.db.transaction() as session:
             row = source_row(session, source.name, source.kind, lock=True)
             counts = store_matches(
-                session, row, matched, now, window=self.settings.stories.window_delta
+                session, row, matched, now, window=self.settings.stories.window_delta,
+                stories=self.stories,
             )
             write_state(row, result.new_state)
             record_success(
