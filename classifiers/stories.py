@@ -120,7 +120,7 @@ class Match:
     score: float
 
 
-def earlier(a: Match | None, b: Match | None) -> Match | None:
+def better(a: Match | None, b: Match | None) -> Match | None:
     """The better of two matches from two indexes, `a`'s holding the older candidates: the
     higher score wins, and on a tie `a`, as one index over both would choose."""
     if a is None or (b is not None and b.score > a.score):
@@ -169,9 +169,6 @@ class StoryIndex:
             self.add_candidate(found)
         for story_id, post in stories:
             self.add(story_id, post)
-
-    def __len__(self) -> int:
-        return len(self._ids)
 
     def add(self, story_id: Hashable, post: StoryPost) -> None:
         self.add_candidate(candidate(story_id, post))

@@ -113,11 +113,15 @@ def test_a_story_deleted_under_the_cache_is_not_joined(db: Database) -> None:
     title = HEADLINES[1].format(b="Calderix")
     _store(db, "a", [(RawPost("a", "a/1", title=title, published_at=NOW), "Calderix")], NOW,
            cache)
-    with db.transaction() as session:
-        session.execute(delete(Mention))
+    _store(db, "a", [(RawPost("a", "a/2", title=HEADLINES[2].format(b="Calderix"),
+                              published_at=NOW), "Calderix")], NOW, cache)  # reads a/1's
+    with db.transaction() as session:  # the first story only: the newest ids stay
+        first = session.scalar(select(MentionSource.mention_id)
+                               .where(MentionSource.external_id == "a/1"))
+        session.execute(delete(Mention).where(Mention.id == first))
     _store(db, "b", [(RawPost("b", "b/1", title=title, published_at=NOW), "Calderix")], NOW,
            cache)
-    assert _grouping(db) == {frozenset({("b", "1")})}
+    assert _grouping(db) == {frozenset({("a", "2")}), frozenset({("b", "1")})}
 
 
 def test_a_database_whose_ids_went_back_empties_the_cache(db: Database, tmp_path) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from classifiers.fingerprint import StoryText, fingerprint, post_text
-from classifiers.stories import DEFAULT_WINDOW, StoryIndex, StoryPost, earlier, story_post
+from classifiers.stories import DEFAULT_WINDOW, StoryIndex, StoryPost, better, story_post
 from classifiers.tags import BrandAnalysis
 from monitor.app.story_cache import StoryCache
 from monitor.core.models import BrandMatch, Mention, MentionSource, Source, Tag
@@ -97,8 +97,9 @@ def _assign_stories(
     items: Sequence[StoryPost],
     now: datetime,
     window: timedelta,
-) -> tuple[list[int], list[dict[str, Any]]]:
-    """Each post's story: a stored mention's id, or -(1 + i) for the i-th new row.
+) -> tuple[list[int], list[dict[str, Any]], set[tuple[int, str]]]:
+    """Each post's story: a stored mention's id, or -(1 + i) for the i-th new row; the new
+    rows; and the (mention, brand) pairs already recorded on the stored stories joined.
 
     The costly part, comparing the batch with the brands' stored stories, runs before the
     lock; under it, only the stories stored meanwhile (normally by another worker, a few)
@@ -111,6 +112,8 @@ def _assign_stories(
     early = StoryIndex(window, candidates=before)
     first = [early.best(item) for item in items]
     lock_stories(session, brands)
+    # Every held story not compared yet, not only those this call reads: another thread
+    # sharing the cache may have read some since `before`.
     seen = {found.story_id for found in before}
     late = [found for found in stories.candidates(session, brands, low, high, now)
             if found.story_id not in seen]
@@ -118,7 +121,7 @@ def _assign_stories(
     refs: list[int] = []
     new_rows: list[dict[str, Any]] = []
     for (post, analyses), item, match in zip(fresh, items, first, strict=True):
-        found = earlier(match, index.best(item))
+        found = better(match, index.best(item))
         if found is None:
             ref = -(1 + len(new_rows))
             new_rows.append(_mention_row(post, item.text, analyses, now))
@@ -127,12 +130,22 @@ def _assign_stories(
             ref = cast(int, found.story_id)  # mention ids and these refs only
         refs.append(ref)
     stored = {ref for ref in refs if ref > 0}
-    present = set(session.scalars(select(Mention.id).where(Mention.id.in_(stored)))) \
-        if stored else set()
-    if present != stored:  # deleted since the cache read them: read every story again
-        stories.forget(stored - present)
-        return _assign_stories(session, StoryCache(window), brands, fresh, items, now, window)
-    return refs, new_rows
+    branded: set[tuple[int, str]] = (
+        set(
+            session.execute(
+                select(BrandMatch.mention_id, BrandMatch.brand).where(
+                    BrandMatch.mention_id.in_(stored)
+                )
+            ).all()
+        )
+        if stored
+        else set()
+    )
+    gone = stored - {mention_id for mention_id, _ in branded}  # a stored story has a brand
+    if gone:  # deleted since the cache read them
+        stories.forget(gone)
+        return _assign_stories(session, stories, brands, fresh, items, now, window)
+    return refs, new_rows, branded
 
 
 def _new_posts(
@@ -189,7 +202,9 @@ def store_matches(
     ]
     if stories is None:
         stories = StoryCache(window)
-    story_refs, new_rows = _assign_stories(session, stories, brands, fresh, items, now, window)
+    story_refs, new_rows, branded = _assign_stories(
+        session, stories, brands, fresh, items, now, window
+    )
     new_ids: list[int] = []
     if new_rows:
         new_ids = list(
@@ -202,17 +217,6 @@ def store_matches(
     counts.new_mentions = len(new_rows)
     counts.new_sightings = len(fresh) - len(new_rows)
 
-    branded: set[tuple[int, str]] = (
-        set(
-            session.execute(
-                select(BrandMatch.mention_id, BrandMatch.brand).where(
-                    BrandMatch.mention_id.in_(known_mentions)
-                )
-            ).all()
-        )
-        if known_mentions
-        else set()
-    )
     sightings, brand_rows, tag_rows = [], [], []
     reaches: dict[int, int] = {}  # a known story's best reach among its new sightings
     for (post, analyses), mention_id in zip(fresh, mention_of, strict=True):

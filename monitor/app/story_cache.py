@@ -35,7 +35,6 @@ from monitor.core.models import BrandMatch, Mention, MentionSource, Source
 class _Held:
     candidate: Candidate
     first_seen: datetime
-    at: datetime
 
 
 @dataclass
@@ -82,7 +81,7 @@ def read_stories(
         query = query.where(Mention.first_seen_at < before)
     return [
         (match_id, ident, _Held(candidate(ident, story_post(story_text(title, text or ""), author,
-                                                     source_id, kind, at)), first_seen, at))
+                                                     source_id, kind, at)), first_seen))
         for match_id, ident, title, text, author, at, first_seen, source_id, kind
         in session.execute(query).all()
     ]
@@ -109,7 +108,7 @@ class StoryCache:
             found: dict[int, _Held] = {}
             for brand in brands:
                 for ident, held in self._brands[brand].stories.items():
-                    if held.first_seen >= low and low <= held.at <= high:
+                    if held.first_seen >= low and low <= held.candidate.post.at <= high:
                         found[ident] = held
         return [found[ident].candidate for ident in sorted(found)]
 
