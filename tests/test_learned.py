@@ -106,7 +106,7 @@ def test_trained_model_beats_the_rules_on_held_out_posts(team: tuple[list, list]
         assert learned >= rules + margin, f"{family}: learned {learned:.3f}, rules {rules:.3f}"
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(300)
 def test_make_models_reproduces_the_shipped_files(tmp_path: Path) -> None:
     """`make models` (python -m classifiers.learning) gives the shipped bytes again."""
     if not (TEAM_DIR / "posts.jsonl").is_file():
