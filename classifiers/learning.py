@@ -241,8 +241,11 @@ def quality(family: str, golds: Sequence[Any], predicted: Sequence[Any]) -> floa
 
 
 def fit(items: Sequence[Prepared], family: str, *, c: float = 1.0, seed: int = 0,
-        base: str | None = None, training: dict[str, Any] | None = None) -> LinearModel:
-    """A model fitted on the items that label `family` (combine "model")."""
+        base: str | None = None, training: dict[str, Any] | None = None,
+        stored: bool = True) -> LinearModel:
+    """A model fitted on the items that label `family` (combine "model"), with its weights
+    as its file keeps them; `stored=False` leaves them unrounded (a cross-validation fold's
+    model, scored and dropped: rounding every one cost more than fitting it)."""
     labelled = [i for i in items if gold(i, family) is not None]
     targets = [gold(i, family) for i in labelled]
     if len(set(targets)) < 2:
@@ -266,12 +269,7 @@ def fit(items: Sequence[Prepared], family: str, *, c: float = 1.0, seed: int = 0
         intercept=estimator.intercept_.astype("float64"),
         languages=LANGUAGES, base=base, training=training or {},
     )
-    return _rounded(model)
-
-
-def _rounded(model: LinearModel) -> LinearModel:
-    """The model exactly as its file gives it back (weights rounded as written)."""
-    return LinearModel.from_json(model.to_json())
+    return model.as_stored() if stored else model
 
 
 def fold_of(example: Example) -> int:
@@ -297,7 +295,7 @@ def cross_validate(items: Sequence[Prepared], family: str, *, seed: int = 0,
         golds += [gold(i, family) for i in test]
         out.setdefault("rules", []).extend(rules_decision(i, family) for i in test)
         for c in C_GRID:
-            model = fit(train, family, c=c, seed=seed)
+            model = fit(train, family, c=c, seed=seed, stored=False)
             out.setdefault(f"model C={c}", []).extend(decisions(model, test))
             for sure in SURE_GRID[family]:
                 mixed = replace(model, combine="rules_where_sure", sure=sure)

@@ -59,6 +59,17 @@ def test_a_file_round_trips_and_a_bad_one_names_the_fix(tmp_path: Path) -> None:
     again = LinearModel.load(tmp_path / "m.json")
     assert again.to_json() == model.to_json() and float(again.weights[5, 0]) == pytest.approx(
         0.123457)
+    rng = np.random.default_rng(0)
+    dense = LinearModel("sentiment", ("negative", "neutral", "positive"),
+                        (rng.normal(size=(N_FEATURES, 3)) * (rng.random((N_FEATURES, 3)) < 0.01)
+                         / rng.choice([1, 1e3, 1e7], size=(N_FEATURES, 1))).astype(np.float32),
+                        np.array([0.1234567891, -1e-9, 3.0]), ("es", "en"),
+                        training={"z": 1, "a": (1, 2)})
+    stored, read = dense.as_stored(), LinearModel.from_json(dense.to_json())
+    assert np.array_equal(stored.weights, read.weights) and stored.weights.dtype == np.float32
+    assert stored.intercept.tolist() == read.intercept.tolist()
+    assert stored.to_json() == read.to_json() == dense.to_json()
+    assert list(stored.training) == list(read.training) == ["a", "z"]
     (tmp_path / "bad.json").write_text('{"format": "pickle"}\n')
     with pytest.raises(ModelFileError, match="make models"):
         LinearModel.load(tmp_path / "bad.json")
