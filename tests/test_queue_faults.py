@@ -68,6 +68,11 @@ def combos(default: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     return [(b, f) for b in ("redis", "amqp") for f in (False, True)] if FULL else default
 
 
+def brokers(default: list[str]) -> list[str]:
+    """Brokers: `default`, or both under FULL."""
+    return ["redis", "amqp"] if FULL else default
+
+
 @pytest.fixture(params=["redis", "amqp"])
 def broker(request: pytest.FixtureRequest) -> ServiceInstance:
     name = "redis_service" if request.param == "redis" else "rabbitmq_service"
@@ -118,11 +123,11 @@ class Rig:
 @contextmanager
 def deployment(
     broker: ServiceInstance, database: ServiceInstance, folder: Path, *, latency: float = 0.4,
-    delay: float = 0.0, window: bool = False,
+    delay: float = 0.0, window: bool = False, queue: dict[str, str] | None = None,
 ) -> Iterator[Rig]:
     with ChangingFeeds(FEEDS, latency=latency) as feeds, SmtpSink(delay, window) as sink:
         settings = write_settings(folder, database.url, unique_prefix(), feeds.sources(),
-                                  email=sink.settings(), **QUEUE)
+                                  email=sink.settings(), **(QUEUE | (queue or {})))
         db = open_database(database.url)
         try:
             with workers(settings, broker.url, "", folder) as pool:
@@ -135,6 +140,7 @@ def deployment(
 def rig(
     broker: ServiceInstance, postgres_service: ServiceInstance, tmp_path: Path
 ) -> Iterator[Rig]:
+    """A deployment on the `broker` parameter: tests choose theirs with `combos`."""
     with deployment(broker, postgres_service, tmp_path) as made:
         yield made
 
@@ -143,6 +149,7 @@ def _wait_running(rig: Rig, timeout: float = 60) -> None:
     wait_for(lambda: rig.running() > 0, timeout, "a task to be running", every=0.05)
 
 
+@pytest.mark.parametrize("broker", brokers(["redis"]), indirect=True)
 def test_worker_killed_mid_source_runs(rig: Rig) -> None:
     """kill -9 of a worker (all of it, or one pool process) at a random moment of a pass's
     source runs, then a new worker: the pass finishes, every item is stored once."""
@@ -215,8 +222,10 @@ def test_pass_recovers_tasks_a_volatile_broker_lost(
     tmp_path: Path,
 ) -> None:
     """A Redis that keeps nothing on disk (CI's), restarted mid-pass, loses every queued
-    task: the waiting `run --once` publishes them again and the pass completes."""
-    with deployment(volatile_redis_service, postgres_service, tmp_path) as rig:
+    task: the waiting `run --once` publishes them again (after `republish_after`, 30 s by
+    default, 5 s here) and the pass completes."""
+    with deployment(volatile_redis_service, postgres_service, tmp_path,
+                    queue={"republish_after": "5s"}) as rig:
         rig.pool.start("--concurrency", "1")
         rig.feeds.advance(2)
         once = rig.run_once("pass")

@@ -40,7 +40,7 @@ from tests.fault_support import (
 from tests.queue_support import status_json, stop, unique_prefix, wait_for, write_settings
 from tests.service_instances import ServiceInstance
 
-SECONDS = float(os.environ.get("VIGIA_SOAK_SECONDS", "45"))
+SECONDS = float(os.environ.get("VIGIA_SOAK_SECONDS", "30"))
 EVERY = 2  # seconds between two runs of a source
 FEEDS = [f"s{i}" for i in range(6)]
 

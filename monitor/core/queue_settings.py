@@ -50,6 +50,10 @@ class QueueSettings(Strict):
     scheduler_lease: Interval = "30s"
     #: How long finished task records are kept for `monitor status`.
     keep_runs: Interval = "1d"
+    #: How long the unfinished tasks of a waiting `monitor run --once` may all stand still
+    #: (none queued, no worker holding one) before they are taken for lost and published
+    #: again: a Redis that keeps nothing on disk loses its queue when it restarts.
+    republish_after: Interval = "30s"
 
     @field_validator("broker")
     @classmethod
@@ -71,6 +75,10 @@ class QueueSettings(Strict):
     @property
     def keep_delta(self) -> timedelta:
         return parse_interval(self.keep_runs)
+
+    @property
+    def republish_delta(self) -> timedelta:
+        return parse_interval(self.republish_after)
 
     def queue(self, short: str) -> str:
         """The full name of one of Vigía's queues (`sources` → `vigia.sources`)."""

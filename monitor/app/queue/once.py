@@ -44,9 +44,6 @@ from monitor.core.storage import Database
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
-#: How long a pass's unfinished tasks may all stand still, with nothing queued, before
-#: they are taken for lost and published again (`LostTasks`).
-STALL_SECONDS = 30.0
 
 
 @dataclass
@@ -75,8 +72,11 @@ def run_once_queued(
     wait: bool = True,
     timeout: float = 3600.0,
     on_done: Callable[[RunReport], None] | None = None,
-    stall: float = STALL_SECONDS,
+    stall: float | None = None,
 ) -> QueuedPass:
+    """Enqueue one forced run of every enabled source and, with `wait`, wait for them and
+    report; unfinished tasks that all stand still for `stall` seconds (default `[queue]
+    republish_after`) are taken for lost and published again (`LostTasks`)."""
     sources = [s.name for s in settings.sources if s.enabled]
     planned = [
         Planned(RUN_SOURCE, name, args=(name,), kwargs={"force": True, "alert": not wait})
@@ -86,6 +86,8 @@ def run_once_queued(
     result = QueuedPass(ids)
     if not wait:
         return result
+    if stall is None:
+        stall = settings.queue.republish_delta.total_seconds()
     watch = LostTasks(settings, app, dict(zip(ids, planned, strict=True)), stall)
     waiting = dict(zip(ids, sources, strict=True))
     reports: dict[str, RunReport] = {}
