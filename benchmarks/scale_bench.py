@@ -43,6 +43,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from benchmarks import process_cpu
 from benchmarks.local_feed_server import serve_feeds_on_ports
 from benchmarks.pipeline_bench import BRAND, make_feeds
 from benchmarks.process_bench import REPO, _timed, settings_file
@@ -289,6 +290,8 @@ def queue_passes(
 
     passes: dict[int, float] = {}
     stored: dict[int, int] = {}
+    worker_cpu: dict[int, float | None] = {}
+    database_cpu: dict[int, float | None] = {}
     with (
         serve_feeds_on_ports(partial(make_feeds, feeds, items, brand_share),
                              servers=hosts, latency=latency) as base_urls,
@@ -304,8 +307,14 @@ def queue_passes(
             args = (["--pool", "threads", "--concurrency", str(count)] if threads
                     else ["--concurrency", "1"])
             workers = _start_workers(settings, Path(tmp), 1 if threads else count, *args)
+            pids = [w.pid for w in workers]
             try:
+                cpu_before = process_cpu.tree_cpu(pids), process_cpu.named_cpu("postgres")
                 passes[count], stored[count] = _queued_pass(settings, feeds)
+                cpu_after = process_cpu.tree_cpu(pids), process_cpu.named_cpu("postgres")
+                worker_cpu[count], database_cpu[count] = (
+                    None if a is None or b is None else a - b
+                    for a, b in zip(cpu_after, cpu_before, strict=True))
             finally:
                 _stop_workers(workers)
     if len(set(stored.values())) != 1 or not stored[counts[0]]:
@@ -319,45 +328,99 @@ def queue_passes(
               f"  N={n:3d} {passes[n]:7.2f} s  {mentions / passes[n]:7.1f} mentions/s  "
               f"speed-up over N={base} {passes[base] / passes[n]:5.2f}x"
               + (f"  (floor {feeds * latency / n:6.2f} s)" if latency else "")
+              + _cpu_line(worker_cpu[n], database_cpu[n], passes[n], feeds)
               for n in counts))
-    return {"passes": passes, "mentions": mentions,
+    return {"passes": passes, "mentions": mentions, "sources": feeds,
+            "worker_cpu_s": worker_cpu, "database_cpu_s": database_cpu,
             "mentions_per_s": {n: mentions / passes[n] for n in counts},
             "speedup": {n: passes[base] / passes[n] for n in counts}}
+
+
+def _cpu_line(worker: float | None, database: float | None, seconds: float, runs: int) -> str:
+    """The pass's CPU: workers' and PostgreSQL's seconds, per run, and the cores busy."""
+    if worker is None or database is None:
+        return ""
+    return (f"\n         CPU: workers {worker:6.1f} s ({worker / runs * 1000:5.1f} ms a run), "
+            f"PostgreSQL {database:5.1f} s ({database / runs * 1000:5.1f} ms a run); "
+            f"{(worker + database) / seconds:4.2f} of {os.cpu_count() or 1} cores busy")
 
 
 # -- projection ------------------------------------------------------------------------------
 def projection(
     cpu: dict[str, Any], io: dict[str, Any], sources: int = 100_000, interval_s: float = 900.0,
-    new_mentions_per_poll: float = 0.5,
+    new_mentions_per_poll: float = 0.5, queue_cpu: dict[str, Any] | None = None,
+    queue_io: dict[str, Any] | None = None,
 ) -> dict[str, float]:
     """Fetching slots and CPU cores for `sources` polled every `interval_s`, from the figures.
 
     A slot (a thread, or a prefork worker process) holds one source run for the remote
-    server's latency plus our per-run overhead, read off the widest I/O pass; CPU is the
+    server's latency plus our per-run overhead, read off the widest I/O pass (the queued one
+    when measured, else the embedded one). CPU without the queue's figures is the
     one-process cost per stored mention times the mentions a poll brings on average
-    (`new_mentions_per_poll`: most polls of a steady deployment are 304 Not Modified).
-    The CPU figure includes the measured process's start-up, so it errs on the high side.
+    (`new_mentions_per_poll`: most polls of a steady deployment are 304 Not Modified). With
+    them, workers and PostgreSQL each cost what the queued passes measured: a run's CPU
+    (the I/O pass, a run bringing few mentions) plus a mention's (the CPU pass, one worker);
+    both include the workers' first-task start-up, so they err on the high side.
     """
-    widest = max(io["passes"])
-    slot_s = io["passes"][widest] * widest / io["sources"]  # one run's wall time in a slot
+    slots_from = queue_io if queue_io and queue_io.get("passes") else io
+    widest = max(slots_from["passes"])
+    slot_s = slots_from["passes"][widest] * widest / slots_from["sources"]
     rate = sources / interval_s
+    mentions_rate = rate * new_mentions_per_poll
     cpu_per_mention = cpu["single_s"] / cpu["mentions"]
     result = {
         "runs_per_s": rate,
         "slot_s": slot_s,
         "slots": rate * slot_s,
-        "cores": rate * new_mentions_per_poll * cpu_per_mention,
-        "mentions_per_s": rate * new_mentions_per_poll,
+        "cores": mentions_rate * cpu_per_mention,
+        "mentions_per_s": mentions_rate,
     }
+    measured = _queue_costs(queue_cpu, queue_io)
+    if measured:
+        result |= measured
+        result["cores"] = rate * measured["worker_s_per_run"] + (
+            mentions_rate * measured["worker_s_per_mention"])
+        result["database_cores"] = rate * measured["database_s_per_run"] + (
+            mentions_rate * measured["database_s_per_mention"])
     print(
         f"scale, projection: {sources:,} sources every {interval_s / 60:.0f} min = "
         f"{rate:.0f} runs/s; a run holds a slot {slot_s:.3f} s (at {io['latency'] * 1000:.0f} ms"
-        f" latency) → {result['slots']:.0f} concurrent fetch slots;\n"
-        f"  at {new_mentions_per_poll} new mentions per poll, {result['mentions_per_s']:.0f} "
-        f"mentions/s x {cpu_per_mention * 1000:.1f} ms each → {result['cores']:.1f} CPU cores "
-        f"of workers; the database takes {rate:.0f} source-state transactions/s"
+        f" latency) → {result['slots']:.0f} concurrent fetch slots;\n  at "
+        f"{new_mentions_per_poll} new mentions per poll, {mentions_rate:.0f} mentions/s"
+        + (f": workers {measured['worker_s_per_run'] * 1000:.1f} ms a run + "
+           f"{measured['worker_s_per_mention'] * 1000:.1f} ms a mention → "
+           f"{result['cores']:.1f} CPU cores; PostgreSQL "
+           f"{measured['database_s_per_run'] * 1000:.1f} ms a run + "
+           f"{measured['database_s_per_mention'] * 1000:.1f} ms a mention → "
+           f"{result['database_cores']:.1f} cores, {rate:.0f} source-state transactions/s"
+           if measured else
+           f" x {cpu_per_mention * 1000:.1f} ms each → {result['cores']:.1f} CPU cores of "
+           f"workers; the database takes {rate:.0f} source-state transactions/s")
     )
     return result
+
+
+def _queue_costs(
+    queue_cpu: dict[str, Any] | None, queue_io: dict[str, Any] | None
+) -> dict[str, float] | None:
+    """CPU seconds a run and a mention cost workers and PostgreSQL, from the queued passes:
+    a run's from the widest I/O pass, a mention's from the one-worker CPU pass (less the
+    runs' share there)."""
+    if not queue_cpu or not queue_io or not queue_cpu.get("passes") or not queue_io.get(
+            "passes"):
+        return None
+    widest, one = max(queue_io["passes"]), min(queue_cpu["passes"])
+    costs = {}
+    for side in ("worker", "database"):
+        run_cpu = queue_io[f"{side}_cpu_s"].get(widest)
+        pass_cpu = queue_cpu[f"{side}_cpu_s"].get(one)
+        if run_cpu is None or pass_cpu is None:
+            return None
+        per_run = run_cpu / queue_io["sources"]
+        costs[f"{side}_s_per_run"] = per_run
+        costs[f"{side}_s_per_mention"] = max(
+            pass_cpu - per_run * queue_cpu["sources"], 0.0) / queue_cpu["mentions"]
+    return costs
 
 
 def run() -> dict[str, Any]:
@@ -374,7 +437,8 @@ def run() -> dict[str, Any]:
     queue_io = queue_passes(tuple(_env_ints("BENCH_QUEUE_WORKERS", "1,2,4,8")), io_sources, 2,
                             latency=latency, hosts=hosts, brand_share=IO_BRAND_SHARE,
                             threads=True)
-    projected = projection(cpu, io, int(os.environ.get("BENCH_PROJECT_SOURCES", "100000")))
+    projected = projection(cpu, io, int(os.environ.get("BENCH_PROJECT_SOURCES", "100000")),
+                           queue_cpu=queue_cpu, queue_io=queue_io)
     return {"cpu": cpu, "io": io, "queue_io": queue_io, "queue_cpu": queue_cpu,
             "projection": projected}
 
