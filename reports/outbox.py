@@ -16,11 +16,13 @@ before any log line), so a slow QUIT, a closed terminal or a broken pipe cannot 
 No deliverer, not even `monitor outbox --retry` (`make_due`), takes a row whose lease is
 still running.
 
-What SMTP cannot close: between the server's 250 and that one UPDATE there is still a
-window of microseconds (there is no two-phase commit between a mail server and a
-database). A deliverer killed by `kill -9` or a power cut exactly there leaves the row
-claimed; when the lease ends (`CLAIM_LEASE`) it is sent again, with the same Message-ID,
-so at worst a recipient sees one duplicate that clients can thread or drop.
+What SMTP cannot close: from the end of DATA until the server's 250 has been read and
+that one UPDATE committed, the server may hold the message while the row is not yet sent
+(there is no two-phase commit between a mail server and a database). The window is as long
+as the server takes to answer DATA, which a slow server stretches to seconds (RFC 1047);
+tests/test_queue_faults.py measures it. A deliverer killed by `kill -9` or a power cut in
+it leaves the row claimed; when the lease ends (`CLAIM_LEASE`) it is sent again, with the
+same Message-ID, so at worst a recipient sees one duplicate that clients can thread or drop.
 
 Chat and webhook notifications (`reports.notify_outbox`) are rows of this same table, with
 their `channel` (the Apprise scheme) and `target` (the URL template, never a secret): the same
