@@ -42,6 +42,7 @@ from monitor.core.models import BrandMatch, MentionSource, Tag, User
 from monitor.core.rawpost import RawPost
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
+from tests.conftest import POSTGRES_URL
 from tests.pipeline_support import make_pipeline
 from tests.review_support import Person
 
@@ -130,6 +131,13 @@ def shuffled(items: list[tuple[int, str, Example]], seed: int = 7) -> dict[str, 
     }
 
 
+#: The adoption test trains three times (half a minute): on PostgreSQL when it is configured.
+#: SQLite adopts a model in the pipeline test below, and both run the nightly and CLI tests.
+ADOPTION_DATABASE = [pytest.param("postgresql", marks=pytest.mark.postgres)
+                     if POSTGRES_URL else "sqlite"]
+
+
+@pytest.mark.parametrize("database_url", ADOPTION_DATABASE, indirect=True)
 def test_good_corrections_are_adopted_and_a_worse_model_is_not(world) -> None:
     """Too few labels trains nothing; the gold corrections give a model that beats the base
     on the held-out reviews and is adopted (per family, recorded with its figures and the
@@ -177,13 +185,15 @@ def test_good_corrections_are_adopted_and_a_worse_model_is_not(world) -> None:
                               .limit(1)) is False
 
 
-def test_an_adopted_model_changes_decisions_in_the_pipeline_and_its_workers(world) -> None:
+def test_an_adopted_model_changes_decisions_in_the_pipeline_and_its_workers(
+    database_url: str, request: pytest.FixtureRequest
+) -> None:
     """After an adoption the pipeline's Analyzer is rebuilt with the model (its version
     changed), decides held-out posts differently from the shipped layer, and a worker
     process given the models in force decides exactly as the pipeline does."""
-    db, settings, items = world
-    if not settings.database_url.startswith("sqlite"):
+    if not database_url.startswith("sqlite"):  # before the world is built: it costs seconds
         pytest.skip("classification only: storage is covered by the adoption test")
+    db, settings, items = request.getfixturevalue("world")
     pipeline = make_pipeline(settings, db)
     before = pipeline.analyzer
     assert pipeline.deployment_models() is None

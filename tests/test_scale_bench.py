@@ -43,10 +43,8 @@ def test_tiny_queued_passes_store_the_same_mentions_with_each_worker_count() -> 
         pytest.skip(reason)
     cpu = scale_bench.queue_passes((1, 2), feeds=4, items=2)
     assert cpu["mentions"] == 8 and cpu["speedup"][1] == 1.0
-    io = scale_bench.queue_passes((1, 4), feeds=8, items=1, latency=0.1, hosts=4,
-                                  threads=True)
-    assert io["passes"][1] >= 8 * 0.1  # one slot waits for every response in turn
-    assert io["passes"][4] >= 2 * 0.1
+    io = scale_bench.queue_passes((2,), feeds=8, items=1, latency=0.1, hosts=4, threads=True)
+    assert io["passes"][2] >= 4 * 0.1  # two slots wait for every response, two at a time
     if process_cpu.available():  # the workers classified and stored: they used CPU
         assert all(seconds > 0 for seconds in cpu["worker_cpu_s"].values())
         assert all(seconds > 0 for seconds in io["database_cpu_s"].values())
