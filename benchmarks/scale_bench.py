@@ -39,7 +39,7 @@ import tempfile
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import func, select
 
@@ -309,12 +309,11 @@ def queue_passes(
             workers = _start_workers(settings, Path(tmp), 1 if threads else count, *args)
             pids = [w.pid for w in workers]
             try:
-                cpu_before = process_cpu.tree_cpu(pids), process_cpu.named_cpu("postgres")
+                workers_before, database_before = _cpu_now(pids)
                 passes[count], stored[count] = _queued_pass(settings, feeds)
-                cpu_after = process_cpu.tree_cpu(pids), process_cpu.named_cpu("postgres")
-                worker_cpu[count], database_cpu[count] = (
-                    None if a is None or b is None else a - b
-                    for a, b in zip(cpu_after, cpu_before, strict=True))
+                workers_after, database_after = _cpu_now(pids)
+                worker_cpu[count] = _spent(workers_before, workers_after)
+                database_cpu[count] = _spent(database_before, database_after)
             finally:
                 _stop_workers(workers)
     if len(set(stored.values())) != 1 or not stored[counts[0]]:
@@ -330,10 +329,24 @@ def queue_passes(
               + (f"  (floor {feeds * latency / n:6.2f} s)" if latency else "")
               + _cpu_line(worker_cpu[n], database_cpu[n], passes[n], feeds)
               for n in counts))
-    return {"passes": passes, "mentions": mentions, "sources": feeds,
+    return {"passes": passes, "mentions": mentions, "sources": feeds, "latency": latency,
             "worker_cpu_s": worker_cpu, "database_cpu_s": database_cpu,
             "mentions_per_s": {n: mentions / passes[n] for n in counts},
             "speedup": {n: passes[base] / passes[n] for n in counts}}
+
+
+def _cpu_now(pids: list[int]) -> tuple[float | None, float | None]:
+    """CPU seconds so far of the worker processes (and their pools) and of PostgreSQL."""
+    return process_cpu.tree_cpu(pids), process_cpu.named_cpu("postgres")
+
+
+def _spent(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
+def _measured(figures: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+    """A queued measurement that ran (`queue_passes` gives {"skipped": why} otherwise)."""
+    return bool(figures and figures.get("passes"))
 
 
 def _cpu_line(worker: float | None, database: float | None, seconds: float, runs: int) -> str:
@@ -362,7 +375,7 @@ def projection(
     (the I/O pass, a run bringing few mentions) plus a mention's (the CPU pass, one worker);
     both include the workers' first-task start-up, so they err on the high side.
     """
-    slots_from = queue_io if queue_io and queue_io.get("passes") else io
+    slots_from = queue_io if _measured(queue_io) else io
     widest = max(slots_from["passes"])
     slot_s = slots_from["passes"][widest] * widest / slots_from["sources"]
     rate = sources / interval_s
@@ -384,8 +397,9 @@ def projection(
             mentions_rate * measured["database_s_per_mention"])
     print(
         f"scale, projection: {sources:,} sources every {interval_s / 60:.0f} min = "
-        f"{rate:.0f} runs/s; a run holds a slot {slot_s:.3f} s (at {io['latency'] * 1000:.0f} ms"
-        f" latency) → {result['slots']:.0f} concurrent fetch slots;\n  at "
+        f"{rate:.0f} runs/s; a run holds a slot {slot_s:.3f} s (at "
+        f"{slots_from['latency'] * 1000:.0f} ms latency) → {result['slots']:.0f} concurrent "
+        f"fetch slots;\n  at "
         f"{new_mentions_per_poll} new mentions per poll, {mentions_rate:.0f} mentions/s"
         + (f": workers {measured['worker_s_per_run'] * 1000:.1f} ms a run + "
            f"{measured['worker_s_per_mention'] * 1000:.1f} ms a mention → "
@@ -406,8 +420,7 @@ def _queue_costs(
     """CPU seconds a run and a mention cost workers and PostgreSQL, from the queued passes:
     a run's from the widest I/O pass, a mention's from the one-worker CPU pass (less the
     runs' share there)."""
-    if not queue_cpu or not queue_io or not queue_cpu.get("passes") or not queue_io.get(
-            "passes"):
+    if not (_measured(queue_cpu) and _measured(queue_io)):
         return None
     widest, one = max(queue_io["passes"]), min(queue_cpu["passes"])
     costs = {}

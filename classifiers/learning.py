@@ -34,6 +34,7 @@ import json
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from classifiers.analyzer import Analyzer
 from classifiers.learned.component import FAMILIES, decided_boolean, decided_sentiment
@@ -259,7 +260,7 @@ def fit(items: Sequence[Prepared], family: str, *, c: float = 1.0, seed: int = 0
     # One thread: the fits are small, and OpenMP/BLAS threads spinning beside other work
     # only burn CPU (measured: the same 14 s for `make models` on 1 thread as on 2, with
     # 24 CPU-seconds instead of 14), and on a loaded machine they crowd everything out.
-    with threadpool_limits(limits=1):
+    with _threadpools().limit(limits=1):
         estimator.fit(full[:, used].tocsr(), targets)
     weights = np.zeros((N_FEATURES, estimator.coef_.shape[0]), dtype=np.float32)
     weights[used] = estimator.coef_.T
@@ -270,6 +271,13 @@ def fit(items: Sequence[Prepared], family: str, *, c: float = 1.0, seed: int = 0
         languages=LANGUAGES, base=base, training=training or {},
     )
     return model.as_stored() if stored else model
+
+
+@cache
+def _threadpools() -> ThreadpoolController:
+    """The process's BLAS/OpenMP pools, found once (finding them reads the loaded libraries;
+    scikit-learn and numpy have loaded theirs on import)."""
+    return ThreadpoolController()
 
 
 def fold_of(example: Example) -> int:

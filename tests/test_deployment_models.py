@@ -42,7 +42,7 @@ from monitor.core.models import BrandMatch, MentionSource, Tag, User
 from monitor.core.rawpost import RawPost
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
-from tests.conftest import POSTGRES_URL
+from tests.conftest import _database_backends
 from tests.pipeline_support import make_pipeline
 from tests.review_support import Person
 
@@ -133,8 +133,7 @@ def shuffled(items: list[tuple[int, str, Example]], seed: int = 7) -> dict[str, 
 
 #: The adoption test trains three times (half a minute): on PostgreSQL when it is configured.
 #: SQLite adopts a model in the pipeline test below, and both run the nightly and CLI tests.
-ADOPTION_DATABASE = [pytest.param("postgresql", marks=pytest.mark.postgres)
-                     if POSTGRES_URL else "sqlite"]
+ADOPTION_DATABASE = _database_backends()[-1:]
 
 
 @pytest.mark.parametrize("database_url", ADOPTION_DATABASE, indirect=True)

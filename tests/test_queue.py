@@ -43,7 +43,8 @@ from tests.queue_support import (
 BROKER_KINDS = ["redis", "amqp"]
 #: A whole pass on prefork workers, once per broker, each on another database (both when
 #: PostgreSQL is configured): four combinations cost a minute more and add no path.
-PASS_PAIRS = ([("postgresql", "redis"), ("sqlite", "amqp")] if POSTGRES_URL
+PASS_PAIRS = ([pytest.param("postgresql", "redis", marks=pytest.mark.postgres),
+               ("sqlite", "amqp")] if POSTGRES_URL
               else [("sqlite", "redis"), ("sqlite", "amqp")])
 RSS = "application/rss+xml"
 

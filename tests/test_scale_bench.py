@@ -88,7 +88,7 @@ def test_projection_from_the_queued_passes_counts_runs_and_mentions() -> None:
     io = {"sources": 1000, "latency": 0.2, "passes": {1: 220.0, 8: 30.0}}
     # Queued: a run costs workers 20 ms and PostgreSQL 5 ms (the I/O pass); the CPU pass's
     # 100 runs of 10 mentions cost 2 + 1000 x 4 ms for workers, 0.5 + 1000 x 1 ms for it.
-    queue_io = {"sources": 1000, "passes": {1: 250.0, 10: 30.0},
+    queue_io = {"sources": 1000, "latency": 0.2, "passes": {1: 250.0, 10: 30.0},
                 "worker_cpu_s": {1: 25.0, 10: 20.0}, "database_cpu_s": {1: 6.0, 10: 5.0}}
     queue_cpu = {"sources": 100, "mentions": 1000, "passes": {1: 8.0, 2: 4.5},
                  "worker_cpu_s": {1: 6.0, 2: 6.5}, "database_cpu_s": {1: 1.5, 2: 1.6}}

@@ -72,11 +72,10 @@ def run_once_queued(
     wait: bool = True,
     timeout: float = 3600.0,
     on_done: Callable[[RunReport], None] | None = None,
-    stall: float | None = None,
 ) -> QueuedPass:
     """Enqueue one forced run of every enabled source and, with `wait`, wait for them and
-    report; unfinished tasks that all stand still for `stall` seconds (default `[queue]
-    republish_after`) are taken for lost and published again (`LostTasks`)."""
+    report; unfinished tasks that all stand still for `[queue] republish_after` are taken
+    for lost and published again (`LostTasks`)."""
     sources = [s.name for s in settings.sources if s.enabled]
     planned = [
         Planned(RUN_SOURCE, name, args=(name,), kwargs={"force": True, "alert": not wait})
@@ -86,9 +85,7 @@ def run_once_queued(
     result = QueuedPass(ids)
     if not wait:
         return result
-    if stall is None:
-        stall = settings.queue.republish_delta.total_seconds()
-    watch = LostTasks(settings, app, dict(zip(ids, planned, strict=True)), stall)
+    watch = LostTasks(settings, app, dict(zip(ids, planned, strict=True)))
     waiting = dict(zip(ids, sources, strict=True))
     reports: dict[str, RunReport] = {}
     deadline = time.monotonic() + timeout
@@ -134,17 +131,17 @@ class LostTasks:
 
     A task is lost when the broker lost its message (a Redis that keeps nothing on disk,
     restarted) or when it was taken by a worker that died, before the broker hands it to
-    another (on Redis, after `[queue] visibility_timeout`). The sign: for `stall` seconds
-    none of the pass's unfinished rows changed, the sources queue is empty, and no live
-    worker says it is running, holding or retrying the task (Celery's `query_task`).
+    another (on Redis, after `[queue] visibility_timeout`). The sign: for `[queue]
+    republish_after` none of the pass's unfinished rows changed, the sources queue is
+    empty, and no live worker says it is running, holding or retrying the task (Celery's
+    `query_task`).
     Publishing again is safe: a row that is final already is never run again, and a copy
     that finds its run under way waits for it (monitor.app.queue.tasks).
     """
 
-    def __init__(
-        self, settings: Settings, app: Celery, planned: dict[str, Planned], stall: float
-    ) -> None:
-        self.settings, self.app, self.planned, self.stall = settings, app, planned, stall
+    def __init__(self, settings: Settings, app: Celery, planned: dict[str, Planned]) -> None:
+        self.settings, self.app, self.planned = settings, app, planned
+        self.stall = settings.queue.republish_delta.total_seconds()
         self._seen: dict[str, tuple[object, ...]] = {}
         self._since = time.monotonic()
 
