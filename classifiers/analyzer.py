@@ -144,7 +144,8 @@ class Analyzer:
         return found
 
     def analyse(
-        self, posts: Sequence[RawPost], *, assume_brand: str | None = None
+        self, posts: Sequence[RawPost], *, assume_brand: str | None = None,
+        articles: Sequence[bool] | None = None,
     ) -> list[list[BrandAnalysis]]:
         """For each post, in order, one BrandAnalysis per matching brand, then one per
         competitor named in it (role "competitor", no tags); [] when none.
@@ -156,6 +157,10 @@ class Analyzer:
         A post is classified on its full_text, or, when it is long, on the sentence windows
         around each brand's mentions (`classifiers.windows`); evidence offsets always refer
         to the full_text. Every family is judged with the brand's profile as context.
+
+        `articles`: whether each post is an article (`is_article` by default), for callers
+        that know better than the post's headline (`monitor eval` reads a labelled item's
+        channel).
         """
         full_texts = [post.full_text() for post in posts]  # built once, matched and analysed
         prepared = [MatchText.of(text) for text in full_texts]
@@ -187,7 +192,7 @@ class Analyzer:
             ]
             contexts = (
                 (text, post_author(posts[i]), [self.profiles[name] for _, name, _ in group],
-                 is_article(posts[i]))
+                 articles[i] if articles is not None else is_article(posts[i]))
                 for (i, text), group in groupby(
                     units, key=lambda u: (u[0], u[2].text if u[2] else full_texts[u[0]])
                 )

@@ -7,7 +7,9 @@ macro-F1, documents per second) from one command, on its own labelled posts.
 Input: one JSON object per line with `text` and any of `about_brand` (bool), `sentiment`
 ("negative" | "neutral" | "positive"), `leak` (list of pii/secret/confidential), `employee`
 (bool), `policy` (list of labels), `complaint` (bool), plus optional `lang`, `author`,
-`title` (a headline: the item is then read as an article, as a news item is) and `brand`
+`title` (a headline: the item is then read as an article, as a news item is), `channel`
+(`news` or `blog` is read as an article too, headline or not: the pipeline reads every feed
+entry with the headline its source gives, and a labelled export may not carry it) and `brand`
 (which of the settings' brands the labels refer to; `monitor labels export` writes it).
 A field that is absent (or null) leaves that item out of that family's scores only, so a
 sentiment-only corpus can be scored too. Each item is classified exactly as the Analyzer
@@ -137,6 +139,16 @@ def _prediction(about_brand: bool, tags: Iterable[TagResult]) -> Prediction:
     )
 
 
+#: Channels whose items are articles (news pieces, blog posts), with or without a `title`.
+ARTICLE_CHANNELS = frozenset({"news", "blog"})
+
+
+def is_article(item: LabelledItem) -> bool:
+    """Read as the pipeline reads a feed entry: with a headline, or from a news or blog
+    channel (see the module doc)."""
+    return bool(item.title) or item.fields.get("channel", "").lower() in ARTICLE_CHANNELS
+
+
 def classify(items: Sequence[LabelledItem], brand: BrandSettings, *,
              learned: bool = True,
              deployment: DeploymentModels | None = None) -> list[Prediction]:
@@ -146,10 +158,11 @@ def classify(items: Sequence[LabelledItem], brand: BrandSettings, *,
     `learned=False`: the rules alone (the Analyzer without its learned layer). With
     `deployment`, the team's own models decide where they apply, as in the pipeline."""
     analyzer = Analyzer([brand], learned=learned, deployment=deployment)
+    articles = [is_article(item) for item in items]
     posts = [RawPost(source="eval", external_id=str(n), title=item.title, text=item.text,
                      lang=item.lang, author_handle=item.author) for n, item in enumerate(items)]
     matched = [any(name == brand.name for name, _ in analyzer.match(post)) for post in posts]
-    results = analyzer.analyse(posts, assume_brand=brand.name)
+    results = analyzer.analyse(posts, assume_brand=brand.name, articles=articles)
     return [_prediction(about, analysis.tags)
             for about, (analysis,) in zip(matched, results, strict=True)]
 

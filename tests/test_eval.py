@@ -228,3 +228,18 @@ def test_dev_set_meets_the_goals(shared_dir: Path) -> None:
     assert report["sentiment"]["macro_f1"] >= 0.80
     assert report["policy"]["micro"]["f1"] >= 0.95
     assert report["complaint"]["f1"] >= 0.86  # 1.000 by the rules alone, 0.889 with the layer
+
+
+def test_news_and_blog_items_are_read_as_articles_headline_or_not(tmp_path: Path) -> None:
+    """A labelled news item without its headline is still an article (the pipeline reads
+    every feed entry with one): an article quoting a rostered person is not that person's
+    post, while the same words on a social channel are."""
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[[brands]]\nname = "Calderix"\nquery = "Calderix"\n'
+                        '[[brands.employees]]\nname = "Marta Gil"\n', encoding="utf-8")
+    text = "Calderix abre centro en Ourense. Lo explicó Marta Gil, directora de atención."
+    rows = [{"text": text, "channel": channel, "employee": channel == "social"}
+            for channel in ("news", "Blog", "social")]
+    code, output = run_with(settings, write_jsonl(tmp_path / "c.jsonl", rows), "--json")
+    assert code == 0, output
+    assert json.loads(output)["employee"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
