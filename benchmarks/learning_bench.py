@@ -4,21 +4,33 @@ What a deployment gains from its team's reviews: the model (the rules' signals p
 words, `classifiers.learning`) is trained on the first N examples of a fixed shuffle and
 scored on held-out posts of the same distribution, against the rules alone in the same run.
 
-Data: the team's training set (classifiers/training/). With `--brand B`, the "deployment" is
-brand B: a base model is trained on the other brands' posts, the deployment model on N of
-B's posts over that base (its probabilities are features), and both are scored on B's
-held-out posts. Without it (the default, as no brand has 800 posts), the posts of every
-brand are pooled, a quarter is held out, and the model learns from N of the rest.
-Sizes the data cannot fill are reported as such.
+Data, by default: one deployment's reviews (`benchmarks/deployment/`: 960 posts about one
+brand, written blind, that the shipped models never saw; `--deployment DIR` names another
+folder of the same shape). The shipped models are the base, as in a new deployment; a
+fixed 15 % of the posts (by id) is held out, and for each N a deployment model is trained on
+the first N of the rest as `monitor train` trains one (over the base's probabilities,
+its setting chosen by cross-validation on those N), then scored against the rules alone and
+the base layer, in the same run.
 
-    python -m benchmarks.learning_bench [--family sentiment|complaint|employee] [--brand B]
+`--team` uses the team's training set (classifiers/training/) instead, which the shipped
+models were trained on: its posts of every brand are pooled, a fifth is held out and a
+plain model learns from N of the rest; with `--brand B`, B plays the deployment over a base
+trained on the other brands. Sizes the data cannot fill are reported as such.
+
+    python -m benchmarks.learning_bench [--family sentiment|complaint|employee]
+        [--deployment DIR | --team [--brand B]]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
+from dataclasses import replace
+from pathlib import Path
 
+from classifiers.deployment_training import SOURCE
+from classifiers.learned.component import load_models
 from classifiers.learning import (
     Prepared,
     decisions,
@@ -28,11 +40,48 @@ from classifiers.learning import (
     quality,
     read_team_set,
     rules_decision,
+    train,
     with_base,
 )
 
 SIZES = (50, 100, 200, 400, 800)
 SEED = 0
+DEPLOYMENT_DIR = Path(__file__).resolve().parent / "deployment"
+HELD_OUT_PERCENT = 15
+
+
+def held_out(item: Prepared) -> bool:
+    """A fixed 15 % of a deployment's posts, by id, judge every size."""
+    digest = hashlib.sha256(f"learning-bench:{item.example.id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < HELD_OUT_PERCENT
+
+
+def deployment_curve(family: str, directory: Path) -> None:
+    """The curve of one deployment over the shipped base (see module doc)."""
+    brands, examples = read_team_set(directory)
+    base = load_models()[family]  # what a new deployment starts from
+    items = labelled(prepare([replace(e, source=SOURCE) for e in examples], brands), family)
+    items = with_base(items, {family: base})
+    test = [i for i in items if held_out(i)]
+    pool = [i for i in items if not held_out(i)]
+    random.Random(SEED).shuffle(pool)
+    gold = [i.example.labels[family] for i in test]
+    rules = quality(family, gold, [rules_decision(i, family) for i in test])
+    shipped = quality(family, gold, decisions(base, test))
+    names = ", ".join(sorted({str(e.brand) for e in examples}))
+    print(f"{family} learning curve ({directory.name}: {names}, over the shipped base): "
+          f"{len(test)} held-out posts, {len(pool)} to learn from")
+    print(f"  rules alone                      {rules:.3f}")
+    print(f"  shipped layer (base)             {shipped:.3f}   ({shipped - rules:+.3f})")
+    for size in SIZES:
+        if size > len(pool):
+            print(f"  {size:4d} examples                   (only {len(pool)} to learn from)")
+            continue
+        model = train(pool[:size], family, seed=SEED, base=base.digest, held=SOURCE,
+                      any_setting=True)
+        score = quality(family, gold, decisions(model, test))
+        print(f"  {size:4d} examples, model            {score:.3f}   ({score - rules:+.3f} "
+              f"vs rules, {score - shipped:+.3f} vs base; {model.combine})")
 
 
 def labelled(items: list[Prepared], family: str) -> list[Prepared]:
@@ -84,10 +133,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", default=None, choices=("sentiment", "complaint",
                                                            "employee"))
-    parser.add_argument("--brand", default=None)
+    parser.add_argument("--deployment", type=Path, default=DEPLOYMENT_DIR,
+                        help="a folder with posts.jsonl and brands.toml of one brand")
+    parser.add_argument("--team", action="store_true",
+                        help="the team's training set instead (see --brand)")
+    parser.add_argument("--brand", default=None, help="with --team: the brand deployed")
     args = parser.parse_args()
+    if args.brand and not args.team:
+        parser.error("--brand goes with --team")
     for family in [args.family] if args.family else ["sentiment", "complaint", "employee"]:
-        curve(family, args.brand)
+        if args.team:
+            curve(family, args.brand)
+        else:
+            deployment_curve(family, args.deployment)
 
 
 if __name__ == "__main__":
