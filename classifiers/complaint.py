@@ -30,6 +30,11 @@ newsroom's "we tested"), the brand's @handle or name called out ("…since 8am, 
 or the marks of conversation (a question or exclamation mark, an emoji, a reply
 "@jortega …"), which press reports lack. In an article, quoted speech ("“I was charged
 twice,” one reader wrote") is somebody the author quotes: its cues do not count.
+A news item or blog post (`doc._.vigia_article`: it came with a headline) is a complaint only
+when its author speaks as the customer ("I", "my", outside quotes) or writes to the brand: its
+@handle, its name called out, or a letter's salutation ("Dear Brackens,", "Estimados
+señores:", where "we" and "our" are the letter writer's). A report of billing problems is
+not a customer's complaint, whatever cue kinds it holds.
 A cue does not count when it is negated in its own sentence ("sin cortes", "ni se corta",
 "never down"; not "no valida'. Es la tercera vez") or
 about a competitor ("Fonaris no funciona"), and nothing is tagged when the author speaks as
@@ -46,7 +51,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from classifiers.batching import BatchedComponent
-from classifiers.context import BrandProfile, add_tags, doc_added_tags, doc_brand
+from classifiers.context import BrandProfile, add_tags, doc_added_tags, doc_brand, doc_is_article
 from classifiers.lexicons import LEXICON_DIR, available_languages
 from classifiers.mentions import addressed as mentions_addressed
 from classifiers.negation import negated_at
@@ -85,6 +90,12 @@ REPORTABLE = frozenset({"outage", "problem", "request"})
 AUTHOR_VOICE, SOCIAL_VOICE = frozenset({"voice"}), frozenset({"voice", "group"})
 # Quoted speech in an article is somebody the author quotes, not the author speaking.
 QUOTED = re.compile(r'"[^"\n]{1,400}"|“[^”]{1,400}”|«[^»]{1,400}»')
+# The salutation that opens a letter, on a line of its own: the author writes to somebody.
+LETTER = re.compile(
+    r"^[ \t]*(?:dear|to whoever|to whom|querid[oa]s?|estimad[oa]s?|señor(?:a|es|as)?|sr\.|"
+    r"sra\.|a la atenci[oó]n de|a quien corresponda)\b[^\n]{0,80}[,:][ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 EMOJI_FROM = 0x2600  # symbols and emoji (news text stays below: letters, €, quotes, …)
 ARTICLE_LENGTH = 200  # longer than a typical social post: it could be a press report
 INDUSTRY_DIR = LEXICON_DIR / "industry"
@@ -154,12 +165,16 @@ class ComplaintTagger(BatchedComponent):
         """The complaint TagResult for one Doc about `brand` with this overall tone, or None."""
         text = doc_text(doc)
         hits = [*self._cues(doc, brand), *_low_star_reviews(text)]
-        article = len(text) > ARTICLE_LENGTH
+        headline = doc_is_article(doc)
+        article = headline or len(text) > ARTICLE_LENGTH
+        # In an article "we" is the newsroom's, except in a letter: its writer's.
+        letter = _letter(text)
+        newsroom = article and not letter
         if article:
             hits = _outside_quotes(hits, text)
         best = sum(WEIGHTS.get(h.label, 0) for h in hits if WEIGHTS.get(h.label, 0) > 0)
         troubled = tone == "negative" or "?" in text
-        experience = EXPERIENCE if troubled and _experience(hits, article) else 0.0
+        experience = EXPERIENCE if troubled and _experience(hits, newsroom) else 0.0
         if best + experience + ADDRESSED + NEGATIVE_TONE * (tone == "negative") < THRESHOLD:
             return None  # cannot reach the threshold, whatever else the post holds
         hits = [h for h in hits
@@ -179,7 +194,7 @@ class ComplaintTagger(BatchedComponent):
                        and (WEIGHTS.get(c.label, 0) < 0) == against for c in cues):
                 cues.append(hit)
         total = sum(WEIGHTS.get(c.label, 0.0) for c in cues)
-        experience_hits = _experience(hits, article) if troubled else []
+        experience_hits = _experience(hits, newsroom) if troubled else []
         if experience_hits:
             total += EXPERIENCE
             cues.extend(experience_hits)
@@ -187,11 +202,15 @@ class ComplaintTagger(BatchedComponent):
             return None
         addressed = [Evidence(m.start, m.end, m.text, "complaint:addressed")
                      for m in mentions_addressed(doc, brand)[:1]]
+        # (In an article the brand's name before a comma is the headline's subject.)
+        written_to = bool(addressed) or letter or (not headline and _vocative(text, named))
+        if headline and not (written_to or any(h.label in AUTHOR_VOICE for h in hits)):
+            return None  # a news item or blog post nobody writes as a customer: a report
         reportable = {c.label for c in cues if WEIGHTS.get(c.label, 0) > 0} <= REPORTABLE
         press = article or any(c.label == "news" for c in cues)
         if reportable and press and not (
-            addressed or any(h.label in _voices(article) for h in hits)
-            or _conversational(_unquoted(text) if article else text) or _vocative(text, named)
+            written_to or any(h.label in _voices(newsroom) for h in hits)
+            or _conversational(_unquoted(text) if article else text)
         ):
             return None  # nobody speaking for themselves: a report, not a complaint
         total += ADDRESSED * bool(addressed)
@@ -205,10 +224,11 @@ class ComplaintTagger(BatchedComponent):
         return TagResult("complaint", "complaint", min(1.0, total / 2), tuple(evidence))
 
 
-def _voices(article: bool) -> frozenset[str]:
+def _voices(newsroom: bool) -> frozenset[str]:
     """The cue kinds that are a customer speaking: "I" and "my" always; "we" and "our" only
-    in a post of social length, since in an article they are the newsroom's ("we tested")."""
-    return AUTHOR_VOICE if article else SOCIAL_VOICE
+    in a post of social length or a letter, since in an article they are the newsroom's
+    ("we tested")."""
+    return AUTHOR_VOICE if newsroom else SOCIAL_VOICE
 
 
 def _unquoted(text: str) -> str:
@@ -225,10 +245,10 @@ def _outside_quotes(hits: list[TermHit], text: str) -> list[TermHit]:
     return [h for h in hits if not any(start <= h.start < end for start, end in quoted)]
 
 
-def _experience(hits: list[TermHit], article: bool = False) -> list[TermHit]:
+def _experience(hits: list[TermHit], newsroom: bool = False) -> list[TermHit]:
     """The service word of a customer's own experience: a `service` cue in a post that also
     speaks in the first person (`_voices`); [] when either is missing."""
-    voices = _voices(article)
+    voices = _voices(newsroom)
     if not any(h.label in voices for h in hits):
         return []
     service = next((h for h in hits if h.label == "service"), None)
@@ -239,6 +259,12 @@ def _conversational(text: str) -> bool:
     """Questions, exclamations, emoji and replies: how people talk, not how news is written."""
     return (any(mark in text for mark in "?!¿¡") or text.lstrip().startswith("@")
             or any(ord(char) >= EMOJI_FROM for char in text))
+
+
+def _letter(text: str) -> bool:
+    """An open letter: a line that opens with a salutation ("Dear Brackens,", "Estimados
+    señores:", "To whoever runs customer experience at Brackens,")."""
+    return LETTER.search(text) is not None
 
 
 def _vocative(text: str, named: list[TermHit]) -> bool:

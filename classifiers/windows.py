@@ -73,6 +73,8 @@ def brand_window(
     if not hits:
         return None
     starts = sentence_starts(text)
+    if len(starts) < 2 or min(hits) < starts[1]:
+        return None
     ends = [*starts[1:], len(text)]
     chosen: set[int] = set()
     for hit in hits:

@@ -22,11 +22,13 @@ PROFILE = BrandProfile(
 )
 
 
-def complaint(text: str, lang: str, author: str | None = None) -> TagResult | None:
+def complaint(text: str, lang: str, author: str | None = None,
+              article: bool = False) -> TagResult | None:
     nlp = pipeline_for(lang)
     doc = nlp.make_doc(text)
     doc._.vigia_brand = PROFILE
     doc._.vigia_author = author
+    doc._.vigia_article = article
     doc = rules_only(nlp, doc)
     found = [t for t in doc._.vigia_tags or () if t.family == "complaint"]
     assert len(found) <= 1
@@ -300,3 +302,31 @@ def test_a_customer_writing_at_length_still_complains(text: str, lang: str) -> N
 def test_we_is_a_customers_voice_in_a_short_post() -> None:
     """Plural first person counts as a customer's voice in a post of social length."""
     assert complaint("Otra vez no funciona nada, nuestra factura ya llega mal", "es") is not None
+
+
+# A news item or blog post (a headline, `doc._.vigia_article`): a complaint only in the
+# author's own voice, or written to the brand (a letter, its @handle).
+REPORTS = [
+    ("Calderix subirá un 8 % la cuota de fibra en enero y cobrará la instalación a los "
+     "nuevos clientes, que además tendrán una permanencia de doce meses.", "es"),
+    ("Calderix customers were charged twice for October, the company confirmed, and "
+     "refunds will reach accounts within five working days.", "en"),
+]
+OWN_VOICE = [
+    ("Os cuento lo que me ha pasado con Calderix: me han cobrado dos veces la factura de "
+     "octubre y nadie me devuelve el dinero.", "es"),
+    ("Dear Calderix,\n\nFor six weeks the broadband at our shop has dropped every evening. "
+     "Three engineers have visited; none has fixed it. Please send someone who can.", "en"),
+    ("Estimados señores de Calderix:\nLes escribo porque la fibra de nuestra oficina lleva "
+     "caída desde el lunes y nadie nos da una fecha.", "es"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), REPORTS)
+def test_an_article_without_a_customers_voice_is_a_report(text: str, lang: str) -> None:
+    assert complaint(text, lang, article=True) is None
+
+
+@pytest.mark.parametrize(("text", "lang"), OWN_VOICE)
+def test_a_customers_own_blog_post_or_letter_is_a_complaint(text: str, lang: str) -> None:
+    assert complaint(text, lang, article=True) is not None

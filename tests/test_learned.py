@@ -89,6 +89,20 @@ def test_a_learned_decision_names_the_words_that_weighed_most() -> None:
                     assert evidence.text.lower() not in {",", ".", "de", "el", "la", "que"}
 
 
+def test_on_an_article_the_model_removes_but_never_adds_a_complaint_or_employee_tag() -> None:
+    """Who speaks in a news item or blog post is the rules' call (a customer's own voice, a
+    letter, a rostered author): the shipped model, trained mostly on social posts, reads a
+    report's words ("sin servicio", "clientes") as a customer's and may not add the tag."""
+    layer = pipeline_for("es").get_pipe("vigia_learned")
+    model = layer.models["complaint"]
+    text = "Miles de clientes de Calderix siguen sin servicio tras la avería del martes."
+    nlp = pipeline_for("es")
+    for article, tagged in ((False, True), (True, False)):
+        doc = set_context(nlp.make_doc(text), text, PROFILE, None, article)
+        layer._boolean(doc, model, "complaint", [0.1, 0.9])
+        assert bool([t for t in doc._.vigia_tags or () if t.family == "complaint"]) is tagged
+
+
 @pytest.fixture(scope="module")
 def team() -> tuple[list, list]:
     if not (TEAM_DIR / "posts.jsonl").is_file():

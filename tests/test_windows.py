@@ -41,6 +41,16 @@ def test_a_long_article_is_judged_where_it_names_the_brand() -> None:
     assert {"desastre", "horrible"} <= {w for e in spans for w in e.text.split()}
 
 
+def test_a_post_that_names_the_brand_in_its_first_sentence_is_classified_whole() -> None:
+    """A customer's blog post or a news item headlined with the brand is about the brand
+    throughout: its complaint and its tone are in sentences that do not repeat the name."""
+    profile = BrandProfile.from_settings(CALDERIX)
+    opening = "Lo que me ha pasado con Calderix este mes. "
+    assert len(opening + FESTIVAL * 4) > windows.LONG_TEXT
+    assert windows.brand_window(opening + FESTIVAL * 4, profile) is None
+    assert windows.brand_window(FESTIVAL + opening + FESTIVAL * 3, profile) is not None
+
+
 def test_the_brand_not_located_in_the_text_means_the_whole_text() -> None:
     wildcard = BrandProfile(name="Calderix", terms=("calderix",))
     text = "Los de Calderixtel " + FESTIVAL * 4

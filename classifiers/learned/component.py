@@ -36,7 +36,13 @@ from spacy.tokens import Doc
 from spacy.util import minibatch
 
 from classifiers.batching import DEFAULT_BATCH_SIZE, BatchedComponent
-from classifiers.context import add_tags, doc_added_tags, doc_brand, extension_key
+from classifiers.context import (
+    add_tags,
+    doc_added_tags,
+    doc_brand,
+    doc_is_article,
+    extension_key,
+)
 from classifiers.learned.deployment import DeploymentModels, base_features
 from classifiers.learned.features import Featurizer, token_pairs
 from classifiers.learned.model import LinearModel
@@ -157,8 +163,8 @@ class LearnedLayer(BatchedComponent):
     def _boolean(self, doc: Doc, model: LinearModel, family: str, probs: list[float]) -> None:
         current = [t for t in doc_added_tags(doc) if t.family == family]
         says = decided_boolean(current, model, probs)
-        if says == bool(current):
-            return
+        if says == bool(current) or (says and doc_is_article(doc)):
+            return  # on an article, only the rules' reading of who speaks adds these tags
         if says:
             add_tags(doc, [TagResult(family, family, round(probs[1], 4),
                                      self._evidence(doc, model, 1, f"learned {family} word"))])
