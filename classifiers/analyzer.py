@@ -84,10 +84,20 @@ def context_docs(
             yield set_context(doc, text, profile, author, bool(article and article[0]))
 
 
+#: Channels of labelled items that are articles (news pieces, blog posts), headline or not.
+ARTICLE_CHANNELS = frozenset({"news", "blog"})
+
+
 def is_article(post: RawPost) -> bool:
     """A post with a headline (news item, blog post, forum thread) is read as an article:
     its text names and quotes people (`doc._.vigia_article`)."""
     return bool((post.title or "").strip())
+
+
+def is_article_item(title: str | None, channel: str | None) -> bool:
+    """A labelled item is read as the pipeline reads a feed entry: with a headline, or from a
+    news or blog channel (a labelled export may not carry the headline)."""
+    return bool((title or "").strip()) or (channel or "").strip().lower() in ARTICLE_CHANNELS
 
 
 def phrase_query(name: str) -> BrandQuery:

@@ -26,6 +26,7 @@ from typing import Any
 
 from sklearn.metrics import f1_score
 
+from classifiers.analyzer import is_article_item
 from classifiers.learned.component import FAMILIES
 from classifiers.learned.model import LinearModel
 from classifiers.learning import (
@@ -94,7 +95,8 @@ def example_of(row: Mapping[str, Any]) -> Example | None:
     if not labels:
         return None
     return Example(str(row["id"]), row["text"], row.get("lang"), row.get("author"),
-                   row["brand"], labels, SOURCE)
+                   row["brand"], labels, SOURCE, row.get("title"),
+                   is_article_item(row.get("title"), row.get("channel")))
 
 
 def train_candidates(

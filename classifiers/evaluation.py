@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from classifiers.analyzer import Analyzer
+from classifiers.analyzer import Analyzer, is_article_item
 from classifiers.eval_groups import breakdown, routed_scores
 from classifiers.eval_scores import (
     Counts,
@@ -139,16 +139,6 @@ def _prediction(about_brand: bool, tags: Iterable[TagResult]) -> Prediction:
     )
 
 
-#: Channels whose items are articles (news pieces, blog posts), with or without a `title`.
-ARTICLE_CHANNELS = frozenset({"news", "blog"})
-
-
-def is_article(item: LabelledItem) -> bool:
-    """Read as the pipeline reads a feed entry: with a headline, or from a news or blog
-    channel (see the module doc)."""
-    return bool(item.title) or item.fields.get("channel", "").lower() in ARTICLE_CHANNELS
-
-
 def classify(items: Sequence[LabelledItem], brand: BrandSettings, *,
              learned: bool = True,
              deployment: DeploymentModels | None = None) -> list[Prediction]:
@@ -158,7 +148,7 @@ def classify(items: Sequence[LabelledItem], brand: BrandSettings, *,
     `learned=False`: the rules alone (the Analyzer without its learned layer). With
     `deployment`, the team's own models decide where they apply, as in the pipeline."""
     analyzer = Analyzer([brand], learned=learned, deployment=deployment)
-    articles = [is_article(item) for item in items]
+    articles = [is_article_item(item.title, item.fields.get("channel")) for item in items]
     posts = [RawPost(source="eval", external_id=str(n), title=item.title, text=item.text,
                      lang=item.lang, author_handle=item.author) for n, item in enumerate(items)]
     matched = [any(name == brand.name for name, _ in analyzer.match(post)) for post in posts]

@@ -44,7 +44,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from threadpoolctl import ThreadpoolController
 
-from classifiers.analyzer import Analyzer
+from classifiers.analyzer import Analyzer, is_article_item
 from classifiers.learned.component import FAMILIES, decided_boolean, decided_sentiment
 from classifiers.learned.deployment import base_features, base_names
 from classifiers.learned.features import N_FEATURES, Featurizer
@@ -86,6 +86,8 @@ class Example:
     brand: str | None
     labels: dict[str, Any]
     source: str
+    title: str | None = None  # a headline, when the post had one (not part of `text`)
+    article: bool = False  # read as an article (`classifiers.analyzer.is_article_item`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +142,8 @@ def read_team_set(directory: Path = TEAM_DIR) -> tuple[list[BrandSettings], list
         if row.get("about_brand") is False:
             labels.pop("sentiment", None)  # a look-alike's tone says nothing of the brand
         examples.append(Example(row["id"], row["text"], row.get("lang"), row.get("author"),
-                                row["brand"], labels, "team"))
+                                row["brand"], labels, "team", row.get("title"),
+                                is_article_item(row.get("title"), row.get("channel"))))
     return brands, sorted(examples, key=lambda e: e.id)
 
 
@@ -170,7 +173,8 @@ def prepare(examples: Sequence[Example], brands: Sequence[BrandSettings]) -> lis
     for name, group in sorted(groups.items()):
         profile = analyzer.profiles[name]
         posts = [_post(e) for e in group]
-        results = analyzer.analyse(posts, assume_brand=name)
+        results = analyzer.analyse(posts, assume_brand=name,
+                                   articles=[e.article for e in group])
         for example, post, (analysis,) in zip(group, posts, results, strict=True):
             text = post.full_text()
             window = brand_window(text, profile, analysis.terms)
@@ -182,8 +186,8 @@ def prepare(examples: Sequence[Example], brands: Sequence[BrandSettings]) -> lis
 
 def _post(example: Example) -> RawPost:
     handle = example.author if example.author and example.author.startswith("@") else None
-    return RawPost(source="training", external_id=example.id, text=example.text,
-                   lang=example.lang, author_handle=handle,
+    return RawPost(source="training", external_id=example.id, title=example.title,
+                   text=example.text, lang=example.lang, author_handle=handle,
                    author=None if handle else example.author)
 
 

@@ -48,7 +48,9 @@ from tests.review_support import Person
 
 REVIEWER = Person("rita", "admin")
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-BRANDS, TEAM = read_team_set()
+#: The team set's first eight brands (931 posts): a deployment's volume of corrections.
+BRANDS = read_team_set()[0][:8]
+TEAM = [e for e in read_team_set()[1] if e.brand in {b.name for b in BRANDS}]
 BY_ID = {e.id: e for e in TEAM}
 
 

@@ -15,6 +15,7 @@ from classifiers.learned.component import FAMILIES, MODEL_DIR, load_models
 from classifiers.learned.features import N_FEATURES, Featurizer, word_column
 from classifiers.learned.model import LinearModel, ModelFileError
 from classifiers.learning import (
+    FOLDS,
     SHIPPED_SURE,
     TEAM_DIR,
     decisions,
@@ -113,22 +114,25 @@ def team() -> tuple[list, list]:
 
 @pytest.mark.timeout(600)
 def test_trained_model_beats_the_rules_on_held_out_posts(team: tuple[list, list]) -> None:
-    """Fitted on four fifths of the team's posts, combined with the rules as shipped, and
-    scored on the fifth it never saw."""
+    """Combined with the rules as shipped (C=1), each fold of the team's posts scored by a
+    model fitted on the other four: out of fold, it beats the rules alone."""
     _, items = team
-    train = [i for i in items if fold_of(i.example) != 0]
-    test = [i for i in items if fold_of(i.example) == 0]
-    # measured (931 posts, fold 0 held out): sentiment rules 0.620 → 0.741; complaint
-    # 0.576 → 0.625; employee 0.756 → 0.756 (the model only adds where the rules are silent)
-    margins = {"sentiment": 0.09, "complaint": 0.03, "employee": 0.0}
+    # measured (1,951 posts, 5 folds, C=1): sentiment rules 0.567 -> 0.657; complaint
+    # 0.628 -> 0.697; employee 0.805 -> 0.820 (the model only adds where the rules are silent)
+    margins = {"sentiment": 0.06, "complaint": 0.04, "employee": 0.005}
     for family, margin in margins.items():
-        held = [i for i in test if i.example.labels.get(family) is not None]
-        gold = [i.example.labels[family] for i in held]
-        rules = quality(family, gold, [rules_decision(i, family) for i in held])
-        model = replace(fit(train, family, c=1.0), combine="rules_where_sure",
-                        sure=SHIPPED_SURE[family])
-        learned = quality(family, gold, decisions(model, held))
-        assert learned >= rules + margin, f"{family}: learned {learned:.3f}, rules {rules:.3f}"
+        golds, rules, learned = [], [], []
+        for fold in range(FOLDS):
+            train = [i for i in items if fold_of(i.example) != fold]
+            held = [i for i in items
+                    if fold_of(i.example) == fold and i.example.labels.get(family) is not None]
+            model = replace(fit(train, family, c=1.0, stored=False),
+                            combine="rules_where_sure", sure=SHIPPED_SURE[family])
+            golds += [i.example.labels[family] for i in held]
+            rules += [rules_decision(i, family) for i in held]
+            learned += decisions(model, held)
+        ours, theirs = quality(family, golds, learned), quality(family, golds, rules)
+        assert ours >= theirs + margin, f"{family}: learned {ours:.3f}, rules {theirs:.3f}"
 
 
 @pytest.mark.timeout(300)
