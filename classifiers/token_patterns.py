@@ -17,8 +17,10 @@ line with
 The cheap pre-filter of each pattern is *derived* from it: the spellings of each required
 literal token (LOWER/ORTH/TEXT, a value or an `IN` list, or a `REGEX` that is one plain
 word, optionally anchored with `^`), lower-cased. A Doc is a candidate for a pattern only when
-its tokens hold one spelling of each (`PatternMatchers.candidates`: set look-ups on the Doc's
-LOWER ids, no text scan), and its hint (the most selective of those tokens) indexes it. A
+its tokens hold one spelling of each (`PatternMatchers.candidates`: each required token is a
+bit, the bits a word type meets are cached per ORTH id, so a Doc costs a few set operations
+on its distinct ORTH ids, no text scan), and its hint (the most selective of those tokens)
+says where in the Doc its matches can be (`PatternMatchers.find`). A
 pattern with no required literal token is refused on load: a new alternative can never lack
 its hint. (NORM is not a literal: a token's norm may differ from its text, "n't" → "not".)
 """
@@ -37,8 +39,9 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
+from classifiers.context import extension_key
 from classifiers.hints import HintIndex
-from classifiers.termlists import doc_lower_ids, doc_lowers, doc_orths, doc_text
+from classifiers.termlists import doc_lower_ids, doc_orths, doc_text
 
 PATTERN_DIR = Path(str(resources.files("classifiers") / "patterns"))
 BRAND = {"BRAND": True}
@@ -47,6 +50,8 @@ _LITERAL_ATTRS = ("LOWER", "ORTH", "TEXT")
 # A REGEX that is one plain word, optionally anchored at the token's start ("^despid").
 _PLAIN = re.compile(r"\^?([^\W_]+)")
 _REPEAT = re.compile(r"^\{(\d*),?(\d*)\}$")
+MAX_CACHED = 200_000  # word types (and sets of requirement bits) cached before starting over
+_ORTH_SET_KEY = extension_key("vigia_orth_set")
 
 Token = dict[str, Any]
 
@@ -213,24 +218,28 @@ class PatternMatchers:
                 roles[strings[key]] = part
             self._matchers.append(matcher)
             self._parts.append(roles)
-        # Each pattern's requirements as LOWER ids (whole tokens) and as words (inside one).
-        self._whole = [tuple(frozenset(strings[w] for w in r.words)
-                             for r in p.required if r.whole) for p in patterns]
-        self._inside = [tuple(r.words for r in p.required if not r.whole) for p in patterns]
-        # Every word a REGEX token must contain, found in one scan of the lower-cased text.
-        self.inside_words = frozenset(w for p in patterns for r in p.required if not r.whole
-                                      for w in r.words)
-        # hint → the patterns it indexes: whole-token hints by LOWER id, the others by text.
-        self._by_id: dict[int, list[int]] = {}
-        self._by_word: dict[str, list[int]] = {}
-        for index, pattern in enumerate(patterns):
-            for word in pattern.hints:
-                if pattern.hint_whole:
-                    self._by_id.setdefault(strings[word], []).append(index)
+        # Each distinct requirement is a bit; a pattern needs the bits of its requirements, a
+        # Doc has the bits of the requirements some of its tokens (or text words) meet.
+        bit_of: dict[Requirement, int] = {}
+        for pattern in patterns:
+            for requirement in pattern.required:
+                bit_of.setdefault(requirement, 1 << len(bit_of))
+        self._needs = [sum(bit_of[r] for r in p.required) for p in patterns]
+        self._id_bits: dict[int, int] = {}  # LOWER id → bits of the whole requirements it meets
+        self._word_bits: dict[str, int] = {}  # word → bits of the REGEX requirements it meets
+        for requirement, bit in bit_of.items():
+            for word in requirement.words:
+                if requirement.whole:
+                    self._id_bits[strings[word]] = self._id_bits.get(strings[word], 0) | bit
                 else:
-                    self._by_word.setdefault(word, []).append(index)
-        self._hint_ids = frozenset(self._by_id)
+                    self._word_bits[word] = self._word_bits.get(word, 0) | bit
+        # Every word a REGEX token must contain, found in one scan of the lower-cased text.
+        self.inside_words = frozenset(self._word_bits)
         self._words = HintIndex(sorted(self.inside_words)) if self.inside_words else None
+        # ORTH id → bits (cached per word type, see `_orth_bits`) and the ORTH ids whose bits
+        # are not 0; bits held by a Doc → its candidates (few distinct sets occur).
+        self._orth_cache: tuple[dict[int, int], set[int]] = ({}, set())
+        self._by_bits: dict[int, list[int]] = {0: []}
         # Where a pattern without the brand can match: within its length of a hint token.
         self._lengths = [max_length(p.before) if not p.brand else None for p in patterns]
         self._hint_spellings = [frozenset(strings[w] for w in p.hints) if p.hint_whole
@@ -240,21 +249,44 @@ class PatternMatchers:
         """The patterns (in file order) for which the Doc holds a spelling of each required
         token: no other pattern can match it. `found_words`: the words (`inside_words` among
         them) occurring in the Doc's lower-cased text, when the caller's own scan found them
-        (`classifiers.hints`); otherwise the text is scanned here, if a pattern needs it."""
-        lowers = doc_lowers(doc)
-        hinted = self._hint_ids.intersection(lowers)
-        inside: frozenset[str] = frozenset()
+        (`classifiers.hints`); otherwise the text is scanned here, if a pattern needs it.
+
+        Set operations in C on the Doc's distinct ORTH ids, not a Python step per token: the
+        bits each word type meets are cached (`_orth_bits`), and the candidates of each set
+        of bits too (the list is shared: callers must not change it)."""
+        have = self._orth_bits(doc)
         if self._words is not None:
             if found_words is None:
                 found_words = self._words.found(doc_text(doc).lower())
-            inside = self.inside_words.intersection(found_words)
-        if not hinted and not inside:
-            return []
-        found = {i for word in hinted for i in self._by_id[word]}
-        found.update(i for word in inside for i in self._by_word.get(word, ()))
-        return [i for i in sorted(found)
-                if all(not ids.isdisjoint(lowers) for ids in self._whole[i])
-                and all(not words.isdisjoint(inside) for words in self._inside[i])]
+            for word in self.inside_words.intersection(found_words):
+                have |= self._word_bits[word]
+        found = self._by_bits.get(have)
+        if found is None:
+            if len(self._by_bits) >= MAX_CACHED:
+                self._by_bits = {0: []}
+            found = self._by_bits[have] = [
+                i for i, needs in enumerate(self._needs) if needs & have == needs]
+        return found
+
+    def _orth_bits(self, doc: Doc) -> int:
+        """The bits of the whole-token requirements that some token of the Doc meets."""
+        bits, hits = self._orth_cache
+        orths = orth_set(doc)
+        new = orths.difference(bits)
+        if new:
+            if len(bits) >= MAX_CACHED:
+                bits, hits = self._orth_cache = ({}, set())
+                new = orths
+            strings = doc.vocab.strings
+            for orth in new:
+                found = self._id_bits.get(strings[strings[orth].lower()], 0)
+                if found:
+                    hits.add(orth)  # before `bits`: a thread that sees one sees the other
+                bits[orth] = found
+        have = 0
+        for orth in hits.intersection(orths):
+            have |= bits[orth]
+        return have
 
     def matches(self, doc: Doc, index: int, start: int = 0, end: int | None = None
                 ) -> dict[str, list[tuple[int, int]]]:
@@ -297,6 +329,15 @@ class PatternMatchers:
             for part, spans in self.matches(doc, index, low, high).items():
                 found.setdefault(part, []).extend(spans)
         return found
+
+
+def orth_set(doc: Doc) -> set[int]:
+    """The Doc's distinct ORTH ids, built once per Doc and shared by the pattern files that
+    pre-filter on it (the confidential and the employee patterns)."""
+    found = doc.user_data.get(_ORTH_SET_KEY)
+    if found is None:
+        found = doc.user_data[_ORTH_SET_KEY] = set(doc_orths(doc))
+    return found  # type: ignore[no-any-return]
 
 
 def part_rules(pattern: TokenPattern) -> dict[str, list[Token]]:
