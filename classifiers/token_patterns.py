@@ -40,8 +40,8 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from classifiers.context import extension_key
-from classifiers.hints import HintIndex
-from classifiers.termlists import doc_lower_ids, doc_orths, doc_text
+from classifiers.hints import HintIndex, doc_lowered
+from classifiers.termlists import doc_lower_ids, doc_orths
 
 PATTERN_DIR = Path(str(resources.files("classifiers") / "patterns"))
 BRAND = {"BRAND": True}
@@ -257,7 +257,7 @@ class PatternMatchers:
         have = self._orth_bits(doc)
         if self._words is not None:
             if found_words is None:
-                found_words = self._words.found(doc_text(doc).lower())
+                found_words = self._words.found(doc_lowered(doc)[0])
             for word in self.inside_words.intersection(found_words):
                 have |= self._word_bits[word]
         found = self._by_bits.get(have)

@@ -31,14 +31,8 @@ from functools import lru_cache
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from classifiers.context import (
-    BrandProfile,
-    doc_text,
-    lowered_for_gates,
-    may_have_terms,
-    terms_regex,
-)
-from classifiers.hints import HintIndex, any_of
+from classifiers.context import BrandProfile, doc_text, may_have_terms, terms_regex
+from classifiers.hints import HintIndex, any_of, doc_lowered
 from classifiers.leaks.spans import without_overlaps
 from classifiers.tags import Evidence
 from classifiers.token_patterns import PATTERN_DIR, PatternMatchers, read_patterns
@@ -141,11 +135,11 @@ def find_confidential(doc: Doc, profile: BrandProfile | None,
     module doc). `hints`: the leak component's shared scan of the lower-cased text."""
     found: list[Evidence] = []
     text = doc_text(doc)
-    lowered = text.lower()
+    lowered, gates = doc_lowered(doc)
     if hints is None:
         hints = _HINTS.found(lowered)
     codenames = terms_regex(profile.codenames) if profile else None
-    if codenames is not None and may_have_terms(lowered_for_gates(text), profile.codenames):
+    if codenames is not None and may_have_terms(gates, profile.codenames):
         found.extend(Evidence(m.start(), m.end(), m.group(), "confidential:codename")
                      for m in codenames.finditer(text))
     if "." in text:

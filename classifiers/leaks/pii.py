@@ -381,7 +381,6 @@ def find_pii(text: str, contact_points_: Iterable[str] = (),
     found.extend(_emails(text, points))
     if not _DIGIT.search(text):
         return found  # every other identifier has digits
-    lowered = text.lower()
     if _PHONE_HINT.search(text):  # 7+ digits: what IDs, IBANs, cards and phones all need
         found.extend(_ibans(text))
         found.extend(_national_ids(text))
@@ -389,7 +388,7 @@ def find_pii(text: str, contact_points_: Iterable[str] = (),
         found.extend(_cards(text))
         found.extend(_phones(_blanked(text, found), points))
     if hints is None:
-        hints = _HINTS.found(lowered)
+        hints = _HINTS.found(text.lower())
     if any_of(hints, _PASSPORT_SET):
         found.extend(_passports(text))
     if any_of(hints, _STREET_SET) or _STREET_EN_HINT.search(text):
