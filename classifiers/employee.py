@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -51,10 +51,10 @@ from classifiers.context import (
     doc_brand,
     doc_is_article,
     doc_text,
-    lowered_for_gates,
     may_have_terms,
     terms_regex,
 )
+from classifiers.hints import doc_lowered
 from classifiers.mentions import brand_names, name_ends, names_anywhere
 from classifiers.sentences import ends_sentence
 from classifiers.tags import Evidence, TagResult
@@ -157,10 +157,15 @@ class _Reader:
         self.orths = doc_orths(doc)
         self.n = len(self.orths)
         self.strings = strings
-        # Brand readings: (first token, token after it), every reading of each start.
-        self.brands = sorted({
+        self._names = names
+
+    @cached_property
+    def brands(self) -> list[tuple[int, int]]:
+        """Brand readings: (first token, token after it), every reading of each start; found
+        only when a pattern with the brand is a candidate."""
+        return sorted({
             _token_span(self.offsets, start, end)
-            for start, ends in name_ends(text, names).items() for end in ends
+            for start, ends in name_ends(self.text, self._names).items() for end in ends
         })
 
     def lower(self, token: int) -> str | None:
@@ -234,6 +239,11 @@ def _roster_regex(profile: BrandProfile) -> re.Pattern[str] | None:
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
+@lru_cache(maxsize=256)
+def _roster_names(profile: BrandProfile) -> tuple[str, ...]:
+    return tuple(e.name for e in profile.employees)
+
+
 def employee_evidence(doc: Doc, patterns: EmployeePatterns) -> list[Evidence]:
     """Every piece of evidence that an employee of the brand is posting or being named."""
     profile = doc_brand(doc)
@@ -257,7 +267,7 @@ def employee_evidence(doc: Doc, patterns: EmployeePatterns) -> list[Evidence]:
                      for m in hashtag.finditer(text))
     roster = _roster_regex(profile)
     if roster is not None and (not article or rostered is not None) and ("@" in text or (
-            may_have_terms(lowered_for_gates(text), tuple(e.name for e in profile.employees)))):
+            may_have_terms(doc_lowered(doc)[1], _roster_names(profile)))):
         found.extend(Evidence(m.start(), m.end(), m.group(), "employee:roster_mention")
                      for m in roster.finditer(text))
     return list(dict.fromkeys(found))  # two patterns may find the same span
@@ -279,7 +289,7 @@ def _pattern_evidence(doc: Doc, text: str, names: tuple[str, ...], patterns: Emp
 
     found: list[Evidence] = []
     claimed = _evidence(reader, spans("self"), "employee:self_identified") \
-        if reader.brands else []
+        if candidates["self"] and reader.brands else []
     if article:  # a quoted person's words are theirs, not the author's
         quoted = _quoted(text)
         claimed = [e for e in claimed if not any(qs <= e.start < qe for qs, qe in quoted)]
