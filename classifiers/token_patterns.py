@@ -235,6 +235,9 @@ class PatternMatchers:
                     self._word_bits[word] = self._word_bits.get(word, 0) | bit
         # Every word a REGEX token must contain, found in one scan of the lower-cased text.
         self.inside_words = frozenset(self._word_bits)
+        # Every pattern's hint spellings: a Doc whose lower-cased text holds none of them (as
+        # a substring) is a candidate for no pattern, whatever its tokens.
+        self.hint_words = frozenset(w for p in patterns for w in p.hints)
         self._words = HintIndex(sorted(self.inside_words)) if self.inside_words else None
         # ORTH id → bits (cached per word type, see `_orth_bits`) and the ORTH ids whose bits
         # are not 0; bits held by a Doc → its candidates (few distinct sets occur).
@@ -247,13 +250,17 @@ class PatternMatchers:
 
     def candidates(self, doc: Doc, found_words: set[str] | None = None) -> list[int]:
         """The patterns (in file order) for which the Doc holds a spelling of each required
-        token: no other pattern can match it. `found_words`: the words (`inside_words` among
-        them) occurring in the Doc's lower-cased text, when the caller's own scan found them
-        (`classifiers.hints`); otherwise the text is scanned here, if a pattern needs it.
+        token: no other pattern can match it. `found_words`: the words occurring in the Doc's
+        lower-cased text, every one of `inside_words` and `hint_words` that does among them,
+        when the caller's own scan found them (`classifiers.hints`): a Doc with no hint word
+        is then done without a look at its tokens. Otherwise the text is scanned here for the
+        `inside_words`, if a pattern needs them.
 
         Set operations in C on the Doc's distinct ORTH ids, not a Python step per token: the
         bits each word type meets are cached (`_orth_bits`), and the candidates of each set
         of bits too (the list is shared: callers must not change it)."""
+        if found_words is not None and self.hint_words.isdisjoint(found_words):
+            return []
         have = self._orth_bits(doc)
         if self._words is not None:
             if found_words is None:

@@ -17,7 +17,8 @@ Evidence, strongest first:
 
 Markers, insider cues, events and documents are spaCy Matcher patterns in
 `patterns/confidential.jsonl` (data, read by `classifiers.token_patterns`, which derives
-each pattern's pre-filter from its words), matched on the post's tokens; codenames and
+each pattern's pre-filter from its words; their hint words are in the leak component's one
+scan of the text, so most posts skip them), matched on the post's tokens; codenames and
 internal domains come from the brand's profile, private hosts from one regex on the text.
 General cues only: an industry's vocabulary ("la operadora") belongs to an industry pack.
 """
@@ -56,9 +57,11 @@ _PATTERNS = read_patterns(PATTERNS_FILE)
 # `classifiers.token_patterns`): found in the text, like the private-host hints.
 _INSIDE_WORDS = sorted({w for p in _PATTERNS for r in p.required if not r.whole
                         for w in r.words})
+# Every pattern's hint words: a post with none of them is a candidate for no pattern.
+_HINT_WORDS = sorted({w for p in _PATTERNS for w in p.hints})
 # The lower-case text hints of this module, for the leak component's shared scan
 # (`classifiers.hints`), which passes what it found to `find_confidential`.
-HINTS = (*_PRIVATE_HOST_HINTS, *_INSIDE_WORDS)
+HINTS = (*_PRIVATE_HOST_HINTS, *_INSIDE_WORDS, *_HINT_WORDS)
 _HINTS = HintIndex(HINTS)
 _PRIVATE_HOST_SET = frozenset(_PRIVATE_HOST_HINTS)
 
@@ -113,11 +116,17 @@ def _internal_domains(domains: tuple[str, ...]) -> re.Pattern[str] | None:
     )
 
 
+@lru_cache(maxsize=256)
+def _lowered(domains: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(d.lower() for d in domains)
+
+
 def _links(text: str, lowered: str, profile: BrandProfile | None,
            private_hint: bool) -> Iterator[Evidence]:
     configured = (
         _internal_domains(profile.internal_domains)
-        if profile and any(d.lower() in lowered for d in profile.internal_domains) else None
+        if profile and any(map(lowered.__contains__, _lowered(profile.internal_domains)))
+        else None
     )
     private = _PRIVATE_HOST if private_hint else None
     for pattern in (configured, private):
