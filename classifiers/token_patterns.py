@@ -18,8 +18,8 @@ The cheap pre-filter of each pattern is *derived* from it: the spellings of each
 literal token (LOWER/ORTH/TEXT, a value or an `IN` list, or a `REGEX` that is one plain
 word, optionally anchored with `^`), lower-cased. A Doc is a candidate for a pattern only when
 its tokens hold one spelling of each (`PatternMatchers.candidates`: each required token is a
-bit, the bits a word type meets are cached per ORTH id, so a Doc costs a few set operations
-on its distinct ORTH ids, no text scan), and its hint (the most selective of those tokens)
+bit, the bits a word type meets are cached per ORTH id, so a Doc costs one dict look-up per
+token, no text scan), and its hint (the most selective of those tokens)
 says where in the Doc its matches can be (`PatternMatchers.find`). A
 pattern with no required literal token is refused on load: a new alternative can never lack
 its hint. (NORM is not a literal: a token's norm may differ from its text, "n't" → "not".)
@@ -30,8 +30,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import reduce
 from importlib import resources
 from itertools import compress
+from operator import or_
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -39,7 +41,6 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from classifiers.context import extension_key
 from classifiers.hints import HintIndex, doc_lowered
 from classifiers.termlists import doc_lower_ids, doc_orths
 
@@ -51,7 +52,6 @@ _LITERAL_ATTRS = ("LOWER", "ORTH", "TEXT")
 _PLAIN = re.compile(r"\^?([^\W_]+)")
 _REPEAT = re.compile(r"^\{(\d*),?(\d*)\}$")
 MAX_CACHED = 200_000  # word types (and sets of requirement bits) cached before starting over
-_ORTH_SET_KEY = extension_key("vigia_orth_set")
 
 Token = dict[str, Any]
 
@@ -239,9 +239,9 @@ class PatternMatchers:
         # a substring) is a candidate for no pattern, whatever its tokens.
         self.hint_words = frozenset(w for p in patterns for w in p.hints)
         self._words = HintIndex(sorted(self.inside_words)) if self.inside_words else None
-        # ORTH id → bits (cached per word type, see `_orth_bits`) and the ORTH ids whose bits
-        # are not 0; bits held by a Doc → its candidates (few distinct sets occur).
-        self._orth_cache: tuple[dict[int, int], set[int]] = ({}, set())
+        # ORTH id → bits (cached per word type, see `_orth_bits`); bits held by a Doc → its
+        # candidates (few distinct sets occur).
+        self._orth_cache: dict[int, int] = {}
         self._by_bits: dict[int, list[int]] = {0: []}
         # Where a pattern without the brand can match: within its length of a hint token.
         self._lengths = [max_length(p.before) if not p.brand else None for p in patterns]
@@ -256,9 +256,9 @@ class PatternMatchers:
         is then done without a look at its tokens. Otherwise the text is scanned here for the
         `inside_words`, if a pattern needs them.
 
-        Set operations in C on the Doc's distinct ORTH ids, not a Python step per token: the
-        bits each word type meets are cached (`_orth_bits`), and the candidates of each set
-        of bits too (the list is shared: callers must not change it)."""
+        No Python step per token or per requirement: the bits each word type meets are
+        cached (`_orth_bits`), and the candidates of each set of bits too (the list is
+        shared: callers must not change it)."""
         if found_words is not None and self.hint_words.isdisjoint(found_words):
             return []
         have = self._orth_bits(doc)
@@ -276,24 +276,21 @@ class PatternMatchers:
         return found
 
     def _orth_bits(self, doc: Doc) -> int:
-        """The bits of the whole-token requirements that some token of the Doc meets."""
-        bits, hits = self._orth_cache
-        orths = orth_set(doc)
-        new = orths.difference(bits)
-        if new:
+        """The bits of the whole-token requirements that some token of the Doc meets: one
+        dict look-up per token (in C), then an OR of the few distinct values."""
+        bits = self._orth_cache
+        orths = doc_orths(doc)
+        try:
+            found = set(map(bits.__getitem__, orths))
+        except KeyError:  # a word type not seen yet
             if len(bits) >= MAX_CACHED:
-                bits, hits = self._orth_cache = ({}, set())
-                new = orths
+                bits = self._orth_cache = {}
             strings = doc.vocab.strings
-            for orth in new:
-                found = self._id_bits.get(strings[strings[orth].lower()], 0)
-                if found:
-                    hits.add(orth)  # before `bits`: a thread that sees one sees the other
-                bits[orth] = found
-        have = 0
-        for orth in hits.intersection(orths):
-            have |= bits[orth]
-        return have
+            for orth in orths:
+                if orth not in bits:
+                    bits[orth] = self._id_bits.get(strings[strings[orth].lower()], 0)
+            found = set(map(bits.__getitem__, orths))
+        return reduce(or_, found, 0)
 
     def matches(self, doc: Doc, index: int, start: int = 0, end: int | None = None
                 ) -> dict[str, list[tuple[int, int]]]:
@@ -336,15 +333,6 @@ class PatternMatchers:
             for part, spans in self.matches(doc, index, low, high).items():
                 found.setdefault(part, []).extend(spans)
         return found
-
-
-def orth_set(doc: Doc) -> set[int]:
-    """The Doc's distinct ORTH ids, built once per Doc and shared by the pattern files that
-    pre-filter on it (the confidential and the employee patterns)."""
-    found = doc.user_data.get(_ORTH_SET_KEY)
-    if found is None:
-        found = doc.user_data[_ORTH_SET_KEY] = set(doc_orths(doc))
-    return found  # type: ignore[no-any-return]
 
 
 def part_rules(pattern: TokenPattern) -> dict[str, list[Token]]:
