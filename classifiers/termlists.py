@@ -5,8 +5,10 @@ The policy and complaint components look for hundreds of words and phrases ("ton
 indexed by their first token's folded form (no case, no accents, see `monitor.core.textfold.fold`;
 a leading '#' or '@' is ignored, so "#BuildTheWall" is the word "buildthewall"). A Doc is
 read through its ORTH ids (`Doc.to_array`, in C) and each distinct id is folded once and
-cached, so a post costs a few dict look-ups per token whatever the number of terms (large
-token-Matcher pattern sets, or one big regex alternation, measure tens of times slower);
+cached; the set of a Doc's ids, built once and shared by every matcher, is intersected (in C)
+with the ids a matcher's terms start with, so a post costs a set operation, then a few dict
+look-ups per candidate start, whatever the number of terms (large token-Matcher pattern
+sets, or one big regex alternation, measure tens of times slower);
 evidence offsets come from the tokens, so they point straight into the analysed text.
 
 File format (UTF-8, `#` starts a comment line, blank lines ignored): `term<TAB>label`. A term
@@ -19,7 +21,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from itertools import compress
-from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,18 +31,20 @@ from classifiers.context import doc_text, extension_key, remember_text
 from classifiers.lexicons import LEXICON_DIR
 from monitor.core.textfold import fold
 
-__all__ = ["TermHit", "TermMatcher", "doc_lower_ids", "doc_lowers", "doc_offsets", "doc_orths",
-           "doc_text", "fold_token", "read_labelled_terms", "remember_text", "split_words"]
+__all__ = ["TermHit", "TermMatcher", "doc_lower_ids", "doc_lowers", "doc_offsets",
+           "doc_orth_set", "doc_orths", "doc_text", "fold_token", "read_labelled_terms",
+           "remember_text", "split_words"]
 
 _WORDS = re.compile(r"\w+|[^\w\s]")
 MAX_CACHED_TOKENS = 200_000
 # The token columns, read once per Doc and shared (`doc._.vigia_orths`, `doc._.vigia_offsets`,
-# `doc._.vigia_lower_ids`, and the set of those, `doc._.vigia_lowers`).
-for _name in ("vigia_orths", "vigia_offsets", "vigia_lower_ids", "vigia_lowers"):
+# `doc._.vigia_lower_ids`, and the sets of those, `doc._.vigia_kinds` and `doc._.vigia_lowers`).
+for _name in ("vigia_orths", "vigia_offsets", "vigia_lower_ids", "vigia_lowers", "vigia_kinds"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 _ORTHS_KEY, _OFFSETS_KEY = extension_key("vigia_orths"), extension_key("vigia_offsets")
 _LOWER_IDS_KEY, _LOWERS_KEY = extension_key("vigia_lower_ids"), extension_key("vigia_lowers")
+_KINDS_KEY = extension_key("vigia_kinds")
 _LOWER_OF: dict[int, int] = {}  # ORTH id → LOWER id, for `doc_lower_ids`
 
 
@@ -72,6 +75,16 @@ def doc_offsets(doc: Doc) -> list[int]:
     if offsets is None:
         offsets = _read_columns(doc)[1]
     return offsets  # type: ignore[no-any-return]
+
+
+def doc_orth_set(doc: Doc) -> set[int]:
+    """The distinct ORTH ids of the Doc (its word types), built once per Doc and shared by
+    every TermMatcher: each one learns the types it has not seen and finds which of them
+    start one of its terms by set operations in C (`TermMatcher.find`)."""
+    kinds = doc.user_data.get(_KINDS_KEY)
+    if kinds is None:
+        kinds = doc.user_data[_KINDS_KEY] = set(doc_orths(doc))
+    return kinds  # type: ignore[no-any-return]
 
 
 def _lower_id(orth: int, doc: Doc) -> int:
@@ -160,10 +173,9 @@ class _Token(NamedTuple):
     first: bool  # some term starts with it (or with a stem of it)
     stems: tuple[str, ...]  # labels of the one-word stems it continues
     loose: tuple[_Term, ...]  # terms starting with it, tried whatever the next token
-    pairs: dict[str, tuple[_Term, ...]]  # terms starting with it, by their exact 2nd word
-
-
-_FIRST = itemgetter(_Token._fields.index("first"))
+    # By the next token's folded form: the terms with that exact second word together with
+    # the loose ones, in listing order (the candidates to try when that word follows).
+    pairs: dict[str, tuple[_Term, ...]]
 
 
 class TermMatcher:
@@ -189,24 +201,30 @@ class TermMatcher:
                     self._by_first.setdefault(words[0], []).append(_Term(words, label, stem))
         self._stem_sizes = sorted({len(s) for s in self._stems}, reverse=True)
         self._tokens: dict[int, _Token] = {}
+        self._known: set[int] = set()  # the keys of `_tokens`, as a set for `<=` and `-`
+        self._firsts: set[int] = set()  # those of them some term starts with
         # The same terms by first word, split into those whose exact second word is known
         # (by that word) and the rest (one-word terms, two-word ones ending in a stem): a
         # common first word ("de", "me", "the") then costs a look-up, not a test per term.
+        # Each second word's candidates are merged with the loose ones here, in listing
+        # order (as if every term of the first word were tried in turn), not per post.
         self._loose: dict[str, tuple[_Term, ...]] = {}
         self._pairs: dict[str, dict[str, tuple[_Term, ...]]] = {}
+        rank = {term: rank for listed in self._by_first.values()
+                for rank, term in enumerate(listed)}
         for first, listed in self._by_first.items():
             by_second: dict[str, list[_Term]] = {}
-            loose = []
+            loose: list[_Term] = []
             for term in listed:
                 if len(term.words) > 2 or (len(term.words) == 2 and not term.stem):
                     by_second.setdefault(term.words[1], []).append(term)
                 else:
                     loose.append(term)
             self._loose[first] = tuple(loose)
-            self._pairs[first] = {second: tuple(t) for second, t in by_second.items()}
-        # Position of each term in its first word's listing: candidates are tried in it.
-        self._rank = {term: rank for listed in self._by_first.values()
-                      for rank, term in enumerate(listed)}
+            self._pairs[first] = {
+                second: tuple(sorted(loose + fixed, key=rank.__getitem__) if loose else fixed)
+                for second, fixed in by_second.items()
+            }
 
     @classmethod
     def for_pipeline(cls, name: str, make_doc: Callable[[str], Doc],
@@ -215,54 +233,62 @@ class TermMatcher:
         return cls(read_labelled_terms(directory / f"{name}.tsv"),
                    lambda term: [token.text for token in make_doc(term)])
 
-    def _token(self, orth: int, doc: Doc) -> _Token:
-        text = doc.vocab.strings[orth]
-        folded = fold_token(text)
-        stems = tuple(
-            label for size in self._stem_sizes if size <= len(folded)
-            for label in self._stems.get(folded[:size], ())
-        )
-        info = _Token(folded, len(text), folded in self._by_first or bool(stems), stems,
-                      self._loose.get(folded, ()), self._pairs.get(folded, {}))
-        if len(self._tokens) >= MAX_CACHED_TOKENS:
+    def _learn(self, orths: set[int], doc: Doc) -> None:
+        """Cache what each new word type means to this matcher (`_Token`), and which of
+        them start a term (`_firsts`). The cache is emptied before it would outgrow
+        MAX_CACHED_TOKENS, never in the middle of a Doc, so every word type of the Doc at
+        hand stays known while it is matched."""
+        if len(self._tokens) + len(orths) > MAX_CACHED_TOKENS:
             self._tokens.clear()
-        self._tokens[orth] = info
-        return info
+            self._known.clear()
+            self._firsts.clear()
+            orths = doc_orth_set(doc)
+        strings = doc.vocab.strings
+        for orth in orths:
+            text = strings[orth]
+            folded = fold_token(text)
+            stems = tuple(
+                label for size in self._stem_sizes if size <= len(folded)
+                for label in self._stems.get(folded[:size], ())
+            )
+            first = folded in self._by_first or bool(stems)
+            self._tokens[orth] = _Token(folded, len(text), first, stems,
+                                        self._loose.get(folded, ()), self._pairs.get(folded, {}))
+            if first:
+                self._firsts.add(orth)
+        self._known.update(orths)
 
     def find(self, doc: Doc) -> list[TermHit]:
         """Hits label by label; within a label, leftmost-longest and never overlapping."""
-        if not len(doc):
-            return []
         orths = doc_orths(doc)
-        try:  # one C-level pass when every word type is cached (the usual case)
-            toks = list(map(self._tokens.__getitem__, orths))
-        except KeyError:
-            toks = [self._tokens.get(orth) or self._token(orth, doc) for orth in orths]
-        starts = list(compress(range(len(toks)), map(_FIRST, toks)))
-        if not starts:
+        if not orths:
             return []
-        n = len(toks)
+        kinds = doc_orth_set(doc)
+        if not kinds <= self._known:  # set operations in C: the usual post is all known
+            self._learn(kinds - self._known, doc)
+        present = self._firsts & kinds  # the word types some term starts with
+        if not present:
+            return []
+        tokens = self._tokens
+        n = len(orths)
         by_label: dict[str, list[tuple[int, int]]] = {}
-        for i in starts:
-            token = toks[i]
+        for i in compress(range(n), map(present.__contains__, orths)):
+            token = tokens[orths[i]]
             for label in token.stems:
                 by_label.setdefault(label, []).append((i, -(i + 1)))
-            loose = token.loose
-            fixed = token.pairs.get(toks[i + 1].folded, ()) if i + 1 < n else ()
-            if not fixed:
-                if not loose:
-                    continue  # "de", "the": no term of theirs goes on with this next word
-                candidates = loose
-            else:  # listing order, as if every term of this first word were tried in turn
-                candidates = sorted(loose + fixed, key=self._rank.__getitem__) if loose else fixed
+            # "de", "the": most of their terms are ruled out by the next word alone.
+            candidates = (token.pairs.get(tokens[orths[i + 1]].folded, token.loose)
+                          if i + 1 < n else token.loose)
             for term in candidates:
-                size = len(term.words)
+                words = term.words
+                size = len(words)
                 if i + size > n:
                     continue
-                last = toks[i + size - 1].folded
-                if not (last.startswith(term.words[-1]) if term.stem else last == term.words[-1]):
+                last = tokens[orths[i + size - 1]].folded
+                if not (last.startswith(words[-1]) if term.stem else last == words[-1]):
                     continue
-                if all(toks[i + k].folded == term.words[k] for k in range(1, size - 1)):
+                if size < 3 or all(tokens[orths[i + k]].folded == words[k]
+                                   for k in range(1, size - 1)):
                     # (first token, -end): plain tuple order is then leftmost-longest.
                     by_label.setdefault(term.label, []).append((i, -(i + size)))
         if not by_label:
@@ -276,7 +302,7 @@ class TermMatcher:
                     continue
                 done = end = -negative_end
                 start = offsets[first]
-                stop = offsets[end - 1] + toks[end - 1].size
+                stop = offsets[end - 1] + tokens[orths[end - 1]].size
                 hits.append(TermHit(start, stop, text[start:stop], label))
         return hits
 
