@@ -10,16 +10,27 @@ link rather than the brand. Offsets are characters of the analysed text, so they
 text (before it is tokenised) and Docs alike.
 
 On a Doc the mentions are computed once and kept on the `doc._.vigia_mentions` extension.
+Speed: a profile's patterns are looked up by the profile's identity (profiles are immutable
+and shared; hashing one costs more than the look-up), and the competitors' pattern, which
+most posts do not match, runs only after a quick case-sensitive search of the lower-cased
+text for their names says it can match (`_may_name`).
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 from spacy.tokens import Doc
 
-from classifiers.context import BrandProfile, accent_insensitive, doc_text, extension_key
+from classifiers.context import (
+    BrandProfile,
+    accent_insensitive,
+    doc_text,
+    extension_key,
+    lowered_for_gates,
+)
 from classifiers.termlists import TermHit
 from monitor.core.textfold import fold
 
@@ -82,11 +93,59 @@ def brand_names(profile: BrandProfile) -> tuple[str, ...]:
     return tuple(t for t in profile.terms if t not in competitors)
 
 
+@lru_cache(maxsize=1024)
+def _gate(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The names as `names_regex` spells them, without its look-arounds, case-sensitive, for
+    lower-cased text: a match of `names_regex` holds a match of this in the lower-cased
+    text. None (no gate) unless every name is ASCII once folded: an ASCII letter (or an
+    accented variant of one) matches only its own case forms, besides the characters that
+    make `lowered_for_gates` refuse the text."""
+    sources = sorted({accent_insensitive(n) for n in names if n.strip()}, key=len, reverse=True)
+    if not sources or not all(n.isascii() for n in names):
+        return None
+    return re.compile("|".join(sources))
+
+
+def _may_name(text: str, gate: re.Pattern[str] | None) -> bool:
+    """False only when the names behind `gate` certainly do not occur in text."""
+    if gate is None:
+        return True
+    lowered = lowered_for_gates(text)
+    return lowered is None or gate.search(lowered) is not None
+
+
+class _Patterns(NamedTuple):
+    profile: BrandProfile  # kept so that its id is not reused while cached
+    brand: re.Pattern[str] | None
+    competitor: re.Pattern[str] | None
+    competitor_gate: re.Pattern[str] | None
+
+
+_PATTERNS: dict[int, _Patterns] = {}
+MAX_CACHED_PROFILES = 1024
+
+
+def _patterns(profile: BrandProfile) -> _Patterns:
+    """The profile's brand and competitor patterns, by the profile's identity."""
+    found = _PATTERNS.get(id(profile))
+    if found is None or found.profile is not profile:
+        competitors = _competitor_names(profile)
+        found = _Patterns(profile, names_regex(brand_names(profile)), names_regex(competitors),
+                          _gate(competitors))
+        if len(_PATTERNS) >= MAX_CACHED_PROFILES:
+            _PATTERNS.clear()
+        _PATTERNS[id(profile)] = found
+    return found
+
+
 def find_mentions(text: str, profile: BrandProfile) -> list[TermHit]:
     """Brand ("brand") and competitor ("competitor") mentions in text order."""
-    hits = [TermHit(s, e, text[s:e], "brand") for s, e in find_names(text, brand_names(profile))]
-    hits += [TermHit(s, e, text[s:e], "competitor")
-             for s, e in find_names(text, _competitor_names(profile))]
+    patterns = _patterns(profile)
+    hits = [] if patterns.brand is None else [
+        TermHit(m.start(), m.end(), m.group(), "brand") for m in patterns.brand.finditer(text)]
+    if patterns.competitor is not None and _may_name(text, patterns.competitor_gate):
+        hits += [TermHit(m.start(), m.end(), m.group(), "competitor")
+                 for m in patterns.competitor.finditer(text)]
     return sorted(hits)
 
 
