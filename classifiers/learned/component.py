@@ -38,7 +38,7 @@ from spacy.util import minibatch
 from classifiers.batching import DEFAULT_BATCH_SIZE, BatchedComponent
 from classifiers.context import add_tags, doc_added_tags, doc_brand, extension_key
 from classifiers.learned.deployment import DeploymentModels, base_features
-from classifiers.learned.features import Featurizer, token_pairs
+from classifiers.learned.features import Featurizer
 from classifiers.learned.model import LinearModel
 from classifiers.sentiment import NEUTRAL_BAND, SENTIMENT_KEY, doc_sentiment
 from classifiers.tags import Evidence, TagResult
@@ -107,18 +107,18 @@ class LearnedLayer(BatchedComponent):
         """Score a batch with every model and rewrite the tags where the model decides."""
         if not self.models or not docs:
             return
-        features = self.featurizer.matrix(
+        features, columns = self.featurizer.rows(
             [(doc, doc_brand(doc), self.lang, rule_tags(doc), None) for doc in docs])
         for family, model in self.models.items():
             probs = model.probabilities(features)
             deciders = [(model, row) for row in probs.tolist()]
             if deployment is not None:
                 self._stacked(docs, family, model, deployment, features, probs, deciders)
-            for doc, (decider, row) in zip(docs, deciders, strict=True):
+            for doc, doc_columns, (decider, row) in zip(docs, columns, deciders, strict=True):
                 if family == "sentiment":
-                    self._sentiment(doc, decider, row)
+                    self._sentiment(doc, doc_columns, decider, row)
                 else:
-                    self._boolean(doc, decider, family, row)
+                    self._boolean(doc, doc_columns, decider, family, row)
 
     def _stacked(self, docs: Sequence[Doc], family: str, base: LinearModel,
                  deployment: DeploymentModels, features: sparse.csr_matrix,
@@ -136,7 +136,8 @@ class LearnedLayer(BatchedComponent):
             for index, row in zip(rows, model.probabilities(stacked).tolist(), strict=True):
                 deciders[index] = (model, row)
 
-    def _sentiment(self, doc: Doc, model: LinearModel, probs: list[float]) -> None:
+    def _sentiment(self, doc: Doc, columns: list[int], model: LinearModel,
+                   probs: list[float]) -> None:
         rules = doc_sentiment(doc)
         label = decided_sentiment(rules, model, probs)
         if rules is not None and rules.label == label:
@@ -151,29 +152,32 @@ class LearnedLayer(BatchedComponent):
             polarity = max(-NEUTRAL_BAND + 0.01, min(NEUTRAL_BAND - 0.01, polarity))
         doc.user_data[SENTIMENT_KEY] = TagResult(
             "sentiment", label, round(polarity, 4),
-            self._evidence(doc, model, model.classes.index(label), f"learned {label} word"),
+            self._evidence(doc, columns, model, model.classes.index(label),
+                           f"learned {label} word"),
         )
 
-    def _boolean(self, doc: Doc, model: LinearModel, family: str, probs: list[float]) -> None:
+    def _boolean(self, doc: Doc, columns: list[int], model: LinearModel, family: str,
+                 probs: list[float]) -> None:
         current = [t for t in doc_added_tags(doc) if t.family == family]
         says = decided_boolean(current, model, probs)
         if says == bool(current):
             return
         if says:
             add_tags(doc, [TagResult(family, family, round(probs[1], 4),
-                                     self._evidence(doc, model, 1, f"learned {family} word"))])
+                                     self._evidence(doc, columns, model, 1,
+                                                    f"learned {family} word"))])
         else:
             doc.user_data[_TAGS_KEY] = [t for t in doc_added_tags(doc) if t.family != family]
 
-    def _evidence(self, doc: Doc, model: LinearModel, label: int,
+    def _evidence(self, doc: Doc, columns: list[int], model: LinearModel, label: int,
                   reason: str) -> tuple[Evidence, ...]:
-        """The tokens that pushed hardest toward `label`, in text order."""
-        columns = self.featurizer.columns(doc, doc_brand(doc))
-        weights = model.word_contributions(token_pairs(columns), 1.0, label)  # scale: moot
-        offsets, orths, strings = doc_offsets(doc), doc_orths(doc), doc.vocab.strings
+        """The tokens that pushed hardest toward `label`, in text order (`columns`: the
+        Doc's word columns, as the batch's features were built from them)."""
+        weights = model.word_contributions(columns, label)
         fillers = self.featurizer.fillers(doc)
         best = sorted((i for i, w in enumerate(weights) if w > 0 and not fillers[i]),
                       key=lambda i: -weights[i])[:MAX_EVIDENCE]
+        offsets, orths, strings = doc_offsets(doc), doc_orths(doc), doc.vocab.strings
         text = doc_text(doc)
         found = []
         for i in sorted(best):

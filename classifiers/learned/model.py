@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from classifiers.learned.features import N_FEATURES
+from classifiers.learned.features import N_FEATURES, PAIR_MIX
 
 FORMAT = "vigia-linear/1"
 #: Weights are written with this many significant digits (enough: they are regularised).
@@ -72,30 +72,45 @@ class LinearModel:
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
-    def word_contributions(
-        self, token_columns: Sequence[tuple[int, int | None]], scale: float, label: int
-    ) -> list[float]:
-        """How much each token pushed the score toward class `label` (against the others):
-        its word's weight plus half of each pair it belongs to, times the row's word scale."""
-        used = sorted({c for u, p in token_columns for c in (u, p) if c is not None and c >= 0})
-        rows = self.weights[used].astype(np.float64)
-        if self.binary:
-            margins = rows[:, 0] * (1.0 if label == 1 else -1.0)
-        else:
-            others = [k for k in range(len(self.classes)) if k != label]
-            margins = rows[:, label] - rows[:, others].mean(axis=1)
-        margin = dict(zip(used, margins.tolist(), strict=True))
-        found = [0.0] * len(token_columns)
-        previous_pair: int | None = None
-        for i, (unigram, pair) in enumerate(token_columns):
-            if unigram < 0:
-                continue
-            value = float(margin[unigram])
-            if pair is not None:
-                value += 0.5 * float(margin[pair])
+    def margins(self, label: int) -> dict[int, float]:
+        """Per column the model uses: how much its weight favours class `label` over the
+        others (a binary model: the logit, signed), computed once per label for every such
+        column, so explaining a post is plain look-ups (an unused column's margin is 0)."""
+        found = self._margins.get(label)
+        if found is None:
+            used = np.flatnonzero(np.any(self.weights != 0, axis=1))
+            rows = self.weights[used].astype(np.float64)
+            if self.binary:
+                values = rows[:, 0] * (1.0 if label == 1 else -1.0)
+            else:
+                others = [k for k in range(len(self.classes)) if k != label]
+                values = rows[:, label] - rows[:, others].mean(axis=1)
+            found = self._margins.setdefault(label, dict(zip(used.tolist(), values.tolist(),
+                                                             strict=True)))
+        return found
+
+    @cached_property
+    def _margins(self) -> dict[int, dict[int, float]]:
+        return {}
+
+    def word_contributions(self, columns: Sequence[int], label: int) -> list[float]:
+        """How much each token pushed the score toward class `label` (against the others),
+        from the tokens' word columns (`Featurizer.columns`, negative for whitespace): its
+        word's margin plus half of each pair it belongs to with its spoken neighbours."""
+        margin = self.margins(label).get
+        found = [0.0] * len(columns)
+        spoken = [i for i, c in enumerate(columns) if c >= 0]
+        previous_pair: float | None = None
+        for n, i in enumerate(spoken, 1):
+            unigram = columns[i]
+            value = margin(unigram, 0.0)
+            pair: float | None = None
+            if n < len(spoken):
+                pair = margin((unigram * PAIR_MIX + columns[spoken[n]] + 7) % N_FEATURES, 0.0)
+                value += 0.5 * pair
             if previous_pair is not None:
-                value += 0.5 * float(margin[previous_pair])
-            found[i] = value * scale
+                value += 0.5 * previous_pair
+            found[i] = value
             previous_pair = pair
         return found
 
