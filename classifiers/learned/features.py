@@ -17,8 +17,9 @@ stateless: no vocabulary is stored or shipped, only the weights of the columns t
 
 Speed (the layer runs on every matching post, after five rule components): a word type's
 column is computed once and cached by ORTH id, a Doc's columns are read with one C-level
-`map`, the brand's names are found with one set intersection (the names kept per profile
-object: hashing a BrandProfile costs a microsecond), and a batch's pairs, counts and scaling
+`map` over a table per brand profile in which the brand's and its rivals' names already read
+"<brand>" / "<rival>" (kept per profile object: hashing a BrandProfile costs a microsecond),
+and a batch's pairs, counts and scaling
 are done at once with numpy (counts with one `np.unique`, scaling with scikit-learn's
 in-place kernel, the arithmetic `normalize` runs, without its input checks); the signals of
 a batch go into one flat list and one sparse matrix. `rows` hands back each Doc's word
@@ -110,6 +111,8 @@ class Featurizer:
         self._columns: dict[int, int] = {}
         self._bare: dict[int, str] = {}
         self._filler: dict[int, bool] = {}
+        self._tables: dict[int, tuple[BrandProfile, dict[int, int]]] = {}
+        self._tabled = 0  # entries in all the tables
 
     def _learn(self, doc: Doc, orth: int) -> None:
         lexeme = doc.vocab[orth]
@@ -160,21 +163,50 @@ class Featurizer:
     def columns(self, doc: Doc, profile: BrandProfile | None) -> list[int]:
         """Each token's word column (SPACE for whitespace), the brand's names generalised."""
         orths = doc_orths(doc)
-        known = self._columns
+        table = self._table(profile)
         try:
-            found = list(map(known.__getitem__, orths))
+            return list(map(table.__getitem__, orths))
         except KeyError:
+            self._fill(doc, orths, profile, table)
+            return list(map(table.__getitem__, orths))
+
+    def _table(self, profile: BrandProfile | None) -> dict[int, int]:
+        """ORTH id → column as read for `profile`: the plain columns when it names nothing,
+        else its own table, where its names' words read "<brand>" / "<rival>" (nearly every
+        post names its brand, and one look-up per token beats finding the names each time)."""
+        if profile is None or not _names(profile)[2]:
+            return self._columns
+        known = self._tables.get(id(profile))
+        if known is not None and known[0] is profile:
+            return known[1]
+        if len(self._tables) >= 256:
+            self._tables.clear()
+            self._tabled = 0
+        table: dict[int, int] = {}
+        self._tables[id(profile)] = (profile, table)
+        return table
+
+    def _fill(self, doc: Doc, orths: list[int], profile: BrandProfile | None,
+              table: dict[int, int]) -> None:
+        """Put the Doc's word types in `table` (see `_table`), learning the unknown ones."""
+        known = self._columns
+        if any(orth not in known for orth in orths):
             self._learn_doc(doc, orths)
-            found = list(map(known.__getitem__, orths))
+        if table is known:
+            return
+        if self._tabled + len(orths) > MAX_CACHED:  # every profile's table counts
+            for _, other in self._tables.values():
+                other.clear()
+            self._tabled = 0
         brand, _, names = _names(profile)
-        if names:
-            bare = self._bare
-            named = names.intersection(map(bare.__getitem__, orths))
-            if named:
-                special = {orth: BRAND if bare[orth] in brand else RIVAL
-                           for orth in set(orths) if bare[orth] in named}
-                found = list(map(special.get, orths, found))
-        return found
+        bare = self._bare
+        before = len(table)
+        for orth in orths:
+            if orth not in table:
+                word = bare[orth]
+                table[orth] = ((BRAND if word in brand else RIVAL) if word in names
+                               else known[orth])
+        self._tabled += len(table) - before
 
     def rows(self, docs: Sequence[tuple[Doc, BrandProfile | None, str,
                                         Iterable[TagResult], Mapping[str, float] | None]]
