@@ -107,18 +107,26 @@ class LearnedLayer(BatchedComponent):
         """Score a batch with every model and rewrite the tags where the model decides."""
         if not self.models or not docs:
             return
+        tags = [rule_tags(doc) for doc in docs]
         features, columns = self.featurizer.rows(
-            [(doc, doc_brand(doc), self.lang, rule_tags(doc), None) for doc in docs])
+            [(doc, doc_brand(doc), self.lang, found, None) for doc, found in zip(docs, tags,
+                                                                                 strict=True)])
         for family, model in self.models.items():
             probs = model.probabilities(features)
             deciders = [(model, row) for row in probs.tolist()]
             if deployment is not None:
                 self._stacked(docs, family, model, deployment, features, probs, deciders)
-            for doc, doc_columns, (decider, row) in zip(docs, columns, deciders, strict=True):
-                if family == "sentiment":
+            batch = zip(docs, tags, columns, deciders, strict=True)
+            if family == "sentiment":
+                for doc, _, doc_columns, (decider, row) in batch:
                     self._sentiment(doc, doc_columns, decider, row)
-                else:
-                    self._boolean(doc, doc_columns, decider, family, row)
+                continue
+            for doc, found, doc_columns, (decider, row) in batch:
+                # The rules' tags of a boolean family, as the batch began: deciding another
+                # family changes only that family's tags.
+                current = [t for t in found if t.family == family]
+                if current or row[1] >= 0.5:  # else the model agrees there is none
+                    self._boolean(doc, doc_columns, current, decider, family, row)
 
     def _stacked(self, docs: Sequence[Doc], family: str, base: LinearModel,
                  deployment: DeploymentModels, features: sparse.csr_matrix,
@@ -156,9 +164,10 @@ class LearnedLayer(BatchedComponent):
                            f"learned {label} word"),
         )
 
-    def _boolean(self, doc: Doc, columns: list[int], model: LinearModel, family: str,
-                 probs: list[float]) -> None:
-        current = [t for t in doc_added_tags(doc) if t.family == family]
+    def _boolean(self, doc: Doc, columns: list[int], current: list[TagResult],
+                 model: LinearModel, family: str, probs: list[float]) -> None:
+        """Add or remove the family's tag where the model's decision differs from the
+        rules' (`current`: their tags of the family)."""
         says = decided_boolean(current, model, probs)
         if says == bool(current):
             return

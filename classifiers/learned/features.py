@@ -32,6 +32,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from itertools import chain
+from operator import attrgetter
 
 import numpy as np
 from scipy import sparse
@@ -291,25 +292,41 @@ def signal_columns(lang: str, tags: Iterable[TagResult],
 def add_signals(cols: list[int], values: list[float], lang: str, tags: Iterable[TagResult],
                 extra: Mapping[str, float] | None = None) -> None:
     """Append `signal_columns` to `cols` and `values` (a batch's go into one pair of lists)."""
-    cols.append(column(f"lang:{lang}"))
+    cols.append(_lang_column(lang))
     values.append(1.0)
     for tag in tags:
-        cols += _tag_columns(tag.family, tag.label)
-        if tag.family == "sentiment":
-            values += (1.0, tag.score, abs(tag.score))
-        else:
-            values += (1.0, tag.score)
-        if tag.evidence:
-            kinds: dict[str, int] = {}
-            for evidence in tag.evidence:
-                kinds[evidence.reason] = kinds.get(evidence.reason, 0) + 1
-            for kind, n in kinds.items():
-                cols.append(_kind_column(tag.family, kind))
-                values.append(float(min(n, MAX_KIND_COUNT)))
+        family = tag.family
+        tag_cols, kind_values = _tag_signals(family, tag.label,
+                                             tuple(map(_REASON, tag.evidence)))
+        cols += tag_cols
+        score = tag.score
+        values += (1.0, score, abs(score)) if family == "sentiment" else (1.0, score)
+        values += kind_values
     if extra:
         for name, value in sorted(extra.items()):
             cols.append(column(name))
             values.append(value)
+
+
+_REASON = attrgetter("reason")
+
+
+@lru_cache(maxsize=64)
+def _lang_column(lang: str) -> int:
+    return column(f"lang:{lang}")
+
+
+@lru_cache(maxsize=8192)
+def _tag_signals(family: str, label: str, reasons: tuple[str, ...]
+                 ) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """A tag's columns (its own, then one per kind of evidence, in order of appearance) and
+    its evidence kinds' counts, per (family, label, the reasons its evidence gives): tags
+    repeat these few shapes, so counting them once is enough."""
+    kinds: dict[str, int] = {}
+    for reason in reasons:
+        kinds[reason] = kinds.get(reason, 0) + 1
+    return ((*_tag_columns(family, label), *(_kind_column(family, kind) for kind in kinds)),
+            tuple(float(min(n, MAX_KIND_COUNT)) for n in kinds.values()))
 
 
 def signal_features(lang: str, tags: Iterable[TagResult],
