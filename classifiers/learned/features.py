@@ -20,7 +20,7 @@ column is computed once and cached by ORTH id, a Doc's columns are read with one
 `map` over a table per brand profile in which the brand's and its rivals' names already read
 "<brand>" / "<rival>" (kept per profile object: hashing a BrandProfile costs a microsecond),
 and a batch's pairs, counts and scaling
-are done at once with numpy (counts with one `np.unique`, scaling with scikit-learn's
+are done at once with numpy (counted after one stable sort, scaling with scikit-learn's
 in-place kernel, the arithmetic `normalize` runs, without its input checks); the signals of
 a batch go into one flat list and one sparse matrix. `rows` hands back each Doc's word
 columns with the matrix, so explaining a decision does not read them again.
@@ -238,9 +238,12 @@ def word_matrix(per_doc: Sequence[Sequence[int]]) -> sparse.csr_matrix:
     pairs = ((flat[:-1] * PAIR_MIX + flat[1:] + 7) % N_FEATURES)[same]
     # One sort gives what a COO → CSR conversion and `sum_duplicates` give: each row's
     # columns in order, a repeated column's count summed (exactly: counts are integers).
-    keys, counts = np.unique(np.concatenate([owner * N_FEATURES + flat,
-                                             owner[:-1][same] * N_FEATURES + pairs]),
-                             return_counts=True)
+    # The keys come in row order already, which a stable sort (timsort) makes use of.
+    keys = np.sort(np.concatenate([owner * N_FEATURES + flat,
+                                   owner[:-1][same] * N_FEATURES + pairs]), kind="stable")
+    starts = np.flatnonzero(np.concatenate([[keys.size > 0], keys[1:] != keys[:-1]]))
+    counts = np.diff(np.append(starts, len(keys)))
+    keys = keys[starts]
     indptr = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.bincount(keys // N_FEATURES, minlength=n), out=indptr[1:])
     matrix = sparse.csr_matrix((counts.astype(np.float32), (keys % N_FEATURES).astype(np.int32),
