@@ -116,17 +116,10 @@ class LearnedLayer(BatchedComponent):
             deciders = [(model, row) for row in probs.tolist()]
             if deployment is not None:
                 self._stacked(docs, family, model, deployment, features, probs, deciders)
-            batch = zip(docs, tags, columns, deciders, strict=True)
             if family == "sentiment":
-                for doc, _, doc_columns, (decider, row) in batch:
-                    self._sentiment(doc, doc_columns, decider, row)
-                continue
-            for doc, found, doc_columns, (decider, row) in batch:
-                # The rules' tags of a boolean family, as the batch began: deciding another
-                # family changes only that family's tags.
-                current = [t for t in found if t.family == family]
-                if current or row[1] >= 0.5:  # else the model agrees there is none
-                    self._boolean(doc, doc_columns, current, decider, family, row)
+                self._sentiments(docs, columns, deciders)
+            else:
+                self._booleans(docs, tags, columns, deciders, family)
 
     def _stacked(self, docs: Sequence[Doc], family: str, base: LinearModel,
                  deployment: DeploymentModels, features: sparse.csr_matrix,
@@ -144,48 +137,81 @@ class LearnedLayer(BatchedComponent):
             for index, row in zip(rows, model.probabilities(stacked).tolist(), strict=True):
                 deciders[index] = (model, row)
 
-    def _sentiment(self, doc: Doc, columns: list[int], model: LinearModel,
-                   probs: list[float]) -> None:
-        rules = doc_sentiment(doc)
-        label = decided_sentiment(rules, model, probs)
-        if rules is not None and rules.label == label:
-            return
-        by_class = dict(zip(model.classes, probs, strict=True))
-        polarity = by_class.get("positive", 0.0) - by_class.get("negative", 0.0)
-        if label == "positive":
-            polarity = max(polarity, NEUTRAL_BAND)
-        elif label == "negative":
-            polarity = min(polarity, -NEUTRAL_BAND)
-        else:
-            polarity = max(-NEUTRAL_BAND + 0.01, min(NEUTRAL_BAND - 0.01, polarity))
-        doc.user_data[SENTIMENT_KEY] = TagResult(
-            "sentiment", label, round(polarity, 4),
-            self._evidence(doc, columns, model, model.classes.index(label),
-                           f"learned {label} word"),
-        )
+    def _sentiments(self, docs: Sequence[Doc], columns: list[list[int]],
+                    deciders: list[tuple[LinearModel, list[float]]]) -> None:
+        """Replace the rules' sentiment of each Doc where the model decides another label."""
+        changed: list[tuple[int, LinearModel, str, float]] = []
+        for index, (doc, (model, probs)) in enumerate(zip(docs, deciders, strict=True)):
+            rules = doc_sentiment(doc)
+            label = decided_sentiment(rules, model, probs)
+            if rules is not None and rules.label == label:
+                continue
+            by_class = dict(zip(model.classes, probs, strict=True))
+            polarity = by_class.get("positive", 0.0) - by_class.get("negative", 0.0)
+            if label == "positive":
+                polarity = max(polarity, NEUTRAL_BAND)
+            elif label == "negative":
+                polarity = min(polarity, -NEUTRAL_BAND)
+            else:
+                polarity = max(-NEUTRAL_BAND + 0.01, min(NEUTRAL_BAND - 0.01, polarity))
+            changed.append((index, model, label, polarity))
+        evidence = self._evidence(docs, columns, [
+            (index, model, model.classes.index(label), f"learned {label} word")
+            for index, model, label, _ in changed])
+        for (index, _, label, polarity), cited in zip(changed, evidence, strict=True):
+            docs[index].user_data[SENTIMENT_KEY] = TagResult(
+                "sentiment", label, round(polarity, 4), cited)
 
-    def _boolean(self, doc: Doc, columns: list[int], current: list[TagResult],
-                 model: LinearModel, family: str, probs: list[float]) -> None:
-        """Add or remove the family's tag where the model's decision differs from the
-        rules' (`current`: their tags of the family)."""
-        says = decided_boolean(current, model, probs)
-        if says == bool(current):
-            return
-        if says:
-            add_tags(doc, [TagResult(family, family, round(probs[1], 4),
-                                     self._evidence(doc, columns, model, 1,
-                                                    f"learned {family} word"))])
-        else:
-            doc.user_data[_TAGS_KEY] = [t for t in doc_added_tags(doc) if t.family != family]
+    def _booleans(self, docs: Sequence[Doc], tags: list[list[TagResult]],
+                  columns: list[list[int]], deciders: list[tuple[LinearModel, list[float]]],
+                  family: str) -> None:
+        """Add the family's tag where the model says yes and the rules did not, remove the
+        rules' where it says no."""
+        added: list[tuple[int, LinearModel, float]] = []
+        for index, (doc, found, (model, probs)) in enumerate(zip(docs, tags, deciders,
+                                                                  strict=True)):
+            # The rules' tags of the family, as the batch began: deciding another family
+            # changes only that family's tags.
+            current = [t for t in found if t.family == family]
+            if not current and probs[1] < 0.5:  # the model agrees there is none
+                continue
+            says = decided_boolean(current, model, probs)
+            if says == bool(current):
+                continue
+            if says:
+                added.append((index, model, probs[1]))
+            else:
+                doc.user_data[_TAGS_KEY] = [t for t in doc_added_tags(doc) if t.family != family]
+        evidence = self._evidence(docs, columns, [
+            (index, model, 1, f"learned {family} word") for index, model, _ in added])
+        for (index, _, probability), cited in zip(added, evidence, strict=True):
+            add_tags(docs[index], [TagResult(family, family, round(probability, 4), cited)])
 
-    def _evidence(self, doc: Doc, columns: list[int], model: LinearModel, label: int,
-                  reason: str) -> tuple[Evidence, ...]:
-        """The tokens that pushed hardest toward `label`, in text order (`columns`: the
-        Doc's word columns, as the batch's features were built from them)."""
-        weights = model.word_contributions(columns, label)
+    def _evidence(self, docs: Sequence[Doc], columns: list[list[int]],
+                  wanted: list[tuple[int, LinearModel, int, str]]
+                  ) -> list[tuple[Evidence, ...]]:
+        """For each (Doc's index, model, class, reason): the tokens that pushed hardest
+        toward the class, in text order (`columns`: the Docs' word columns, as the batch's
+        features were built from them); one `word_contributions` per model."""
+        weights: list[list[float]] = [[] for _ in wanted]
+        by_model: dict[int, tuple[LinearModel, list[int]]] = {}
+        for n, (_, model, _, _) in enumerate(wanted):
+            by_model.setdefault(id(model), (model, []))[1].append(n)
+        for model, chosen in by_model.values():
+            found = model.word_contributions([columns[wanted[n][0]] for n in chosen],
+                                             [wanted[n][2] for n in chosen])
+            for n, doc_weights in zip(chosen, found, strict=True):
+                weights[n] = doc_weights
+        return [self._cited(docs[index], doc_weights, reason)
+                for (index, _, _, reason), doc_weights in zip(wanted, weights, strict=True)]
+
+    def _cited(self, doc: Doc, weights: list[float], reason: str) -> tuple[Evidence, ...]:
+        """The MAX_EVIDENCE tokens of highest positive weight that are not fillers (the
+        first one on a tie), as Evidence in text order."""
         fillers = self.featurizer.fillers(doc)
-        best = sorted((i for i, w in enumerate(weights) if w > 0 and not fillers[i]),
-                      key=lambda i: -weights[i])[:MAX_EVIDENCE]
+        best = sorted([i for i, (w, filler) in enumerate(zip(weights, fillers, strict=True))
+                       if w > 0 and not filler], key=weights.__getitem__,
+                      reverse=True)[:MAX_EVIDENCE]
         offsets, orths, strings = doc_offsets(doc), doc_orths(doc), doc.vocab.strings
         text = doc_text(doc)
         found = []

@@ -21,7 +21,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from itertools import pairwise, repeat
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -73,50 +73,59 @@ class LinearModel:
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
-    def margins(self, label: int) -> dict[int, float]:
-        """Per column the model uses: how much its weight favours class `label` over the
-        others (a binary model: the logit, signed), computed once per label for every such
-        column, so explaining a post is plain look-ups (an unused column's margin is 0)."""
-        found = self._margins.get(label)
-        if found is None:
-            used = np.flatnonzero(np.any(self.weights != 0, axis=1))
-            rows = self.weights[used].astype(np.float64)
+    @cached_property
+    def _margins(self) -> tuple[np.ndarray, np.ndarray]:
+        """(column → row of the table, 0 for a column the model does not use; the table:
+        per row, per class, how much the column's weight favours the class over the others,
+        a binary model's logit signed; row 0 all zeros), computed once, for explanations."""
+        used = np.flatnonzero(np.any(self.weights != 0, axis=1))
+        rows = self.weights[used].astype(np.float64)
+        table = np.zeros((len(used) + 1, len(self.classes)), dtype=np.float64)
+        for label in range(len(self.classes)):
             if self.binary:
-                values = rows[:, 0] * (1.0 if label == 1 else -1.0)
+                table[1:, label] = rows[:, 0] * (1.0 if label == 1 else -1.0)
             else:
                 others = [k for k in range(len(self.classes)) if k != label]
-                values = rows[:, label] - rows[:, others].mean(axis=1)
-            found = self._margins.setdefault(label, dict(zip(used.tolist(), values.tolist(),
-                                                             strict=True)))
-        return found
+                table[1:, label] = rows[:, label] - rows[:, others].mean(axis=1)
+        index = np.zeros(N_FEATURES, dtype=np.int32)
+        index[used] = np.arange(1, len(used) + 1, dtype=np.int32)
+        return index, table
 
-    @cached_property
-    def _margins(self) -> dict[int, dict[int, float]]:
-        return {}
-
-    def word_contributions(self, columns: Sequence[int], label: int) -> list[float]:
-        """How much each token pushed the score toward class `label` (against the others),
-        from the tokens' word columns (`Featurizer.columns`, negative for whitespace): its
-        word's margin, plus half of the pair's it starts with the next spoken word, plus
-        half of the pair's it ends (added in that order; a missing pair adds 0.0, which
-        changes no sum). Whole-list steps, not a loop per token: this explains every
-        decision the model changes."""
-        margin = self.margins(label).get
-        spoken = [c for c in columns if c >= 0]
-        if not spoken:
-            return [0.0] * len(columns)
-        halves = [0.5 * m for m in map(margin, [
-            (first * PAIR_MIX + second + 7) % N_FEATURES
-            for first, second in pairwise(spoken)], repeat(0.0))]
-        unigrams = map(margin, spoken, repeat(0.0))
-        found = [u + p for u, p in zip(unigrams, [*halves, 0.0], strict=True)]
-        found = [v + p for v, p in zip(found, [0.0, *halves], strict=True)]
-        if len(spoken) == len(columns):
-            return found
-        weights = [0.0] * len(columns)
-        for i, value in zip([i for i, c in enumerate(columns) if c >= 0], found, strict=True):
-            weights[i] = value
-        return weights
+    def word_contributions(self, columns: Sequence[Sequence[int]],
+                           labels: Sequence[int]) -> list[list[float]]:
+        """Per post, how much each token pushed the score toward its class `labels[i]`
+        (against the others), from the tokens' word columns (`Featurizer.columns`, negative
+        for whitespace): its word's margin, plus half of the pair's it starts with the next
+        spoken word, plus half of the pair's it ends (added in that order; a missing pair
+        adds 0.0, which changes no sum). Several posts at once, in whole-array steps: this
+        explains every decision the model changes."""
+        n = len(columns)
+        lengths = np.fromiter(map(len, columns), dtype=np.int64, count=n)
+        flat = np.fromiter(chain.from_iterable(columns), dtype=np.int64,
+                           count=int(lengths.sum()))
+        owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        spoken = flat >= 0
+        words, owner = flat[spoken], owner[spoken]
+        label = np.asarray(labels, dtype=np.int64)[owner]
+        index, table = self._margins
+        found = table[index[words], label]
+        pairs = (words[:-1] * PAIR_MIX + words[1:] + 7) % N_FEATURES
+        halves = np.where(owner[1:] == owner[:-1], 0.5 * table[index[pairs], label[:-1]], 0.0)
+        found[:-1] += halves
+        found[1:] += halves
+        values = found.tolist()
+        ends = np.cumsum(np.bincount(owner, minlength=n)).tolist()
+        result = []
+        for cols, start, end in zip(columns, [0, *ends[:-1]], ends, strict=True):
+            if end - start == len(cols):
+                result.append(values[start:end])
+                continue
+            weights = [0.0] * len(cols)
+            for i, value in zip([i for i, c in enumerate(cols) if c >= 0], values[start:end],
+                                strict=True):
+                weights[i] = value
+            result.append(weights)
+        return result
 
     # ------------------------------------------------------------------ files
 
