@@ -38,6 +38,7 @@ from spacy.util import minibatch
 from classifiers.batching import DEFAULT_BATCH_SIZE, BatchedComponent
 from classifiers.context import add_tags, doc_added_tags, doc_brand, extension_key
 from classifiers.learned.deployment import DeploymentModels, base_features
+from classifiers.learned.explain import strongest_tokens
 from classifiers.learned.features import Featurizer
 from classifiers.learned.model import LinearModel
 from classifiers.sentiment import NEUTRAL_BAND, SENTIMENT_KEY, doc_sentiment
@@ -49,6 +50,9 @@ MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
 FAMILIES = ("sentiment", "complaint", "employee")
 MAX_EVIDENCE = 5
 _TAGS_KEY = extension_key("vigia_tags")
+#: A tag the layer writes, its evidence still to find: (the Doc's index in the batch, the
+#: model that decided, the class it decided, family, label, score).
+_Written = tuple[int, LinearModel, int, str, str, float]
 
 
 @lru_cache(maxsize=8)
@@ -111,15 +115,23 @@ class LearnedLayer(BatchedComponent):
         features, columns = self.featurizer.rows(
             [(doc, doc_brand(doc), self.lang, found, None) for doc, found in zip(docs, tags,
                                                                                  strict=True)])
+        written: list[_Written] = []
         for family, model in self.models.items():
             probs = model.probabilities(features)
             deciders = [(model, row) for row in probs.tolist()]
             if deployment is not None:
                 self._stacked(docs, family, model, deployment, features, probs, deciders)
             if family == "sentiment":
-                self._sentiments(docs, columns, deciders)
+                written += self._sentiments(docs, deciders)
             else:
-                self._booleans(docs, tags, columns, deciders, family)
+                written += self._booleans(docs, tags, deciders, family)
+        evidence = self._evidence(docs, columns, written)
+        for (index, _, _, family, label, score), cited in zip(written, evidence, strict=True):
+            tag = TagResult(family, label, score, cited)
+            if family == "sentiment":
+                docs[index].user_data[SENTIMENT_KEY] = tag
+            else:  # appended after any removal, as it would have been before it
+                add_tags(docs[index], [tag])
 
     def _stacked(self, docs: Sequence[Doc], family: str, base: LinearModel,
                  deployment: DeploymentModels, features: sparse.csr_matrix,
@@ -137,10 +149,11 @@ class LearnedLayer(BatchedComponent):
             for index, row in zip(rows, model.probabilities(stacked).tolist(), strict=True):
                 deciders[index] = (model, row)
 
-    def _sentiments(self, docs: Sequence[Doc], columns: list[list[int]],
-                    deciders: list[tuple[LinearModel, list[float]]]) -> None:
-        """Replace the rules' sentiment of each Doc where the model decides another label."""
-        changed: list[tuple[int, LinearModel, str, float]] = []
+    def _sentiments(self, docs: Sequence[Doc],
+                    deciders: list[tuple[LinearModel, list[float]]]) -> list[_Written]:
+        """The sentiment tags to write where the model decides another label than the
+        rules' (their evidence still to find)."""
+        written: list[_Written] = []
         for index, (doc, (model, probs)) in enumerate(zip(docs, deciders, strict=True)):
             rules = doc_sentiment(doc)
             label = decided_sentiment(rules, model, probs)
@@ -154,20 +167,16 @@ class LearnedLayer(BatchedComponent):
                 polarity = min(polarity, -NEUTRAL_BAND)
             else:
                 polarity = max(-NEUTRAL_BAND + 0.01, min(NEUTRAL_BAND - 0.01, polarity))
-            changed.append((index, model, label, polarity))
-        evidence = self._evidence(docs, columns, [
-            (index, model, model.classes.index(label), f"learned {label} word")
-            for index, model, label, _ in changed])
-        for (index, _, label, polarity), cited in zip(changed, evidence, strict=True):
-            docs[index].user_data[SENTIMENT_KEY] = TagResult(
-                "sentiment", label, round(polarity, 4), cited)
+            written.append((index, model, model.classes.index(label), "sentiment", label,
+                            round(polarity, 4)))
+        return written
 
     def _booleans(self, docs: Sequence[Doc], tags: list[list[TagResult]],
-                  columns: list[list[int]], deciders: list[tuple[LinearModel, list[float]]],
-                  family: str) -> None:
-        """Add the family's tag where the model says yes and the rules did not, remove the
-        rules' where it says no."""
-        added: list[tuple[int, LinearModel, float]] = []
+                  deciders: list[tuple[LinearModel, list[float]]], family: str
+                  ) -> list[_Written]:
+        """Remove the rules' tags of the family where the model says no; the tags to add
+        where it says yes and the rules did not (their evidence still to find)."""
+        written: list[_Written] = []
         for index, (doc, found, (model, probs)) in enumerate(zip(docs, tags, deciders,
                                                                   strict=True)):
             # The rules' tags of the family, as the batch began: deciding another family
@@ -179,47 +188,40 @@ class LearnedLayer(BatchedComponent):
             if says == bool(current):
                 continue
             if says:
-                added.append((index, model, probs[1]))
+                written.append((index, model, 1, family, family, round(probs[1], 4)))
             else:
                 doc.user_data[_TAGS_KEY] = [t for t in doc_added_tags(doc) if t.family != family]
-        evidence = self._evidence(docs, columns, [
-            (index, model, 1, f"learned {family} word") for index, model, _ in added])
-        for (index, _, probability), cited in zip(added, evidence, strict=True):
-            add_tags(docs[index], [TagResult(family, family, round(probability, 4), cited)])
+        return written
 
     def _evidence(self, docs: Sequence[Doc], columns: list[list[int]],
-                  wanted: list[tuple[int, LinearModel, int, str]]
-                  ) -> list[tuple[Evidence, ...]]:
-        """For each (Doc's index, model, class, reason): the tokens that pushed hardest
-        toward the class, in text order (`columns`: the Docs' word columns, as the batch's
-        features were built from them); one `word_contributions` per model."""
-        weights: list[list[float]] = [[] for _ in wanted]
-        by_model: dict[int, tuple[LinearModel, list[int]]] = {}
-        for n, (_, model, _, _) in enumerate(wanted):
-            by_model.setdefault(id(model), (model, []))[1].append(n)
-        for model, chosen in by_model.values():
-            found = model.word_contributions([columns[wanted[n][0]] for n in chosen],
-                                             [wanted[n][2] for n in chosen])
-            for n, doc_weights in zip(chosen, found, strict=True):
-                weights[n] = doc_weights
-        return [self._cited(docs[index], doc_weights, reason)
-                for (index, _, _, reason), doc_weights in zip(wanted, weights, strict=True)]
+                  written: list[_Written]) -> list[tuple[Evidence, ...]]:
+        """Each written tag's evidence: the tokens that pushed hardest toward its class
+        (`classifiers.learned.explain`), from the Docs' word columns the batch's features
+        were built from; all of the batch's at once."""
+        if not written:
+            return []
+        fillers: dict[int, list[bool]] = {}
+        for index, *_ in written:
+            if index not in fillers:
+                fillers[index] = self.featurizer.fillers(docs[index])
+        best = strongest_tokens([columns[index] for index, *_ in written],
+                                [fillers[index] for index, *_ in written],
+                                [(model, label) for _, model, label, *_ in written],
+                                MAX_EVIDENCE)
+        return [_cited(docs[index], tokens, f"learned {label} word")
+                for (index, _, _, _, label, _), tokens in zip(written, best, strict=True)]
 
-    def _cited(self, doc: Doc, weights: list[float], reason: str) -> tuple[Evidence, ...]:
-        """The MAX_EVIDENCE tokens of highest positive weight that are not fillers (the
-        first one on a tie), as Evidence in text order."""
-        fillers = self.featurizer.fillers(doc)
-        best = sorted([i for i, (w, filler) in enumerate(zip(weights, fillers, strict=True))
-                       if w > 0 and not filler], key=weights.__getitem__,
-                      reverse=True)[:MAX_EVIDENCE]
-        offsets, orths, strings = doc_offsets(doc), doc_orths(doc), doc.vocab.strings
-        text = doc_text(doc)
-        found = []
-        for i in sorted(best):
-            start = offsets[i]
-            end = start + len(strings[orths[i]])
-            found.append(Evidence(start, end, text[start:end], reason))
-        return tuple(found)
+
+def _cited(doc: Doc, tokens: list[int], reason: str) -> tuple[Evidence, ...]:
+    """The Doc's `tokens` (indices, in text order) as Evidence spans."""
+    offsets, orths, strings = doc_offsets(doc), doc_orths(doc), doc.vocab.strings
+    text = doc_text(doc)
+    found = []
+    for i in tokens:
+        start = offsets[i]
+        end = start + len(strings[orths[i]])
+        found.append(Evidence(start, end, text[start:end], reason))
+    return tuple(found)
 
 
 @Language.factory("vigia_learned", default_config={"models": ""})

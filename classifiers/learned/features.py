@@ -51,7 +51,7 @@ N_FEATURES = 2**18
 #: Evidence kinds counted per tag at most this many times (a long rant repeats itself).
 MAX_KIND_COUNT = 3
 MAX_CACHED = 200_000
-PAIR_MIX = 1_000_003
+_PAIR_MIX = 1_000_003
 _ELONGATED = re.compile(r"(\w)\1{2,}")
 _NUMBER = re.compile(r"^[\d.,:/%€$£+-]*\d[\d.,:/%€$£+-]*$")
 SPACE = -1
@@ -73,9 +73,9 @@ def word_column(word: str) -> int:
 BRAND, RIVAL, HANDLE = word_column("<brand>"), word_column("<rival>"), word_column("@user")
 
 
-def pair_column(first: int, second: int) -> int:
-    """The column of two neighbouring words (as `pair_columns` computes it)."""
-    return (first * PAIR_MIX + second + 7) % N_FEATURES
+def pair_columns(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The columns of neighbouring words, from the columns of the first and second ones."""
+    return (first * _PAIR_MIX + second + 7) % N_FEATURES  # type: ignore[no-any-return]
 
 
 Names = tuple[frozenset[str], frozenset[str], frozenset[str]]
@@ -235,7 +235,7 @@ def word_matrix(per_doc: Sequence[Sequence[int]]) -> sparse.csr_matrix:
     spoken = flat != SPACE
     flat, owner = flat[spoken], owner[spoken]
     same = owner[1:] == owner[:-1]
-    pairs = ((flat[:-1] * PAIR_MIX + flat[1:] + 7) % N_FEATURES)[same]
+    pairs = pair_columns(flat[:-1], flat[1:])[same]
     # One sort gives what a COO → CSR conversion and `sum_duplicates` give: each row's
     # columns in order, a repeated column's count summed (exactly: counts are integers).
     # The keys come in row order already, which a stable sort (timsort) makes use of.

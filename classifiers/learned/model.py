@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
-from classifiers.learned.features import N_FEATURES, PAIR_MIX
+from classifiers.learned.features import N_FEATURES
 
 FORMAT = "vigia-linear/1"
 #: Weights are written with this many significant digits (enough: they are regularised).
@@ -77,7 +75,7 @@ class LinearModel:
     def _margins(self) -> tuple[np.ndarray, np.ndarray]:
         """(column → row of the table, 0 for a column the model does not use; the table:
         per row, per class, how much the column's weight favours the class over the others,
-        a binary model's logit signed; row 0 all zeros), computed once, for explanations."""
+        a binary model's logit signed; row 0 all zeros), computed once, for `margins`."""
         used = np.flatnonzero(np.any(self.weights != 0, axis=1))
         rows = self.weights[used].astype(np.float64)
         table = np.zeros((len(used) + 1, len(self.classes)), dtype=np.float64)
@@ -91,41 +89,12 @@ class LinearModel:
         index[used] = np.arange(1, len(used) + 1, dtype=np.int32)
         return index, table
 
-    def word_contributions(self, columns: Sequence[Sequence[int]],
-                           labels: Sequence[int]) -> list[list[float]]:
-        """Per post, how much each token pushed the score toward its class `labels[i]`
-        (against the others), from the tokens' word columns (`Featurizer.columns`, negative
-        for whitespace): its word's margin, plus half of the pair's it starts with the next
-        spoken word, plus half of the pair's it ends (added in that order; a missing pair
-        adds 0.0, which changes no sum). Several posts at once, in whole-array steps: this
-        explains every decision the model changes."""
-        n = len(columns)
-        lengths = np.fromiter(map(len, columns), dtype=np.int64, count=n)
-        flat = np.fromiter(chain.from_iterable(columns), dtype=np.int64,
-                           count=int(lengths.sum()))
-        owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
-        spoken = flat >= 0
-        words, owner = flat[spoken], owner[spoken]
-        label = np.asarray(labels, dtype=np.int64)[owner]
+    def margins(self, columns: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """How much the weight of each of `columns` favours class `labels[i]` over the other
+        classes (a binary model: its logit, signed; 0.0 for a column the model does not
+        use), as float64: what explains a decision (`classifiers.learned.explain`)."""
         index, table = self._margins
-        found = table[index[words], label]
-        pairs = (words[:-1] * PAIR_MIX + words[1:] + 7) % N_FEATURES
-        halves = np.where(owner[1:] == owner[:-1], 0.5 * table[index[pairs], label[:-1]], 0.0)
-        found[:-1] += halves
-        found[1:] += halves
-        values = found.tolist()
-        ends = np.cumsum(np.bincount(owner, minlength=n)).tolist()
-        result = []
-        for cols, start, end in zip(columns, [0, *ends[:-1]], ends, strict=True):
-            if end - start == len(cols):
-                result.append(values[start:end])
-                continue
-            weights = [0.0] * len(cols)
-            for i, value in zip([i for i, c in enumerate(cols) if c >= 0], values[start:end],
-                                strict=True):
-                weights[i] = value
-            result.append(weights)
-        return result
+        return table[index[columns], labels]  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ files
 
