@@ -38,7 +38,8 @@ from spacy.util import minibatch
 from classifiers.batching import DEFAULT_BATCH_SIZE, BatchedComponent
 from classifiers.context import add_tags, doc_added_tags, doc_brand, extension_key
 from classifiers.learned.deployment import DeploymentModels, base_features
-from classifiers.learned.features import Featurizer, token_pairs
+from classifiers.learned.explain import strongest_tokens
+from classifiers.learned.features import Featurizer
 from classifiers.learned.model import LinearModel
 from classifiers.sentiment import NEUTRAL_BAND, SENTIMENT_KEY, doc_sentiment
 from classifiers.tags import Evidence, TagResult
@@ -49,6 +50,9 @@ MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
 FAMILIES = ("sentiment", "complaint", "employee")
 MAX_EVIDENCE = 5
 _TAGS_KEY = extension_key("vigia_tags")
+#: A tag the layer writes, its evidence still to find: (the Doc's index in the batch, the
+#: model that decided, the class it decided, family, label, score).
+_Written = tuple[int, LinearModel, int, str, str, float]
 
 
 @lru_cache(maxsize=8)
@@ -107,18 +111,27 @@ class LearnedLayer(BatchedComponent):
         """Score a batch with every model and rewrite the tags where the model decides."""
         if not self.models or not docs:
             return
-        features = self.featurizer.matrix(
-            [(doc, doc_brand(doc), self.lang, rule_tags(doc), None) for doc in docs])
+        tags = [rule_tags(doc) for doc in docs]
+        features, columns = self.featurizer.rows(
+            [(doc, doc_brand(doc), self.lang, found, None) for doc, found in zip(docs, tags,
+                                                                                 strict=True)])
+        written: list[_Written] = []
         for family, model in self.models.items():
             probs = model.probabilities(features)
             deciders = [(model, row) for row in probs.tolist()]
             if deployment is not None:
                 self._stacked(docs, family, model, deployment, features, probs, deciders)
-            for doc, (decider, row) in zip(docs, deciders, strict=True):
-                if family == "sentiment":
-                    self._sentiment(doc, decider, row)
-                else:
-                    self._boolean(doc, decider, family, row)
+            if family == "sentiment":
+                written += self._sentiments(docs, deciders)
+            else:
+                written += self._booleans(docs, tags, deciders, family)
+        evidence = self._evidence(docs, columns, written)
+        for (index, _, _, family, label, score), cited in zip(written, evidence, strict=True):
+            tag = TagResult(family, label, score, cited)
+            if family == "sentiment":
+                docs[index].user_data[SENTIMENT_KEY] = tag
+            else:  # appended after any removal, as it would have been before it
+                add_tags(docs[index], [tag])
 
     def _stacked(self, docs: Sequence[Doc], family: str, base: LinearModel,
                  deployment: DeploymentModels, features: sparse.csr_matrix,
@@ -136,51 +149,79 @@ class LearnedLayer(BatchedComponent):
             for index, row in zip(rows, model.probabilities(stacked).tolist(), strict=True):
                 deciders[index] = (model, row)
 
-    def _sentiment(self, doc: Doc, model: LinearModel, probs: list[float]) -> None:
-        rules = doc_sentiment(doc)
-        label = decided_sentiment(rules, model, probs)
-        if rules is not None and rules.label == label:
-            return
-        by_class = dict(zip(model.classes, probs, strict=True))
-        polarity = by_class.get("positive", 0.0) - by_class.get("negative", 0.0)
-        if label == "positive":
-            polarity = max(polarity, NEUTRAL_BAND)
-        elif label == "negative":
-            polarity = min(polarity, -NEUTRAL_BAND)
-        else:
-            polarity = max(-NEUTRAL_BAND + 0.01, min(NEUTRAL_BAND - 0.01, polarity))
-        doc.user_data[SENTIMENT_KEY] = TagResult(
-            "sentiment", label, round(polarity, 4),
-            self._evidence(doc, model, model.classes.index(label), f"learned {label} word"),
-        )
+    def _sentiments(self, docs: Sequence[Doc],
+                    deciders: list[tuple[LinearModel, list[float]]]) -> list[_Written]:
+        """The sentiment tags to write where the model decides another label than the
+        rules' (their evidence still to find)."""
+        written: list[_Written] = []
+        for index, (doc, (model, probs)) in enumerate(zip(docs, deciders, strict=True)):
+            rules = doc_sentiment(doc)
+            label = decided_sentiment(rules, model, probs)
+            if rules is not None and rules.label == label:
+                continue
+            by_class = dict(zip(model.classes, probs, strict=True))
+            polarity = by_class.get("positive", 0.0) - by_class.get("negative", 0.0)
+            if label == "positive":
+                polarity = max(polarity, NEUTRAL_BAND)
+            elif label == "negative":
+                polarity = min(polarity, -NEUTRAL_BAND)
+            else:
+                polarity = max(-NEUTRAL_BAND + 0.01, min(NEUTRAL_BAND - 0.01, polarity))
+            written.append((index, model, model.classes.index(label), "sentiment", label,
+                            round(polarity, 4)))
+        return written
 
-    def _boolean(self, doc: Doc, model: LinearModel, family: str, probs: list[float]) -> None:
-        current = [t for t in doc_added_tags(doc) if t.family == family]
-        says = decided_boolean(current, model, probs)
-        if says == bool(current):
-            return
-        if says:
-            add_tags(doc, [TagResult(family, family, round(probs[1], 4),
-                                     self._evidence(doc, model, 1, f"learned {family} word"))])
-        else:
-            doc.user_data[_TAGS_KEY] = [t for t in doc_added_tags(doc) if t.family != family]
+    def _booleans(self, docs: Sequence[Doc], tags: list[list[TagResult]],
+                  deciders: list[tuple[LinearModel, list[float]]], family: str
+                  ) -> list[_Written]:
+        """Remove the rules' tags of the family where the model says no; the tags to add
+        where it says yes and the rules did not (their evidence still to find)."""
+        written: list[_Written] = []
+        for index, (doc, found, (model, probs)) in enumerate(zip(docs, tags, deciders,
+                                                                  strict=True)):
+            # The rules' tags of the family, as the batch began: deciding another family
+            # changes only that family's tags.
+            current = [t for t in found if t.family == family]
+            if not current and probs[1] < 0.5:  # the model agrees there is none
+                continue
+            says = decided_boolean(current, model, probs)
+            if says == bool(current):
+                continue
+            if says:
+                written.append((index, model, 1, family, family, round(probs[1], 4)))
+            else:
+                doc.user_data[_TAGS_KEY] = [t for t in doc_added_tags(doc) if t.family != family]
+        return written
 
-    def _evidence(self, doc: Doc, model: LinearModel, label: int,
-                  reason: str) -> tuple[Evidence, ...]:
-        """The tokens that pushed hardest toward `label`, in text order."""
-        columns = self.featurizer.columns(doc, doc_brand(doc))
-        weights = model.word_contributions(token_pairs(columns), 1.0, label)  # scale: moot
-        offsets, orths, strings = doc_offsets(doc), doc_orths(doc), doc.vocab.strings
-        fillers = self.featurizer.fillers(doc)
-        best = sorted((i for i, w in enumerate(weights) if w > 0 and not fillers[i]),
-                      key=lambda i: -weights[i])[:MAX_EVIDENCE]
-        text = doc_text(doc)
-        found = []
-        for i in sorted(best):
-            start = offsets[i]
-            end = start + len(strings[orths[i]])
-            found.append(Evidence(start, end, text[start:end], reason))
-        return tuple(found)
+    def _evidence(self, docs: Sequence[Doc], columns: list[list[int]],
+                  written: list[_Written]) -> list[tuple[Evidence, ...]]:
+        """Each written tag's evidence: the tokens that pushed hardest toward its class
+        (`classifiers.learned.explain`), from the Docs' word columns the batch's features
+        were built from; all of the batch's at once."""
+        if not written:
+            return []
+        fillers: dict[int, list[bool]] = {}
+        for index, *_ in written:
+            if index not in fillers:
+                fillers[index] = self.featurizer.fillers(docs[index])
+        best = strongest_tokens([columns[index] for index, *_ in written],
+                                [fillers[index] for index, *_ in written],
+                                [(model, label) for _, model, label, *_ in written],
+                                MAX_EVIDENCE)
+        return [_cited(docs[index], tokens, f"learned {label} word")
+                for (index, _, _, _, label, _), tokens in zip(written, best, strict=True)]
+
+
+def _cited(doc: Doc, tokens: list[int], reason: str) -> tuple[Evidence, ...]:
+    """The Doc's `tokens` (indices, in text order) as Evidence spans."""
+    offsets, orths, strings = doc_offsets(doc), doc_orths(doc), doc.vocab.strings
+    text = doc_text(doc)
+    found = []
+    for i in tokens:
+        start = offsets[i]
+        end = start + len(strings[orths[i]])
+        found.append(Evidence(start, end, text[start:end], reason))
+    return tuple(found)
 
 
 @Language.factory("vigia_learned", default_config={"models": ""})
