@@ -134,6 +134,7 @@ _GATED_FORMATS = tuple(
     (frozenset(_FORMAT_HINTS[f.reason]) if f.reason in _FORMAT_HINTS else None, f)
     for f in FORMATS
 )
+_UNGATED = [f for hints, f in _GATED_FORMATS if hints is None]
 # What a match of a format without such literals needs inside one token run (`_token_runs`:
 # ASCII characters only, so lower-casing the run is exact): Slack's prefixes in any case,
 # Discord's three parts (24 + 1 + 6 + 1 + 27 characters at least).
@@ -310,10 +311,10 @@ def _formats(text: str) -> Iterator[Evidence]:
     for start, end in _token_runs(text):
         run = text[start:end]
         present = _FORMAT_INDEX.found(run)
+        formats = _UNGATED if not present else [
+            f for hints, f in _GATED_FORMATS if hints is None or not present.isdisjoint(hints)]
         yield from _format_matches(text, start, end, [
-            f for hints, f in _GATED_FORMATS
-            if (not present.isdisjoint(hints) if hints is not None
-                else f.reason not in _RUN_NEEDS or _RUN_NEEDS[f.reason](run))])
+            f for f in formats if f.reason not in _RUN_NEEDS or _RUN_NEEDS[f.reason](run)])
 
 
 def _format_matches(text: str, start: int, end: int,
