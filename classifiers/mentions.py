@@ -13,7 +13,8 @@ On a Doc the mentions are computed once and kept on the `doc._.vigia_mentions` e
 Speed: a profile's patterns are looked up by the profile's identity (profiles are immutable
 and shared; hashing one costs more than the look-up), and the competitors' pattern, which
 most posts do not match, runs only after a quick case-sensitive search of the lower-cased
-text for their names says it can match (`_may_name`).
+text for their names says it can match (`_gate`); the brand's, which most posts do match,
+is tried only where a plain-letter run of a name is found in that text (`_anchors`).
 """
 
 from __future__ import annotations
@@ -106,17 +107,67 @@ def _gate(names: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(sources))
 
 
-def _may_name(text: str, gate: re.Pattern[str] | None) -> bool:
-    """False only when the names behind `gate` certainly do not occur in text."""
-    if gate is None:
-        return True
-    lowered = lowered_for_gates(text)
-    return lowered is None or gate.search(lowered) is not None
+MIN_ANCHOR = 2  # characters: a one-letter anchor ("r", "x") would stop at every word
+
+
+@lru_cache(maxsize=1024)
+def _anchors(names: tuple[str, ...]) -> tuple[tuple[str, int], ...] | None:
+    """For each name, the longest run of its first word that `names_regex` spells with
+    plain characters ("ld" in "c[aá…]ld[eé…]r[ií…]x"), and where it starts in the name:
+    found with `str.find` in the lower-cased text, it says where a mention can start.
+    None (no anchors) unless every name is ASCII once folded (see `_gate`) and has a run of
+    MIN_ANCHOR characters or more."""
+    found = []
+    for name in names:
+        if not name.strip():
+            continue
+        if not name.isascii():
+            return None
+        first = name.split()[0]
+        plain = [accent_insensitive(char) == re.escape(char) for char in first]
+        best, best_start, start = "", 0, 0
+        for index in range(len(first) + 1):
+            if index == len(first) or not plain[index]:
+                if index - start > len(best):
+                    best, best_start = first[start:index], start
+                start = index + 1
+        if len(best) < MIN_ANCHOR:
+            return None
+        found.append((best, best_start))
+    return tuple(found) or None
+
+
+def _scan(pattern: re.Pattern[str], anchors: tuple[tuple[str, int], ...] | None, text: str,
+          lowered: str | None) -> list[re.Match[str]]:
+    """`pattern.finditer(text)`, as a list. With anchors (and a text `lowered_for_gates`
+    reads, whose offsets are the text's), the pattern is only tried where an anchor puts
+    the start of a name (or of its '@'/'#'), in order, never inside the previous match:
+    the same matches, without running the look-behind at every character."""
+    if anchors is None or lowered is None:
+        return list(pattern.finditer(text))
+    starts = set()
+    for run, offset in anchors:
+        found = lowered.find(run)
+        while found >= 0:
+            start = found - offset
+            if start >= 0:
+                starts.add(start)
+                if start and lowered[start - 1] in "@#":
+                    starts.add(start - 1)
+            found = lowered.find(run, found + 1)
+    matches = []
+    done = 0
+    for start in sorted(starts):
+        if start >= done and (match := pattern.match(text, start)) is not None:
+            matches.append(match)
+            done = match.end()
+    return matches
 
 
 class _Patterns(NamedTuple):
     profile: BrandProfile  # kept so that its id is not reused while cached
     brand: re.Pattern[str] | None
+    brand_anchors: tuple[tuple[str, int], ...] | None
     competitor: re.Pattern[str] | None
     competitor_gate: re.Pattern[str] | None
 
@@ -129,9 +180,9 @@ def _patterns(profile: BrandProfile) -> _Patterns:
     """The profile's brand and competitor patterns, by the profile's identity."""
     found = _PATTERNS.get(id(profile))
     if found is None or found.profile is not profile:
-        competitors = _competitor_names(profile)
-        found = _Patterns(profile, names_regex(brand_names(profile)), names_regex(competitors),
-                          _gate(competitors))
+        brands, competitors = brand_names(profile), _competitor_names(profile)
+        found = _Patterns(profile, names_regex(brands), _anchors(brands),
+                          names_regex(competitors), _gate(competitors))
         if len(_PATTERNS) >= MAX_CACHED_PROFILES:
             _PATTERNS.clear()
         _PATTERNS[id(profile)] = found
@@ -141,9 +192,13 @@ def _patterns(profile: BrandProfile) -> _Patterns:
 def find_mentions(text: str, profile: BrandProfile) -> list[TermHit]:
     """Brand ("brand") and competitor ("competitor") mentions in text order."""
     patterns = _patterns(profile)
+    lowered = lowered_for_gates(text)
     hits = [] if patterns.brand is None else [
-        TermHit(m.start(), m.end(), m.group(), "brand") for m in patterns.brand.finditer(text)]
-    if patterns.competitor is not None and _may_name(text, patterns.competitor_gate):
+        TermHit(m.start(), m.end(), m.group(), "brand")
+        for m in _scan(patterns.brand, patterns.brand_anchors, text, lowered)]
+    gate = patterns.competitor_gate
+    if patterns.competitor is not None and (
+            gate is None or lowered is None or gate.search(lowered) is not None):
         hits += [TermHit(m.start(), m.end(), m.group(), "competitor")
                  for m in patterns.competitor.finditer(text)]
     return sorted(hits)

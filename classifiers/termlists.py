@@ -233,6 +233,7 @@ class TermMatcher:
                 else:
                     self._by_first.setdefault(words[0], []).append(_Term(words, label, stem))
         self._stem_sizes = sorted({len(s) for s in self._stems}, reverse=True)
+        self._stem_cache: dict[str, tuple[str, ...]] = {}  # folded token → `_stem_labels`
         # The same terms by first word, split into those whose exact second word is known
         # (by that word) and the rest (one-word terms, two-word ones ending in a stem): a
         # common first word ("de", "me", "the") then costs a look-up, not a test per term.
@@ -265,11 +266,18 @@ class TermMatcher:
                    lambda term: [token.text for token in make_doc(term)])
 
     def _stem_labels(self, folded: str) -> tuple[str, ...]:
-        """Labels of the one-word stems the token continues, longest stem first."""
-        return tuple(
-            label for size in self._stem_sizes if size <= len(folded)
-            for label in self._stems.get(folded[:size], ())
-        )
+        """Labels of the one-word stems the token continues, longest stem first (cached per
+        word: a lexicon has stems of many lengths)."""
+        labels = self._stem_cache.get(folded)
+        if labels is None:
+            labels = tuple(
+                label for size in self._stem_sizes if size <= len(folded)
+                for label in self._stems.get(folded[:size], ())
+            )
+            if len(self._stem_cache) >= MAX_CACHED_TOKENS:
+                self._stem_cache.clear()
+            self._stem_cache[folded] = labels
+        return labels
 
     def _matched(self, folded: FoldedDoc) -> dict[str, list[tuple[int, int]]]:
         """(first token, -end) of every term found, by label, from one automaton scan.

@@ -35,3 +35,13 @@ def test_non_ascii_names_have_no_gate() -> None:
     assert _gate(("ωmega",)) is None
     omega = BrandProfile(name="Acme", terms=("acme",), competitors=("Ωmega",))
     assert spans("ΩMEGA", omega) == [("ΩMEGA", "competitor")]
+
+
+def test_brand_found_through_its_anchor_as_by_a_full_scan() -> None:
+    assert spans("x@calderix, a.calderix, @#calderix, ##Calderix y CALDÉRIX!") == [
+        ("CALDÉRIX", "brand"),
+    ]
+    assert spans("calderixcalderix, #CalderixTeam, calderix.es/x") == []
+    assert spans("ldld @Calderix #calderix Calderix.") == [
+        ("@Calderix", "brand"), ("#calderix", "brand"), ("Calderix", "brand"),
+    ]
