@@ -25,6 +25,7 @@ word type (`Featurizer`), and evidence is computed only for changed decisions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -115,6 +116,7 @@ class LearnedLayer(BatchedComponent):
         features, columns = self.featurizer.rows(
             [(doc, doc_brand(doc), self.lang, found, None) for doc, found in zip(docs, tags,
                                                                                  strict=True)])
+        families = [{t.family for t in found} for found in tags]
         written: list[_Written] = []
         for family, model in self.models.items():
             probs = model.probabilities(features)
@@ -122,9 +124,9 @@ class LearnedLayer(BatchedComponent):
             if deployment is not None:
                 self._stacked(docs, family, model, deployment, features, probs, deciders)
             if family == "sentiment":
-                written += self._sentiments(docs, deciders)
+                written += self._sentiments(docs, model, probs, deciders)
             else:
-                written += self._booleans(docs, tags, deciders, family)
+                written += self._booleans(docs, tags, families, deciders, family)
         evidence = self._evidence(docs, columns, written)
         for (index, _, _, family, label, score), cited in zip(written, evidence, strict=True):
             tag = TagResult(family, label, score, cited)
@@ -149,17 +151,24 @@ class LearnedLayer(BatchedComponent):
             for index, row in zip(rows, model.probabilities(stacked).tolist(), strict=True):
                 deciders[index] = (model, row)
 
-    def _sentiments(self, docs: Sequence[Doc],
+    def _sentiments(self, docs: Sequence[Doc], base: LinearModel, probs: np.ndarray,
                     deciders: list[tuple[LinearModel, list[float]]]) -> list[_Written]:
         """The sentiment tags to write where the model decides another label than the
-        rules' (their evidence still to find)."""
+        rules' (their evidence still to find); `base` decided `probs`, the label
+        `decided_sentiment` gives, found for the whole batch at once where it decides."""
+        chosen = [base.classes[k] for k in probs.argmax(axis=1).tolist()]  # first on a tie
+        sure = base.sure if base.combine == "rules_where_sure" else math.inf
         written: list[_Written] = []
-        for index, (doc, (model, probs)) in enumerate(zip(docs, deciders, strict=True)):
+        for index, (doc, (model, row), label) in enumerate(zip(docs, deciders, chosen,
+                                                                strict=True)):
             rules = doc_sentiment(doc)
-            label = decided_sentiment(rules, model, probs)
+            if model is not base:
+                label = decided_sentiment(rules, model, row)
+            elif rules is not None and abs(rules.score) >= sure:
+                continue  # the rules are sure: their label stays
             if rules is not None and rules.label == label:
                 continue
-            by_class = dict(zip(model.classes, probs, strict=True))
+            by_class = dict(zip(model.classes, row, strict=True))
             polarity = by_class.get("positive", 0.0) - by_class.get("negative", 0.0)
             if label == "positive":
                 polarity = max(polarity, NEUTRAL_BAND)
@@ -172,18 +181,19 @@ class LearnedLayer(BatchedComponent):
         return written
 
     def _booleans(self, docs: Sequence[Doc], tags: list[list[TagResult]],
-                  deciders: list[tuple[LinearModel, list[float]]], family: str
-                  ) -> list[_Written]:
+                  families: list[set[str]], deciders: list[tuple[LinearModel, list[float]]],
+                  family: str) -> list[_Written]:
         """Remove the rules' tags of the family where the model says no; the tags to add
-        where it says yes and the rules did not (their evidence still to find)."""
+        where it says yes and the rules did not (their evidence still to find). `tags` and
+        `families`: the rules' tags and their families, as the batch began (deciding another
+        family changes only that family's tags)."""
         written: list[_Written] = []
-        for index, (doc, found, (model, probs)) in enumerate(zip(docs, tags, deciders,
-                                                                  strict=True)):
-            # The rules' tags of the family, as the batch began: deciding another family
-            # changes only that family's tags.
-            current = [t for t in found if t.family == family]
-            if not current and probs[1] < 0.5:  # the model agrees there is none
-                continue
+        # Elsewhere the rules have no tag of the family and the model agrees there is none.
+        for index in [i for i, (found, (_, row)) in enumerate(zip(families, deciders,
+                                                                 strict=True))
+                      if row[1] >= 0.5 or family in found]:
+            doc, (model, probs) = docs[index], deciders[index]
+            current = [t for t in tags[index] if t.family == family]
             says = decided_boolean(current, model, probs)
             if says == bool(current):
                 continue
