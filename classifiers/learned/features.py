@@ -213,7 +213,18 @@ class Featurizer:
                                         Iterable[TagResult], Mapping[str, float] | None]]
              ) -> tuple[sparse.csr_matrix, list[list[int]]]:
         """`matrix`, and each Doc's word columns (`columns`) it was built from."""
-        per_doc = [self.columns(doc, profile) for doc, profile, *_ in docs]
+        per_doc: list[list[int]] = []
+        last: object = None
+        table = self._columns
+        for doc, profile, *_ in docs:
+            if profile is not last:  # a batch's Docs mostly share their profile
+                last, table = profile, self._table(profile)
+            orths = doc_orths(doc)
+            try:
+                per_doc.append(list(map(table.__getitem__, orths)))
+            except KeyError:
+                self._fill(doc, orths, profile, table)
+                per_doc.append(list(map(table.__getitem__, orths)))
         words = word_matrix(per_doc)
         signals = signal_matrix([(lang, tags, extra) for _, _, lang, tags, extra in docs])
         return (words + signals).tocsr(), per_doc
