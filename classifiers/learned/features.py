@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from operator import attrgetter
 
 import numpy as np
@@ -209,14 +209,16 @@ class Featurizer:
                                else known[orth])
         self._tabled += len(table) - before
 
-    def rows(self, docs: Sequence[tuple[Doc, BrandProfile | None, str,
-                                        Iterable[TagResult], Mapping[str, float] | None]]
+    def rows(self, docs: Sequence[Doc], profiles: Sequence[BrandProfile | None],
+             langs: Sequence[str], tags: Sequence[Iterable[TagResult]],
+             extras: Sequence[Mapping[str, float] | None] | None = None
              ) -> tuple[sparse.csr_matrix, list[list[int]]]:
-        """`matrix`, and each Doc's word columns (`columns`) it was built from."""
+        """`matrix` of the Docs given as parallel sequences, and each Doc's word columns
+        (`columns`) it was built from."""
         per_doc: list[list[int]] = []
         last: object = None
         table = self._columns
-        for doc, profile, *_ in docs:
+        for doc, profile in zip(docs, profiles, strict=True):
             if profile is not last:  # a batch's Docs mostly share their profile
                 last, table = profile, self._table(profile)
             orths = doc_orths(doc)
@@ -226,14 +228,15 @@ class Featurizer:
                 self._fill(doc, orths, profile, table)
                 per_doc.append(list(map(table.__getitem__, orths)))
         words = word_matrix(per_doc)
-        signals = signal_matrix([(lang, tags, extra) for _, _, lang, tags, extra in docs])
+        signals = signal_matrix(langs, tags, extras)
         return (words + signals).tocsr(), per_doc
 
     def matrix(self, docs: Sequence[tuple[Doc, BrandProfile | None, str,
                                           Iterable[TagResult], Mapping[str, float] | None]]
                ) -> sparse.csr_matrix:
         """One row per (doc, profile, lang, rules' tags, extra features): words, then signals."""
-        return self.rows(docs)[0]
+        found, profiles, langs, tags, extras = zip(*docs, strict=True) if docs else ((),) * 5
+        return self.rows(found, profiles, langs, tags, extras)[0]
 
 
 def word_matrix(per_doc: Sequence[Sequence[int]]) -> sparse.csr_matrix:
@@ -264,19 +267,20 @@ def word_matrix(per_doc: Sequence[Sequence[int]]) -> sparse.csr_matrix:
     return matrix
 
 
-def signal_matrix(signals: Sequence[tuple[str, Iterable[TagResult], Mapping[str, float] | None]]
+def signal_matrix(langs: Sequence[str], tags: Sequence[Iterable[TagResult]],
+                  extras: Sequence[Mapping[str, float] | None] | None = None
                   ) -> sparse.csr_matrix:
     """The signal block of a batch, one row per (lang, rules' tags, extra features), a
     column found twice in a row summed (as a COO → CSR conversion sums it)."""
     cols: list[int] = []
     values: list[float] = []
     ends = [0]
-    for lang, tags, extra in signals:
-        add_signals(cols, values, lang, tags, extra)
+    for lang, found, extra in zip(langs, tags, extras or repeat(None), strict=False):
+        add_signals(cols, values, lang, found, extra)
         ends.append(len(cols))
     matrix = sparse.csr_matrix((np.array(values, dtype=np.float32),
                                 np.array(cols, dtype=np.int32), np.array(ends, dtype=np.int32)),
-                               shape=(len(signals), N_FEATURES))
+                               shape=(len(langs), N_FEATURES))
     matrix.sum_duplicates()
     return matrix
 
