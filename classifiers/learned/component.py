@@ -20,7 +20,11 @@ brand and family, it decides instead of the shipped model, reading the shipped m
 probabilities as features, and its evidence names its own weighed words.
 
 Speed: a batch is scored at once (one sparse product per family); words are folded once per
-word type (`Featurizer`), and evidence is computed only for changed decisions.
+word type (`Featurizer`); the decisions are read from the batch's probability arrays (one
+argmax for the sentiment labels; a boolean family visits only the Docs the rules tagged or
+the model says yes to); and evidence is computed only for changed decisions, all of a
+batch's in one `classifiers.learned.explain.strongest_tokens` call, from the word columns
+the features were built from.
 """
 
 from __future__ import annotations
