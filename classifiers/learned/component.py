@@ -20,11 +20,16 @@ brand and family, it decides instead of the shipped model, reading the shipped m
 probabilities as features, and its evidence names its own weighed words.
 
 Speed: a batch is scored at once (one sparse product per family); words are folded once per
-word type (`Featurizer`), and evidence is computed only for changed decisions.
+word type (`Featurizer`); the decisions are read from the batch's probability arrays (one
+argmax for the sentiment labels; a boolean family visits only the Docs the rules tagged or
+the model says yes to); and evidence is computed only for changed decisions, all of a
+batch's in one `classifiers.learned.explain.strongest_tokens` call, from the word columns
+the features were built from.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +41,13 @@ from spacy.tokens import Doc
 from spacy.util import minibatch
 
 from classifiers.batching import DEFAULT_BATCH_SIZE, BatchedComponent
-from classifiers.context import add_tags, doc_added_tags, doc_brand, extension_key
+from classifiers.context import (
+    BrandProfile,
+    add_tags,
+    doc_added_tags,
+    doc_brand,
+    extension_key,
+)
 from classifiers.learned.deployment import DeploymentModels, base_features
 from classifiers.learned.explain import strongest_tokens
 from classifiers.learned.features import Featurizer
@@ -53,6 +64,8 @@ _TAGS_KEY = extension_key("vigia_tags")
 #: A tag the layer writes, its evidence still to find: (the Doc's index in the batch, the
 #: model that decided, the class it decided, family, label, score).
 _Written = tuple[int, LinearModel, int, str, str, float]
+#: A deployment model deciding for a Doc, and its probabilities.
+_Decider = tuple[LinearModel, list[float]]
 
 
 @lru_cache(maxsize=8)
@@ -112,19 +125,22 @@ class LearnedLayer(BatchedComponent):
         if not self.models or not docs:
             return
         tags = [rule_tags(doc) for doc in docs]
-        features, columns = self.featurizer.rows(
-            [(doc, doc_brand(doc), self.lang, found, None) for doc, found in zip(docs, tags,
-                                                                                 strict=True)])
+        profiles = [doc_brand(doc) for doc in docs]
+        features, columns = self.featurizer.rows(docs, profiles, [self.lang] * len(docs), tags)
+        having: dict[str, set[int]] = {}  # family → the Docs where the rules tagged it
+        for index, found in enumerate(tags):
+            for tag in found:
+                having.setdefault(tag.family, set()).add(index)
         written: list[_Written] = []
         for family, model in self.models.items():
             probs = model.probabilities(features)
-            deciders = [(model, row) for row in probs.tolist()]
-            if deployment is not None:
-                self._stacked(docs, family, model, deployment, features, probs, deciders)
+            stacked = ({} if deployment is None else
+                       self._stacked(profiles, family, model, deployment, features, probs))
             if family == "sentiment":
-                written += self._sentiments(docs, deciders)
+                written += self._sentiments(docs, model, probs, stacked)
             else:
-                written += self._booleans(docs, tags, deciders, family)
+                written += self._booleans(docs, tags, having.get(family, set()), model, probs,
+                                          stacked, family)
         evidence = self._evidence(docs, columns, written)
         for (index, _, _, family, label, score), cited in zip(written, evidence, strict=True):
             tag = TagResult(family, label, score, cited)
@@ -133,33 +149,45 @@ class LearnedLayer(BatchedComponent):
             else:  # appended after any removal, as it would have been before it
                 add_tags(docs[index], [tag])
 
-    def _stacked(self, docs: Sequence[Doc], family: str, base: LinearModel,
-                 deployment: DeploymentModels, features: sparse.csr_matrix,
-                 probs: np.ndarray, deciders: list[tuple[LinearModel, list[float]]]) -> None:
-        """Put the deployment model's (model, probabilities) in `deciders` for each Doc of a
-        brand that has one for `family` (one product per model)."""
+    def _stacked(self, profiles: Sequence[BrandProfile | None], family: str,
+                 base: LinearModel, deployment: DeploymentModels,
+                 features: sparse.csr_matrix, probs: np.ndarray) -> dict[int, _Decider]:
+        """The deployment model and its probabilities for each Doc (by index) of a brand
+        that has one for `family` (one product per model); the others keep `base`'s."""
         chosen: dict[int, tuple[LinearModel, list[int]]] = {}
-        for index, doc in enumerate(docs):
-            profile = doc_brand(doc)
+        for index, profile in enumerate(profiles):
             found = deployment.model_for(profile.name if profile else None, family, base)
             if found is not None and self.lang in found.languages:
                 chosen.setdefault(id(found), (found, []))[1].append(index)
+        deciders: dict[int, _Decider] = {}
         for model, rows in chosen.values():
             stacked = base_features(features[rows], {family: base}, {family: probs[rows]})
             for index, row in zip(rows, model.probabilities(stacked).tolist(), strict=True):
                 deciders[index] = (model, row)
+        return deciders
 
-    def _sentiments(self, docs: Sequence[Doc],
-                    deciders: list[tuple[LinearModel, list[float]]]) -> list[_Written]:
+    def _sentiments(self, docs: Sequence[Doc], base: LinearModel, probs: np.ndarray,
+                    stacked: dict[int, _Decider]) -> list[_Written]:
         """The sentiment tags to write where the model decides another label than the
-        rules' (their evidence still to find)."""
+        rules' (their evidence still to find). `base` decided `probs` except for the Docs in
+        `stacked`; where it decides, the label `decided_sentiment` gives is found for the
+        whole batch at once."""
+        chosen = [base.classes[k] for k in probs.argmax(axis=1).tolist()]  # first on a tie
+        sure = base.sure if base.combine == "rules_where_sure" else math.inf
         written: list[_Written] = []
-        for index, (doc, (model, probs)) in enumerate(zip(docs, deciders, strict=True)):
+        for index, (doc, label) in enumerate(zip(docs, chosen, strict=True)):
             rules = doc_sentiment(doc)
-            label = decided_sentiment(rules, model, probs)
+            decider = stacked.get(index) if stacked else None
+            if decider is not None:
+                model, row = decider
+                label = decided_sentiment(rules, model, row)
+            elif rules is not None and abs(rules.score) >= sure:
+                continue  # the rules are sure: their label stays
             if rules is not None and rules.label == label:
                 continue
-            by_class = dict(zip(model.classes, probs, strict=True))
+            if decider is None:
+                model, row = base, probs[index].tolist()
+            by_class = dict(zip(model.classes, row, strict=True))
             polarity = by_class.get("positive", 0.0) - by_class.get("negative", 0.0)
             if label == "positive":
                 polarity = max(polarity, NEUTRAL_BAND)
@@ -171,25 +199,28 @@ class LearnedLayer(BatchedComponent):
                             round(polarity, 4)))
         return written
 
-    def _booleans(self, docs: Sequence[Doc], tags: list[list[TagResult]],
-                  deciders: list[tuple[LinearModel, list[float]]], family: str
-                  ) -> list[_Written]:
+    def _booleans(self, docs: Sequence[Doc], tags: list[list[TagResult]], having: set[int],
+                  base: LinearModel, probs: np.ndarray, stacked: dict[int, _Decider],
+                  family: str) -> list[_Written]:
         """Remove the rules' tags of the family where the model says no; the tags to add
-        where it says yes and the rules did not (their evidence still to find)."""
+        where it says yes and the rules did not (their evidence still to find). `tags`: the
+        rules' tags as the batch began (deciding another family changes only that family's
+        tags), `having` the Docs with one of the family; `base` decided `probs` except for
+        the Docs in `stacked`. Only those Docs and the ones the model says yes to are read:
+        elsewhere the rules have no tag of the family and the model agrees."""
         written: list[_Written] = []
-        for index, (doc, found, (model, probs)) in enumerate(zip(docs, tags, deciders,
-                                                                  strict=True)):
-            # The rules' tags of the family, as the batch began: deciding another family
-            # changes only that family's tags.
-            current = [t for t in found if t.family == family]
-            if not current and probs[1] < 0.5:  # the model agrees there is none
+        for index in sorted(having.union(np.flatnonzero(probs[:, 1] >= 0.5).tolist(), stacked)):
+            model, row = stacked.get(index) or (base, probs[index].tolist())
+            current = [t for t in tags[index] if t.family == family]
+            if not current and row[1] < 0.5:
                 continue
-            says = decided_boolean(current, model, probs)
+            says = decided_boolean(current, model, row)
             if says == bool(current):
                 continue
             if says:
-                written.append((index, model, 1, family, family, round(probs[1], 4)))
+                written.append((index, model, 1, family, family, round(row[1], 4)))
             else:
+                doc = docs[index]
                 doc.user_data[_TAGS_KEY] = [t for t in doc_added_tags(doc) if t.family != family]
         return written
 

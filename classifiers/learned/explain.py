@@ -56,20 +56,24 @@ def strongest_tokens(columns: Sequence[Sequence[int]], fillers: Sequence[Sequenc
 def _weights(words: np.ndarray, owner: np.ndarray,
              wanted: Sequence[tuple[LinearModel, int]]) -> np.ndarray:
     """Each spoken token's weight (see the module's docstring), `owner` its post."""
-    labels = np.fromiter((label for _, label in wanted), dtype=np.int64, count=len(wanted))
-    labels = labels[owner]
+    labels = np.array([label for _, label in wanted], dtype=np.int64)[owner]
     pairs = pair_columns(words[:-1], words[1:])
     same = owner[1:] == owner[:-1]
-    weights = np.zeros(len(words), dtype=np.float64)
-    halves = np.zeros(len(pairs), dtype=np.float64)
-    groups: dict[int, tuple[LinearModel, int]] = {}
-    group = np.fromiter((groups.setdefault(id(model), (model, len(groups)))[1]
-                         for model, _ in wanted), dtype=np.int64, count=len(wanted))[owner]
-    for model, number in groups.values():
-        mine = group == number
-        weights[mine] = model.margins(words[mine], labels[mine])
-        mine = mine[:-1] & same
-        halves[mine] = 0.5 * model.margins(pairs[mine], labels[:-1][mine])
+    models = {id(model): model for model, _ in wanted}
+    if len(models) == 1:
+        (model,) = models.values()
+        weights = model.margins(words, labels)
+        halves = np.where(same, 0.5 * model.margins(pairs, labels[:-1]), 0.0)
+    else:
+        weights = np.zeros(len(words), dtype=np.float64)
+        halves = np.zeros(len(pairs), dtype=np.float64)
+        number = {key: n for n, key in enumerate(models)}
+        group = np.array([number[id(model)] for model, _ in wanted], dtype=np.int64)[owner]
+        for key, model in models.items():
+            mine = group == number[key]
+            weights[mine] = model.margins(words[mine], labels[mine])
+            mine = mine[:-1] & same
+            halves[mine] = 0.5 * model.margins(pairs[mine], labels[:-1][mine])
     weights[:-1] += halves
     weights[1:] += halves
     return weights

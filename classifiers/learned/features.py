@@ -19,11 +19,13 @@ Speed (the layer runs on every matching post, after five rule components): a wor
 column is computed once and cached by ORTH id, a Doc's columns are read with one C-level
 `map` over a table per brand profile in which the brand's and its rivals' names already read
 "<brand>" / "<rival>" (kept per profile object: hashing a BrandProfile costs a microsecond),
-and a batch's pairs, counts and scaling
-are done at once with numpy (counted after one stable sort, scaling with scikit-learn's
-in-place kernel, the arithmetic `normalize` runs, without its input checks); the signals of
-a batch go into one flat list and one sparse matrix. `rows` hands back each Doc's word
-columns with the matrix, so explaining a decision does not read them again.
+and a batch's pairs, counts and scaling are done at once with numpy (counted after one
+stable sort, scaled with scikit-learn's in-place kernel: the arithmetic `normalize` runs,
+without its input checks). A batch's signals are read in one loop into one flat list and
+one sparse matrix, each tag's columns and evidence counts looked up by its shape (family,
+label, reasons). `rows` hands back each Doc's word columns with the matrix, so explaining a
+decision does not read them again. The matrices are the same, bit for bit, as building
+them entry by entry with scipy and `normalize` (`make models` checks it).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from operator import attrgetter
 
 import numpy as np
@@ -209,20 +211,34 @@ class Featurizer:
                                else known[orth])
         self._tabled += len(table) - before
 
-    def rows(self, docs: Sequence[tuple[Doc, BrandProfile | None, str,
-                                        Iterable[TagResult], Mapping[str, float] | None]]
+    def rows(self, docs: Sequence[Doc], profiles: Sequence[BrandProfile | None],
+             langs: Sequence[str], tags: Sequence[Iterable[TagResult]],
+             extras: Sequence[Mapping[str, float] | None] | None = None
              ) -> tuple[sparse.csr_matrix, list[list[int]]]:
-        """`matrix`, and each Doc's word columns (`columns`) it was built from."""
-        per_doc = [self.columns(doc, profile) for doc, profile, *_ in docs]
+        """`matrix` of the Docs given as parallel sequences, and each Doc's word columns
+        (`columns`) it was built from."""
+        per_doc: list[list[int]] = []
+        last: object = None
+        table = self._columns
+        for doc, profile in zip(docs, profiles, strict=True):
+            if profile is not last:  # a batch's Docs mostly share their profile
+                last, table = profile, self._table(profile)
+            orths = doc_orths(doc)
+            try:
+                per_doc.append(list(map(table.__getitem__, orths)))
+            except KeyError:
+                self._fill(doc, orths, profile, table)
+                per_doc.append(list(map(table.__getitem__, orths)))
         words = word_matrix(per_doc)
-        signals = signal_matrix([(lang, tags, extra) for _, _, lang, tags, extra in docs])
+        signals = signal_matrix(langs, tags, extras)
         return (words + signals).tocsr(), per_doc
 
     def matrix(self, docs: Sequence[tuple[Doc, BrandProfile | None, str,
                                           Iterable[TagResult], Mapping[str, float] | None]]
                ) -> sparse.csr_matrix:
         """One row per (doc, profile, lang, rules' tags, extra features): words, then signals."""
-        return self.rows(docs)[0]
+        found, profiles, langs, tags, extras = zip(*docs, strict=True) if docs else ((),) * 5
+        return self.rows(found, profiles, langs, tags, extras)[0]
 
 
 def word_matrix(per_doc: Sequence[Sequence[int]]) -> sparse.csr_matrix:
@@ -253,83 +269,74 @@ def word_matrix(per_doc: Sequence[Sequence[int]]) -> sparse.csr_matrix:
     return matrix
 
 
-def signal_matrix(signals: Sequence[tuple[str, Iterable[TagResult], Mapping[str, float] | None]]
+def signal_matrix(langs: Sequence[str], tags: Sequence[Iterable[TagResult]],
+                  extras: Sequence[Mapping[str, float] | None] | None = None
                   ) -> sparse.csr_matrix:
-    """The signal block of a batch, one row per (lang, rules' tags, extra features), a
-    column found twice in a row summed (as a COO → CSR conversion sums it)."""
+    """The signal block of a batch (`signal_features`, by column), one row per (lang, rules'
+    tags, extra features), a column found twice in a row summed (as a COO → CSR conversion
+    sums it). One loop over the batch's tags: they repeat a few shapes (family, label, the
+    reasons of their evidence), whose columns and evidence counts are kept in `_SHAPES`."""
     cols: list[int] = []
     values: list[float] = []
     ends = [0]
-    for lang, tags, extra in signals:
-        add_signals(cols, values, lang, tags, extra)
+    shapes = _SHAPES
+    for lang, found, extra in zip(langs, tags, extras or repeat(None), strict=False):
+        cols.append(_lang_column(lang))
+        values.append(1.0)
+        for tag in found:
+            family = tag.family
+            key = (family, tag.label, tuple(map(_REASON, tag.evidence)))
+            shape = shapes.get(key)
+            if shape is None:
+                shape = _shape(*key)
+            cols += shape[0]
+            score = tag.score
+            if family == "sentiment":
+                values += (1.0, score, abs(score))
+            else:
+                values += (1.0, score)
+            values += shape[1]
+        if extra:
+            for name, value in sorted(extra.items()):
+                cols.append(column(name))
+                values.append(value)
         ends.append(len(cols))
     matrix = sparse.csr_matrix((np.array(values, dtype=np.float32),
                                 np.array(cols, dtype=np.int32), np.array(ends, dtype=np.int32)),
-                               shape=(len(signals), N_FEATURES))
+                               shape=(len(langs), N_FEATURES))
     matrix.sum_duplicates()
     return matrix
 
 
-@lru_cache(maxsize=4096)
-def _tag_columns(family: str, label: str) -> tuple[int, ...]:
-    """The columns of a tag's own signals (see `signal_features`, same names)."""
-    if family == "sentiment":
-        return column(f"s:{label}"), column("s:pol"), column("s:abs")
-    return column(f"t:{family}:{label}"), column(f"t:{family}:{label}:score")
-
-
-@lru_cache(maxsize=4096)
-def _kind_column(family: str, kind: str) -> int:
-    return column(("s:ev:" if family == "sentiment" else f"e:{family}:") + kind)
-
-
-def signal_columns(lang: str, tags: Iterable[TagResult],
-                   extra: Mapping[str, float] | None = None) -> tuple[list[int], list[float]]:
-    """`signal_features` as (columns, values), with the columns cached (the hot path)."""
-    cols: list[int] = []
-    values: list[float] = []
-    add_signals(cols, values, lang, tags, extra)
-    return cols, values
-
-
-def add_signals(cols: list[int], values: list[float], lang: str, tags: Iterable[TagResult],
-                extra: Mapping[str, float] | None = None) -> None:
-    """Append `signal_columns` to `cols` and `values` (a batch's go into one pair of lists)."""
-    cols.append(_lang_column(lang))
-    values.append(1.0)
-    for tag in tags:
-        family = tag.family
-        tag_cols, kind_values = _tag_signals(family, tag.label,
-                                             tuple(map(_REASON, tag.evidence)))
-        cols += tag_cols
-        score = tag.score
-        values += (1.0, score, abs(score)) if family == "sentiment" else (1.0, score)
-        values += kind_values
-    if extra:
-        for name, value in sorted(extra.items()):
-            cols.append(column(name))
-            values.append(value)
-
-
 _REASON = attrgetter("reason")
+#: (family, label, the reasons of a tag's evidence) → the tag's columns and evidence counts.
+_SHAPES: dict[tuple[str, str, tuple[str, ...]], tuple[tuple[int, ...], tuple[float, ...]]] = {}
+
+
+def _shape(family: str, label: str, reasons: tuple[str, ...]
+           ) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """A tag's columns (its own, then one per kind of evidence, in order of appearance) and
+    its evidence kinds' counts (at most MAX_KIND_COUNT), kept in `_SHAPES`."""
+    kinds: dict[str, int] = {}
+    for reason in reasons:
+        kinds[reason] = kinds.get(reason, 0) + 1
+    if family == "sentiment":
+        own = (column(f"s:{label}"), column("s:pol"), column("s:abs"))
+        prefix = "s:ev:"
+    else:
+        own = (column(f"t:{family}:{label}"), column(f"t:{family}:{label}:score"))
+        prefix = f"e:{family}:"
+    shape = ((*own, *(column(prefix + kind) for kind in kinds)),
+             tuple(float(min(n, MAX_KIND_COUNT)) for n in kinds.values()))
+    if len(_SHAPES) >= 8192:
+        _SHAPES.clear()
+    _SHAPES[(family, label, reasons)] = shape
+    return shape
 
 
 @lru_cache(maxsize=64)
 def _lang_column(lang: str) -> int:
     return column(f"lang:{lang}")
-
-
-@lru_cache(maxsize=8192)
-def _tag_signals(family: str, label: str, reasons: tuple[str, ...]
-                 ) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    """A tag's columns (its own, then one per kind of evidence, in order of appearance) and
-    its evidence kinds' counts, per (family, label, the reasons its evidence gives): tags
-    repeat these few shapes, so counting them once is enough."""
-    kinds: dict[str, int] = {}
-    for reason in reasons:
-        kinds[reason] = kinds.get(reason, 0) + 1
-    return ((*_tag_columns(family, label), *(_kind_column(family, kind) for kind in kinds)),
-            tuple(float(min(n, MAX_KIND_COUNT)) for n in kinds.values()))
 
 
 def signal_features(lang: str, tags: Iterable[TagResult],
