@@ -202,9 +202,9 @@ class PatternMatchers:
     with its rules' set predicates times the tokens, so one Matcher for every pattern
     measured ~0.9 ms a post, where most posts are candidates for none or one or two. A
     pattern's rules are its parts (`part_rules`), so that a caller can anchor them. A pattern
-    whose parts are fixed sequences of spelled-out tokens (no operator, no other attribute)
-    is matched on the token ids instead: a Matcher call on a Span costs several µs even for
-    four tokens, the comparison a fraction of that, with the same matches.
+    whose parts are sequences of spelled-out tokens (no other attribute, no operator but a
+    few "?") is matched on the token ids instead: a Matcher call on a Span costs several µs
+    even for four tokens, the comparison a fraction of that, with the same matches.
     """
 
     def __init__(self, vocab: Vocab, patterns: list[TokenPattern]) -> None:
@@ -346,14 +346,17 @@ class PatternMatchers:
 
 # A literal token: whether its ids are LOWER ids (else ORTH ids), and the ids it may have.
 LiteralToken = tuple[bool, frozenset[int]]
+MAX_OPTIONAL = 3  # optional tokens of a part spelled out as every sequence they allow
 
 
-def _literal_token(token: Token, vocab: Vocab) -> LiteralToken | None:
-    """The token as ids when it is one LOWER/ORTH/TEXT spelling or `IN` list of them and
-    nothing else (no operator, no other attribute); None otherwise."""
-    if len(token) != 1:
+def _literal_token(token: Token, vocab: Vocab) -> tuple[LiteralToken, bool] | None:
+    """The token as ids, and whether it is optional (`"OP": "?"`), when it is one
+    LOWER/ORTH/TEXT spelling or `IN` list of them and nothing else; None otherwise."""
+    optional = token.get("OP") == "?"
+    rest = [(attr, value) for attr, value in token.items() if attr != "OP" or not optional]
+    if len(rest) != 1:
         return None
-    ((attr, value),) = token.items()
+    ((attr, value),) = rest
     if attr not in _LITERAL_ATTRS:
         return None
     if isinstance(value, dict) and set(value) == {"IN"} and isinstance(value["IN"], list):
@@ -362,33 +365,44 @@ def _literal_token(token: Token, vocab: Vocab) -> LiteralToken | None:
         values = [value]
     if not values or not all(isinstance(v, str) for v in values):
         return None
-    return attr == "LOWER", frozenset(vocab.strings[v] for v in values)
+    return (attr == "LOWER", frozenset(vocab.strings[v] for v in values)), optional
 
 
 def _literal_parts(pattern: TokenPattern, vocab: Vocab
-                   ) -> dict[str, tuple[LiteralToken, ...]] | None:
-    """part → its literal tokens, when every part of the pattern is literal (else None)."""
+                   ) -> dict[str, list[tuple[LiteralToken, ...]]] | None:
+    """part → the sequences of literal tokens it matches (each way of leaving its optional
+    tokens out), when every part of the pattern is literal (else None)."""
     parts = {}
     for part, tokens in part_rules(pattern).items():
         literal = [_literal_token(token, vocab) for token in tokens]
-        if None in literal:
+        if None in literal or sum(t[1] for t in literal if t) > MAX_OPTIONAL:
             return None
-        parts[part] = tuple(t for t in literal if t is not None)
+        sequences: list[tuple[LiteralToken, ...]] = [()]
+        for found in literal:
+            if found is not None:
+                token, optional = found
+                sequences = [*((*seq, token) for seq in sequences),
+                             *(sequences if optional else ())]
+        parts[part] = [seq for seq in sequences if seq]  # the Matcher has no empty matches
     return parts
 
 
-def _literal_matches(doc: Doc, parts: dict[str, tuple[LiteralToken, ...]], start: int,
+def _literal_matches(doc: Doc, parts: dict[str, list[tuple[LiteralToken, ...]]], start: int,
                      end: int) -> dict[str, list[tuple[int, int]]]:
-    """What the Matcher finds for literal parts within tokens [start, end): every
-    position where each token has one of its ids (one match per position, in order)."""
+    """What the Matcher finds for literal parts within tokens [start, end): every (start,
+    end) where each token of one of the part's sequences has one of its ids, in order."""
     lowers, orths = doc_lower_ids(doc), doc_orths(doc)
     found: dict[str, list[tuple[int, int]]] = {}
-    for part, tokens in parts.items():
-        size = len(tokens)
-        for first in range(start, end - size + 1):
-            if all(ids.__contains__((lowers if lower else orths)[first + k])
-                   for k, (lower, ids) in enumerate(tokens)):
-                found.setdefault(part, []).append((first, first + size))
+    for part, sequences in parts.items():
+        spans = set()
+        for tokens in sequences:
+            size = len(tokens)
+            for first in range(start, end - size + 1):
+                if all(ids.__contains__((lowers if lower else orths)[first + k])
+                       for k, (lower, ids) in enumerate(tokens)):
+                    spans.add((first, first + size))
+        if spans:
+            found[part] = sorted(spans)
     return found
 
 
