@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc
 
-from classifiers.context import BrandProfile, doc_added_tags, extension_key, set_context
+from classifiers.context import BrandProfile, extension_key, set_context
 from classifiers.language import detect_languages
 from classifiers.nlp import pipeline_for
 from classifiers.query import BrandQuery, compile_query
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 # value extensions (set with `doc._.name = tag`, no getter), read from `doc.user_data`.
 TAG_EXTENSIONS: list[str] = ["sentiment"]
 BATCH_SIZE = 256
+_TAGS_KEY = extension_key("vigia_tags")
 
 
 def registered_extensions() -> list[str]:
@@ -58,9 +59,12 @@ def doc_tags(doc: Doc, extensions: list[str] | None = None) -> tuple[TagResult, 
     if extensions is None:
         extensions = [name for name in TAG_EXTENSIONS if doc.has_extension(name)]
     # Read from the extensions' storage, not through a `doc._` object (see extension_key).
-    found = map(doc.user_data.get, map(extension_key, extensions))
-    tags = [tag for tag in found if isinstance(tag, TagResult)]
-    tags.extend(tag for tag in doc_added_tags(doc) if isinstance(tag, TagResult))
+    user_data = doc.user_data
+    tags = [tag for tag in map(user_data.get, map(extension_key, extensions))
+            if isinstance(tag, TagResult)]
+    added = user_data.get(_TAGS_KEY)
+    if added:
+        tags += [tag for tag in added if isinstance(tag, TagResult)]
     return tuple(tags)
 
 
@@ -79,9 +83,13 @@ def context_docs(
     """
     for text, author, profiles, *article in posts:
         base = make_doc(text)
+        is_article = bool(article and article[0])
+        if len(profiles) == 1:  # the common case: no copies to make
+            yield set_context(base, text, profiles[0], author, is_article)
+            continue
         docs = [base, *(base.copy() for _ in profiles[1:])]
         for profile, doc in zip(profiles, docs, strict=True):
-            yield set_context(doc, text, profile, author, bool(article and article[0]))
+            yield set_context(doc, text, profile, author, is_article)
 
 
 #: Channels of labelled items that are articles (news pieces, blog posts), headline or not.

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -51,10 +52,10 @@ from classifiers.context import (
     doc_brand,
     doc_is_article,
     doc_text,
-    lowered_for_gates,
     may_have_terms,
     terms_regex,
 )
+from classifiers.hints import doc_lowered
 from classifiers.mentions import brand_names, name_ends, names_anywhere
 from classifiers.sentences import ends_sentence
 from classifiers.tags import Evidence, TagResult
@@ -157,10 +158,15 @@ class _Reader:
         self.orths = doc_orths(doc)
         self.n = len(self.orths)
         self.strings = strings
-        # Brand readings: (first token, token after it), every reading of each start.
-        self.brands = sorted({
+        self._names = names
+
+    @cached_property
+    def brands(self) -> list[tuple[int, int]]:
+        """Brand readings: (first token, token after it), every reading of each start; found
+        only when a pattern with the brand is a candidate."""
+        return sorted({
             _token_span(self.offsets, start, end)
-            for start, ends in name_ends(text, names).items() for end in ends
+            for start, ends in name_ends(self.text, self._names).items() for end in ends
         })
 
     def lower(self, token: int) -> str | None:
@@ -234,6 +240,41 @@ def _roster_regex(profile: BrandProfile) -> re.Pattern[str] | None:
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
+class _BrandFacts(NamedTuple):
+    """What the detector reads of a brand profile on every post, worked out once."""
+
+    profile: BrandProfile
+    names: tuple[str, ...]  # `brand_names`
+    roster: re.Pattern[str] | None  # `_roster_regex`
+    roster_names: tuple[str, ...]  # the rostered names, for `may_have_terms`
+    roster_handles: tuple[str, ...]  # "@" + each rostered handle, lower-cased
+
+
+_FACTS: dict[int, _BrandFacts] = {}  # id(profile) → its facts (the profile kept alive in them)
+
+
+def _brand_facts(profile: BrandProfile) -> _BrandFacts:
+    """The profile's facts, found by identity: the lru_caches behind them hash the whole
+    (frozen) profile, employees included, on every call."""
+    facts = _FACTS.get(id(profile))
+    if facts is None or facts.profile is not profile:
+        if len(_FACTS) >= 256:
+            _FACTS.clear()
+        facts = _FACTS[id(profile)] = _BrandFacts(
+            profile, brand_names(profile), _roster_regex(profile),
+            tuple(e.name for e in profile.employees),
+            tuple(sorted({"@" + h.lower() for e in profile.employees for h in e.normal_handles})))
+    return facts
+
+
+def _may_name_roster(lowered: str | None, facts: _BrandFacts) -> bool:
+    """False only when `facts.roster` certainly finds nothing: no rostered name's first
+    word (`may_have_terms`) and no "@handle" in the lower-cased text (which, without the
+    characters `lowered_for_gates` refuses, holds every case-insensitive match lower-cased)."""
+    return lowered is None or may_have_terms(lowered, facts.roster_names) or any(
+        map(lowered.__contains__, facts.roster_handles))
+
+
 def employee_evidence(doc: Doc, patterns: EmployeePatterns) -> list[Evidence]:
     """Every piece of evidence that an employee of the brand is posting or being named."""
     profile = doc_brand(doc)
@@ -246,7 +287,8 @@ def employee_evidence(doc: Doc, patterns: EmployeePatterns) -> list[Evidence]:
     if rostered is not None:
         # The author is not part of the text: an empty span, the reason says it all.
         found.append(Evidence(0, 0, "", "employee:roster_author"))
-    names = brand_names(profile)
+    facts = _brand_facts(profile)
+    names = facts.names
     candidates = patterns.by_label(doc)
     # Every pattern below needs the brand named.
     if (candidates["self"] or candidates["insider"]) and names and names_anywhere(text, names):
@@ -255,9 +297,9 @@ def employee_evidence(doc: Doc, patterns: EmployeePatterns) -> list[Evidence]:
     if hashtag is not None:
         found.extend(Evidence(m.start(), m.end(), m.group(), "employee:team_hashtag")
                      for m in hashtag.finditer(text))
-    roster = _roster_regex(profile)
-    if roster is not None and (not article or rostered is not None) and ("@" in text or (
-            may_have_terms(lowered_for_gates(text), tuple(e.name for e in profile.employees)))):
+    roster = facts.roster
+    if roster is not None and (not article or rostered is not None) and _may_name_roster(
+            doc_lowered(doc)[1], facts):
         found.extend(Evidence(m.start(), m.end(), m.group(), "employee:roster_mention")
                      for m in roster.finditer(text))
     return list(dict.fromkeys(found))  # two patterns may find the same span
@@ -279,7 +321,7 @@ def _pattern_evidence(doc: Doc, text: str, names: tuple[str, ...], patterns: Emp
 
     found: list[Evidence] = []
     claimed = _evidence(reader, spans("self"), "employee:self_identified") \
-        if reader.brands else []
+        if candidates["self"] and reader.brands else []
     if article:  # a quoted person's words are theirs, not the author's
         quoted = _quoted(text)
         claimed = [e for e in claimed if not any(qs <= e.start < qe for qs, qe in quoted)]

@@ -44,7 +44,10 @@ def negated_at(text: str, start: int, lang: str) -> bool:
     window = text[max(0, start - LOOK_BACK) : start]
     window = window[last_sentence_start(window):]
     terms = negators(lang)
-    words = _WORDS.findall(fold(window))[-(FAR_WORDS + 1):]
+    folded = fold(window)
+    words = _WORDS.findall(folded)[-(FAR_WORDS + 1):]
+    if "'" not in folded and "’" not in folded and terms.isdisjoint(words):
+        return False  # no negator among them, and no "n't" (the usual cue): one C-level test
     for distance, word in enumerate(reversed(words)):
         word = word.replace("’", "'")
         negator = word in terms or (word.endswith("n't") and "n't" in terms)

@@ -24,6 +24,9 @@ _BREAK = re.compile(
     "[" + re.escape(END_CHARS) + r"\n]+(?=\s|$)\s*|\n\s*|\s+(?=[" + OPENERS + "])"
 )
 _TOKEN_CHARS = frozenset(END_CHARS + OPENERS + ".")
+# Every break holds one of these: a text without any has a single sentence (a quick search
+# that spares the full pattern most of the short windows `negation` reads).
+_BREAK_CHARS = re.compile("[" + re.escape(END_CHARS + OPENERS) + r"\n]")
 
 
 def sentence_starts(text: str) -> list[int]:
@@ -38,6 +41,8 @@ def ends_sentence(token: str) -> bool:
 
 def last_sentence_start(text: str) -> int:
     """Where the sentence that `text` ends in starts (len(text) if a break ends the text)."""
+    if _BREAK_CHARS.search(text) is None:
+        return 0
     last = 0
     for match in _BREAK.finditer(text):
         last = match.end()

@@ -17,8 +17,10 @@ line with
 The cheap pre-filter of each pattern is *derived* from it: the spellings of each required
 literal token (LOWER/ORTH/TEXT, a value or an `IN` list, or a `REGEX` that is one plain
 word, optionally anchored with `^`), lower-cased. A Doc is a candidate for a pattern only when
-its tokens hold one spelling of each (`PatternMatchers.candidates`: set look-ups on the Doc's
-LOWER ids, no text scan), and its hint (the most selective of those tokens) indexes it. A
+its tokens hold one spelling of each (`PatternMatchers.candidates`: each required token is a
+bit, the bits a word type meets are cached per ORTH id, so a Doc costs one dict look-up per
+token, no text scan), and its hint (the most selective of those tokens)
+says where in the Doc its matches can be (`PatternMatchers.find`). A
 pattern with no required literal token is refused on load: a new alternative can never lack
 its hint. (NORM is not a literal: a token's norm may differ from its text, "n't" → "not".)
 """
@@ -28,8 +30,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import reduce
 from importlib import resources
 from itertools import compress
+from operator import or_
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -37,8 +41,8 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from classifiers.hints import HintIndex
-from classifiers.termlists import doc_lower_ids, doc_lowers, doc_orths, doc_text
+from classifiers.hints import HintIndex, doc_lowered
+from classifiers.termlists import doc_lower_ids, doc_orths
 
 PATTERN_DIR = Path(str(resources.files("classifiers") / "patterns"))
 BRAND = {"BRAND": True}
@@ -47,6 +51,7 @@ _LITERAL_ATTRS = ("LOWER", "ORTH", "TEXT")
 # A REGEX that is one plain word, optionally anchored at the token's start ("^despid").
 _PLAIN = re.compile(r"\^?([^\W_]+)")
 _REPEAT = re.compile(r"^\{(\d*),?(\d*)\}$")
+MAX_CACHED = 200_000  # word types (and sets of requirement bits) cached before starting over
 
 Token = dict[str, Any]
 
@@ -196,7 +201,10 @@ class PatternMatchers:
     One small Matcher per pattern, run only for the Doc's candidates: a Matcher's cost grows
     with its rules' set predicates times the tokens, so one Matcher for every pattern
     measured ~0.9 ms a post, where most posts are candidates for none or one or two. A
-    pattern's rules are its parts (`part_rules`), so that a caller can anchor them.
+    pattern's rules are its parts (`part_rules`), so that a caller can anchor them. A pattern
+    whose parts are sequences of spelled-out tokens (no other attribute, no operator but a
+    few "?") is matched on the token ids instead: a Matcher call on a Span costs several µs
+    even for four tokens, the comparison a fraction of that, with the same matches.
     """
 
     def __init__(self, vocab: Vocab, patterns: list[TokenPattern]) -> None:
@@ -213,24 +221,34 @@ class PatternMatchers:
                 roles[strings[key]] = part
             self._matchers.append(matcher)
             self._parts.append(roles)
-        # Each pattern's requirements as LOWER ids (whole tokens) and as words (inside one).
-        self._whole = [tuple(frozenset(strings[w] for w in r.words)
-                             for r in p.required if r.whole) for p in patterns]
-        self._inside = [tuple(r.words for r in p.required if not r.whole) for p in patterns]
-        # Every word a REGEX token must contain, found in one scan of the lower-cased text.
-        self.inside_words = frozenset(w for p in patterns for r in p.required if not r.whole
-                                      for w in r.words)
-        # hint → the patterns it indexes: whole-token hints by LOWER id, the others by text.
-        self._by_id: dict[int, list[int]] = {}
-        self._by_word: dict[str, list[int]] = {}
-        for index, pattern in enumerate(patterns):
-            for word in pattern.hints:
-                if pattern.hint_whole:
-                    self._by_id.setdefault(strings[word], []).append(index)
+        # Patterns whose every part is a fixed sequence of spelled-out tokens are matched by
+        # comparing token ids (`_literal_matches`), not by a Matcher call on a Span.
+        self._literal = [_literal_parts(pattern, vocab) for pattern in patterns]
+        # Each distinct requirement is a bit; a pattern needs the bits of its requirements, a
+        # Doc has the bits of the requirements some of its tokens (or text words) meet.
+        bit_of: dict[Requirement, int] = {}
+        for pattern in patterns:
+            for requirement in pattern.required:
+                bit_of.setdefault(requirement, 1 << len(bit_of))
+        self._needs = [sum(bit_of[r] for r in p.required) for p in patterns]
+        self._id_bits: dict[int, int] = {}  # LOWER id → bits of the whole requirements it meets
+        self._word_bits: dict[str, int] = {}  # word → bits of the REGEX requirements it meets
+        for requirement, bit in bit_of.items():
+            for word in requirement.words:
+                if requirement.whole:
+                    self._id_bits[strings[word]] = self._id_bits.get(strings[word], 0) | bit
                 else:
-                    self._by_word.setdefault(word, []).append(index)
-        self._hint_ids = frozenset(self._by_id)
+                    self._word_bits[word] = self._word_bits.get(word, 0) | bit
+        # Every word a REGEX token must contain, found in one scan of the lower-cased text.
+        self.inside_words = frozenset(self._word_bits)
+        # Every pattern's hint spellings: a Doc whose lower-cased text holds none of them (as
+        # a substring) is a candidate for no pattern, whatever its tokens.
+        self.hint_words = frozenset(w for p in patterns for w in p.hints)
         self._words = HintIndex(sorted(self.inside_words)) if self.inside_words else None
+        # ORTH id → bits (cached per word type, see `_orth_bits`); bits held by a Doc → its
+        # candidates (few distinct sets occur).
+        self._orth_cache: dict[int, int] = {}
+        self._by_bits: dict[int, list[int]] = {0: []}
         # Where a pattern without the brand can match: within its length of a hint token.
         self._lengths = [max_length(p.before) if not p.brand else None for p in patterns]
         self._hint_spellings = [frozenset(strings[w] for w in p.hints) if p.hint_whole
@@ -238,28 +256,55 @@ class PatternMatchers:
 
     def candidates(self, doc: Doc, found_words: set[str] | None = None) -> list[int]:
         """The patterns (in file order) for which the Doc holds a spelling of each required
-        token: no other pattern can match it. `found_words`: the words (`inside_words` among
-        them) occurring in the Doc's lower-cased text, when the caller's own scan found them
-        (`classifiers.hints`); otherwise the text is scanned here, if a pattern needs it."""
-        lowers = doc_lowers(doc)
-        hinted = self._hint_ids.intersection(lowers)
-        inside: frozenset[str] = frozenset()
+        token: no other pattern can match it. `found_words`: the words occurring in the Doc's
+        lower-cased text, every one of `inside_words` and `hint_words` that does among them,
+        when the caller's own scan found them (`classifiers.hints`): a Doc with no hint word
+        is then done without a look at its tokens. Otherwise the text is scanned here for the
+        `inside_words`, if a pattern needs them.
+
+        No Python step per token or per requirement: the bits each word type meets are
+        cached (`_orth_bits`), and the candidates of each set of bits too (the list is
+        shared: callers must not change it)."""
+        if found_words is not None and self.hint_words.isdisjoint(found_words):
+            return []
+        have = self._orth_bits(doc)
         if self._words is not None:
             if found_words is None:
-                found_words = self._words.found(doc_text(doc).lower())
-            inside = self.inside_words.intersection(found_words)
-        if not hinted and not inside:
-            return []
-        found = {i for word in hinted for i in self._by_id[word]}
-        found.update(i for word in inside for i in self._by_word.get(word, ()))
-        return [i for i in sorted(found)
-                if all(not ids.isdisjoint(lowers) for ids in self._whole[i])
-                and all(not words.isdisjoint(inside) for words in self._inside[i])]
+                found_words = self._words.found(doc_lowered(doc)[0])
+            for word in self.inside_words.intersection(found_words):
+                have |= self._word_bits[word]
+        found = self._by_bits.get(have)
+        if found is None:
+            if len(self._by_bits) >= MAX_CACHED:
+                self._by_bits = {0: []}
+            found = self._by_bits[have] = [
+                i for i, needs in enumerate(self._needs) if needs & have == needs]
+        return found
+
+    def _orth_bits(self, doc: Doc) -> int:
+        """The bits of the whole-token requirements that some token of the Doc meets: one
+        dict look-up per token (in C), then an OR of the few distinct values."""
+        bits = self._orth_cache
+        orths = doc_orths(doc)
+        try:
+            found = set(map(bits.__getitem__, orths))
+        except KeyError:  # a word type not seen yet
+            if len(bits) >= MAX_CACHED:
+                bits = self._orth_cache = {}
+            strings = doc.vocab.strings
+            for orth in orths:
+                if orth not in bits:
+                    bits[orth] = self._id_bits.get(strings[strings[orth].lower()], 0)
+            found = set(map(bits.__getitem__, orths))
+        return reduce(or_, found, 0)
 
     def matches(self, doc: Doc, index: int, start: int = 0, end: int | None = None
                 ) -> dict[str, list[tuple[int, int]]]:
         """part → token (start, end) of pattern `index`'s matches within tokens [start, end)
         of the Doc (a short Span costs a fraction of the Doc)."""
+        literal = self._literal[index]
+        if literal is not None:
+            return _literal_matches(doc, literal, start, len(doc) if end is None else end)
         found: dict[str, list[tuple[int, int]]] = {}
         roles = self._parts[index]
         span = doc[start:len(doc) if end is None else end] if start or end is not None else doc
@@ -297,6 +342,68 @@ class PatternMatchers:
             for part, spans in self.matches(doc, index, low, high).items():
                 found.setdefault(part, []).extend(spans)
         return found
+
+
+# A literal token: whether its ids are LOWER ids (else ORTH ids), and the ids it may have.
+LiteralToken = tuple[bool, frozenset[int]]
+MAX_OPTIONAL = 3  # optional tokens of a part spelled out as every sequence they allow
+
+
+def _literal_token(token: Token, vocab: Vocab) -> tuple[LiteralToken, bool] | None:
+    """The token as ids, and whether it is optional (`"OP": "?"`), when it is one
+    LOWER/ORTH/TEXT spelling or `IN` list of them and nothing else; None otherwise."""
+    optional = token.get("OP") == "?"
+    rest = [(attr, value) for attr, value in token.items() if attr != "OP" or not optional]
+    if len(rest) != 1:
+        return None
+    ((attr, value),) = rest
+    if attr not in _LITERAL_ATTRS:
+        return None
+    if isinstance(value, dict) and set(value) == {"IN"} and isinstance(value["IN"], list):
+        values = value["IN"]
+    else:
+        values = [value]
+    if not values or not all(isinstance(v, str) for v in values):
+        return None
+    return (attr == "LOWER", frozenset(vocab.strings[v] for v in values)), optional
+
+
+def _literal_parts(pattern: TokenPattern, vocab: Vocab
+                   ) -> dict[str, list[tuple[LiteralToken, ...]]] | None:
+    """part → the sequences of literal tokens it matches (each way of leaving its optional
+    tokens out), when every part of the pattern is literal (else None)."""
+    parts = {}
+    for part, tokens in part_rules(pattern).items():
+        literal = [_literal_token(token, vocab) for token in tokens]
+        if None in literal or sum(t[1] for t in literal if t) > MAX_OPTIONAL:
+            return None
+        sequences: list[tuple[LiteralToken, ...]] = [()]
+        for found in literal:
+            if found is not None:
+                token, optional = found
+                sequences = [*((*seq, token) for seq in sequences),
+                             *(sequences if optional else ())]
+        parts[part] = [seq for seq in sequences if seq]  # the Matcher has no empty matches
+    return parts
+
+
+def _literal_matches(doc: Doc, parts: dict[str, list[tuple[LiteralToken, ...]]], start: int,
+                     end: int) -> dict[str, list[tuple[int, int]]]:
+    """What the Matcher finds for literal parts within tokens [start, end): every (start,
+    end) where each token of one of the part's sequences has one of its ids, in order."""
+    lowers, orths = doc_lower_ids(doc), doc_orths(doc)
+    found: dict[str, list[tuple[int, int]]] = {}
+    for part, sequences in parts.items():
+        spans = set()
+        for tokens in sequences:
+            size = len(tokens)
+            for first in range(start, end - size + 1):
+                if all(ids.__contains__((lowers if lower else orths)[first + k])
+                       for k, (lower, ids) in enumerate(tokens)):
+                    spans.add((first, first + size))
+        if spans:
+            found[part] = sorted(spans)
+    return found
 
 
 def part_rules(pattern: TokenPattern) -> dict[str, list[Token]]:

@@ -32,6 +32,7 @@ from classifiers.leaks import confidential, pii, secrets
 from classifiers.nlp import pipeline_for
 from classifiers.tags import TagResult
 from classifiers.termlists import doc_offsets, doc_orths
+from classifiers.token_patterns import PatternMatchers
 
 HINTS = ("contrase", "pass", "pin", "nda", "aún no", "c/", "pº", "here's", "staff here")
 # Letters that case-insensitive matching and lower-casing treat in unusual ways, plus the
@@ -173,3 +174,49 @@ def test_docs_of_every_context_are_real_docs() -> None:
     docs = list(context_docs(nlp.make_doc, [("a b", "x", (PROFILE, PROFILE))]))
     assert len(docs) == 2 and all(isinstance(doc, Doc) for doc in docs)
     assert docs[0] is not docs[1] and docs[1].text == "a b"
+
+
+def _matcher_matches(patterns: PatternMatchers, doc: Doc, index: int, start: int,
+                     end: int) -> dict[str, list[tuple[int, int]]]:
+    """What the pattern's spaCy Matcher finds within tokens [start, end)."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    for rule, first, last in patterns._matchers[index](doc[start:end]):
+        found.setdefault(patterns._parts[index][rule], []).append((start + first, start + last))
+    return found
+
+
+@settings(max_examples=200)
+@given(TEXTS, st.lists(st.sampled_from([*PHRASES, "mi jefe en", "MIS COMPIS DE", "internal",
+                                         "Strictly Confidential"]), max_size=3),
+       st.sampled_from(["es", "en"]), st.integers(0, 8), st.integers(1, 12))
+def test_literal_patterns_match_as_their_matcher(text: str, phrases: list[str], lang: str,
+                                                 start: int, size: int) -> None:
+    """Patterns of spelled-out tokens are matched on token ids: the same matches as their
+    Matcher, over the whole Doc and over a window of it."""
+    nlp = pipeline_for(lang)
+    doc = nlp.make_doc(" ".join([text[:30], *phrases, "Calderix", text[30:]]))
+    start = min(start, len(doc))
+    windows = [(0, len(doc)), (start, min(len(doc), start + size))]
+    for patterns in (dict(nlp.pipeline)["vigia_employee"].patterns,
+                     confidential.patterns_for(nlp.vocab)):
+        literal = [i for i, parts in enumerate(patterns._literal) if parts is not None]
+        assert literal  # the fast path is in use
+        for index in literal:
+            for low, high in windows:
+                assert patterns.matches(doc, index, low, high) == _matcher_matches(
+                    patterns, doc, index, low, high), patterns.patterns[index].key
+
+
+@settings(max_examples=200)
+@given(TEXTS, st.lists(st.sampled_from(PHRASES), max_size=3), st.sampled_from(["es", "en"]))
+def test_token_pattern_candidates_with_the_callers_scan(text: str, phrases: list[str],
+                                                        lang: str) -> None:
+    """A caller's scan of the text for the hint and REGEX words (as the leak component's)
+    gives the candidates that the patterns' own look at the tokens gives."""
+    nlp = pipeline_for(lang)
+    doc = nlp.make_doc(" ".join([text[:30], *phrases, "Calderix", text[30:]]))
+    for patterns in (dict(nlp.pipeline)["vigia_employee"].patterns,
+                     confidential.patterns_for(nlp.vocab)):
+        scan = HintIndex(sorted(patterns.hint_words | patterns.inside_words))
+        assert patterns.candidates(doc, scan.found(doc.text.lower())) == \
+            patterns.candidates(doc)

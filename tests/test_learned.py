@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from classifiers.context import BrandProfile, set_context
-from classifiers.learned.component import FAMILIES, MODEL_DIR, load_models
+from classifiers.learned.component import FAMILIES, MODEL_DIR, LearnedLayer, load_models
 from classifiers.learned.features import N_FEATURES, Featurizer, word_column
 from classifiers.learned.model import LinearModel, ModelFileError
 from classifiers.learning import (
@@ -94,13 +94,14 @@ def test_on_an_article_the_model_removes_but_never_adds_a_complaint_or_employee_
     """Who speaks in a news item or blog post is the rules' call (a customer's own voice, a
     letter, a rostered author): the shipped model, trained mostly on social posts, reads a
     report's words ("sin servicio", "clientes") as a customer's and may not add the tag."""
-    layer = pipeline_for("es").get_pipe("vigia_learned")
-    model = layer.models["complaint"]
+    always = LinearModel("complaint", (False, True), np.zeros((N_FEATURES, 1), np.float32),
+                         np.array([10.0]), ("es",))
+    layer = LearnedLayer("es", {"complaint": always})
     text = "Miles de clientes de Calderix siguen sin servicio tras la avería del martes."
     nlp = pipeline_for("es")
     for article, tagged in ((False, True), (True, False)):
         doc = set_context(nlp.make_doc(text), text, PROFILE, None, article)
-        layer._boolean(doc, model, "complaint", [0.1, 0.9])
+        layer.decide([doc])
         assert bool([t for t in doc._.vigia_tags or () if t.family == "complaint"]) is tagged
 
 

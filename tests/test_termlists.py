@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import spacy
 
-from classifiers.termlists import TermMatcher, read_labelled_terms
+from classifiers.termlists import TermMatcher, doc_folded, read_labelled_terms
 
 NLP = spacy.blank("es")
 
@@ -50,3 +50,23 @@ def test_file_format_errors_name_the_line(tmp_path: Path) -> None:
         read_labelled_terms(path)
     path.write_text("Pésimo Servicio\tneg\n", encoding="utf-8")
     assert read_labelled_terms(path) == {"neg": ["pesimo servicio"]}
+
+
+def test_automaton_and_token_by_token_agree() -> None:
+    """The automaton only says where to look: trying every token (the path for a post with
+    a token holding SEP) gives the same hits, labels in the same order."""
+    terms = {
+        "b": ["me han cobrado", "han", "estaf*", "#estafa"],
+        "a": ["me han", "estafa", "cobrado dos veces", "no funciona*"],
+        "c": ["estaf*", "han cobrado"],
+    }
+    split = lambda t: [tok.text for tok in NLP.make_doc(t)]  # noqa: E731
+    fast, slow = TermMatcher(terms, split), TermMatcher(terms, split)
+    slow._automaton = None
+    for text in ("Me han cobrado dos veces, ESTAFADORES", "no funcionan y me han estafado",
+                 "han", "estafa me han cobrado", ""):
+        doc = NLP.make_doc(text)
+        assert fast.find(doc) == slow.find(doc)
+    doc = NLP.make_doc("me\x00 han cobrado")  # SEP inside a token: every token is tried
+    assert doc_folded(doc).joined is None
+    assert [(h.text, h.label) for h in fast.find(doc)] == [("han", "b"), ("han cobrado", "c")]

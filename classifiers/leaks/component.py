@@ -21,7 +21,7 @@ from spacy.tokens import Doc
 
 from classifiers.batching import BatchedComponent
 from classifiers.context import add_tags, doc_brand, doc_text
-from classifiers.hints import HintIndex
+from classifiers.hints import HintIndex, doc_lowered
 from classifiers.leaks import confidential, pii, secrets
 from classifiers.leaks.confidential import find_confidential
 from classifiers.leaks.pii import find_pii
@@ -55,7 +55,7 @@ def strength(evidence: Sequence[Evidence]) -> float:
 def leak_tags(doc: Doc) -> list[TagResult]:
     """The leak TagResults for the Doc's text, in its brand context (if any)."""
     text, profile = doc_text(doc), doc_brand(doc)
-    hints = _HINTS.found(text.lower())
+    hints = _HINTS.found(doc_lowered(doc)[0])
     groups = {
         "pii": find_pii(text, profile.contact_points if profile else (), hints),
         "secret": find_secrets(text, hints),

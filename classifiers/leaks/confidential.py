@@ -17,7 +17,8 @@ Evidence, strongest first:
 
 Markers, insider cues, events and documents are spaCy Matcher patterns in
 `patterns/confidential.jsonl` (data, read by `classifiers.token_patterns`, which derives
-each pattern's pre-filter from its words), matched on the post's tokens; codenames and
+each pattern's pre-filter from its words; their hint words are in the leak component's one
+scan of the text, so most posts skip them), matched on the post's tokens; codenames and
 internal domains come from the brand's profile, private hosts from one regex on the text.
 General cues only: an industry's vocabulary ("la operadora") belongs to an industry pack.
 """
@@ -31,14 +32,8 @@ from functools import lru_cache
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from classifiers.context import (
-    BrandProfile,
-    doc_text,
-    lowered_for_gates,
-    may_have_terms,
-    terms_regex,
-)
-from classifiers.hints import HintIndex, any_of
+from classifiers.context import BrandProfile, doc_text, may_have_terms, terms_regex
+from classifiers.hints import HintIndex, any_of, doc_lowered
 from classifiers.leaks.spans import without_overlaps
 from classifiers.tags import Evidence
 from classifiers.token_patterns import PATTERN_DIR, PatternMatchers, read_patterns
@@ -62,9 +57,11 @@ _PATTERNS = read_patterns(PATTERNS_FILE)
 # `classifiers.token_patterns`): found in the text, like the private-host hints.
 _INSIDE_WORDS = sorted({w for p in _PATTERNS for r in p.required if not r.whole
                         for w in r.words})
+# Every pattern's hint words: a post with none of them is a candidate for no pattern.
+_HINT_WORDS = sorted({w for p in _PATTERNS for w in p.hints})
 # The lower-case text hints of this module, for the leak component's shared scan
 # (`classifiers.hints`), which passes what it found to `find_confidential`.
-HINTS = (*_PRIVATE_HOST_HINTS, *_INSIDE_WORDS)
+HINTS = (*_PRIVATE_HOST_HINTS, *_INSIDE_WORDS, *_HINT_WORDS)
 _HINTS = HintIndex(HINTS)
 _PRIVATE_HOST_SET = frozenset(_PRIVATE_HOST_HINTS)
 
@@ -119,11 +116,17 @@ def _internal_domains(domains: tuple[str, ...]) -> re.Pattern[str] | None:
     )
 
 
+@lru_cache(maxsize=256)
+def _lowered(domains: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(d.lower() for d in domains)
+
+
 def _links(text: str, lowered: str, profile: BrandProfile | None,
            private_hint: bool) -> Iterator[Evidence]:
     configured = (
         _internal_domains(profile.internal_domains)
-        if profile and any(d.lower() in lowered for d in profile.internal_domains) else None
+        if profile and any(map(lowered.__contains__, _lowered(profile.internal_domains)))
+        else None
     )
     private = _PRIVATE_HOST if private_hint else None
     for pattern in (configured, private):
@@ -141,11 +144,11 @@ def find_confidential(doc: Doc, profile: BrandProfile | None,
     module doc). `hints`: the leak component's shared scan of the lower-cased text."""
     found: list[Evidence] = []
     text = doc_text(doc)
-    lowered = text.lower()
+    lowered, gates = doc_lowered(doc)
     if hints is None:
         hints = _HINTS.found(lowered)
     codenames = terms_regex(profile.codenames) if profile else None
-    if codenames is not None and may_have_terms(lowered_for_gates(text), profile.codenames):
+    if codenames is not None and may_have_terms(gates, profile.codenames):
         found.extend(Evidence(m.start(), m.end(), m.group(), "confidential:codename")
                      for m in codenames.finditer(text))
     if "." in text:

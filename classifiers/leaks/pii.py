@@ -38,6 +38,8 @@ _EMAIL = re.compile(
     r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]+)"
     r"(?![\w-])"
 )
+# What every address has around its '@' (the last local-part and the first domain character).
+_EMAIL_AT = re.compile(r"[\w.+-]@[A-Za-z0-9-]")
 _DNI = re.compile(r"(?<![\w/.-])(\d{7,8}|\d{1,2}\.\d{3}\.\d{3})[ -]?([A-Za-z])(?![\w-])")
 _NIE = re.compile(r"(?<![\w/-])([XYZxyz])[ -]?(\d{7})[ -]?([A-Za-z])(?![\w-])")
 _IBAN = re.compile(
@@ -205,8 +207,19 @@ def _compact(value: str) -> str:
     return re.sub(r"[\s-]", "", value)
 
 
+def _may_have_email(text: str) -> bool:
+    """Is some '@' between a local-part character and a domain character? Most '@' in
+    posts start a handle ("@calderix"), and this spares those posts the address regex."""
+    at = text.find("@", 1)
+    while at != -1:
+        if _EMAIL_AT.match(text, at - 1):
+            return True
+        at = text.find("@", at + 1)
+    return False
+
+
 def _emails(text: str, points: ContactPoints) -> Iterator[Evidence]:
-    if "@" not in text:
+    if not _may_have_email(text):
         return
     for match in _EMAIL.finditer(text):
         value = match.group()
@@ -379,20 +392,21 @@ def find_pii(text: str, contact_points_: Iterable[str] = (),
     points = contact_points(tuple(contact_points_))
     found: list[Evidence] = []
     found.extend(_emails(text, points))
-    if not _DIGIT.search(text):
+    digit = _DIGIT.search(text)
+    if digit is None:
         return found  # every other identifier has digits
-    lowered = text.lower()
-    if _PHONE_HINT.search(text):  # 7+ digits: what IDs, IBANs, cards and phones all need
+    first = digit.start()  # the digit hints below cannot start before it
+    if _PHONE_HINT.search(text, first):  # 7+ digits: what IDs, IBANs, cards and phones need
         found.extend(_ibans(text))
         found.extend(_national_ids(text))
         found.extend(_bank_accounts(text))
         found.extend(_cards(text))
         found.extend(_phones(_blanked(text, found), points))
     if hints is None:
-        hints = _HINTS.found(lowered)
+        hints = _HINTS.found(text.lower())
     if any_of(hints, _PASSPORT_SET):
         found.extend(_passports(text))
-    if any_of(hints, _STREET_SET) or _STREET_EN_HINT.search(text):
+    if any_of(hints, _STREET_SET) or _STREET_EN_HINT.search(text, first):
         found.extend(_addresses(text))
     if any_of(hints, _ACCOUNT_SET):
         found.extend(_accounts(text))

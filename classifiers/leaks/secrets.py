@@ -134,6 +134,15 @@ _GATED_FORMATS = tuple(
     (frozenset(_FORMAT_HINTS[f.reason]) if f.reason in _FORMAT_HINTS else None, f)
     for f in FORMATS
 )
+_UNGATED = [f for hints, f in _GATED_FORMATS if hints is None]
+# What a match of a format without such literals needs inside one token run (`_token_runs`:
+# ASCII characters only, so lower-casing the run is exact): Slack's prefixes in any case,
+# Discord's three parts (24 + 1 + 6 + 1 + 27 characters at least).
+_RUN_NEEDS: dict[str, Callable[[str], bool]] = {
+    "secret:slack_token": lambda run: any(
+        word in run.lower() for word in ("xox", "xapp-", "hooks.slack.com")),
+    "secret:discord_token": lambda run: len(run) >= 59,
+}
 
 _PASSWORD_WORD = (
     r"(?:contrase(?:ñ|n)a|clave(?:\s+(?:del?\s+)?(?:wi-?fi|acceso))?|password|passwd|passcode|pwd|pass|"
@@ -277,8 +286,9 @@ def _token_runs(text: str) -> list[tuple[int, int]]:
 
     A hashtag-like "SinInternet" is letters only; tokens have digits or symbols, are in
     capitals (AKIA…) or carry a known letters-only prefix (Artifactory AP…/AKC…, Twilio
-    SK…/AC…). Searching the ~20 format patterns only there, not over the whole post, keeps
-    the component cheap on the posts that have none.
+    SK…/AC…). Searching the ~20 format patterns only there (and in a run only those whose
+    literals it holds), not over the whole post, keeps the component cheap on the posts
+    that have none.
     """
     spans = []
     for match in _TOKEN_RUN.finditer(text):
@@ -289,19 +299,31 @@ def _token_runs(text: str) -> list[tuple[int, int]]:
 
 
 def _formats(text: str) -> Iterator[Evidence]:
-    # Formats that can span a space (PEM headers, "_authToken= value") need the whole text.
-    spans = ([(0, len(text))] if "-----BEGIN" in text or "_authToken" in text
-             else _token_runs(text))
-    if not spans:
+    """Known token formats. Each is searched only inside the token runs that hold one of its
+    literals (a match lies inside one run and contains one), or what `_RUN_NEEDS` asks."""
+    if "-----BEGIN" in text or "_authToken" in text:
+        # Formats that can span a space (PEM headers, "_authToken= value") need the whole
+        # text, and every format whose literals the text has.
+        present = _FORMAT_INDEX.found(text)
+        yield from _format_matches(text, 0, len(text), [
+            f for hints, f in _GATED_FORMATS if hints is None or not present.isdisjoint(hints)])
         return
-    present = _FORMAT_INDEX.found(text)
-    formats = [f for hints, f in _GATED_FORMATS if hints is None or not present.isdisjoint(hints)]
-    for start, end in spans:
-        for token_format in formats:
-            for match in token_format.pattern.finditer(text, start, end):
-                value = match.group()
-                if token_format.valid is None or token_format.valid(value):
-                    yield Evidence(match.start(), match.end(), value, token_format.reason)
+    for start, end in _token_runs(text):
+        run = text[start:end]
+        present = _FORMAT_INDEX.found(run)
+        formats = _UNGATED if not present else [
+            f for hints, f in _GATED_FORMATS if hints is None or not present.isdisjoint(hints)]
+        yield from _format_matches(text, start, end, [
+            f for f in formats if f.reason not in _RUN_NEEDS or _RUN_NEEDS[f.reason](run)])
+
+
+def _format_matches(text: str, start: int, end: int,
+                    formats: list[TokenFormat]) -> Iterator[Evidence]:
+    for token_format in formats:
+        for match in token_format.pattern.finditer(text, start, end):
+            value = match.group()
+            if token_format.valid is None or token_format.valid(value):
+                yield Evidence(match.start(), match.end(), value, token_format.reason)
 
 
 def _passwords(text: str, hints: set[str] | None = None) -> Iterator[Evidence]:

@@ -20,11 +20,16 @@ brand and family, it decides instead of the shipped model, reading the shipped m
 probabilities as features, and its evidence names its own weighed words.
 
 Speed: a batch is scored at once (one sparse product per family); words are folded once per
-word type (`Featurizer`), and evidence is computed only for changed decisions.
+word type (`Featurizer`); the decisions are read from the batch's probability arrays (one
+argmax for the sentiment labels; a boolean family visits only the Docs the rules tagged or
+the model says yes to); and evidence is computed only for changed decisions, all of a
+batch's in one `classifiers.learned.explain.strongest_tokens` call, from the word columns
+the features were built from.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +42,7 @@ from spacy.util import minibatch
 
 from classifiers.batching import DEFAULT_BATCH_SIZE, BatchedComponent
 from classifiers.context import (
+    BrandProfile,
     add_tags,
     doc_added_tags,
     doc_brand,
@@ -44,7 +50,8 @@ from classifiers.context import (
     extension_key,
 )
 from classifiers.learned.deployment import DeploymentModels, base_features
-from classifiers.learned.features import Featurizer, token_pairs
+from classifiers.learned.explain import strongest_tokens
+from classifiers.learned.features import Featurizer
 from classifiers.learned.model import LinearModel
 from classifiers.sentiment import NEUTRAL_BAND, SENTIMENT_KEY, doc_sentiment
 from classifiers.tags import Evidence, TagResult
@@ -55,6 +62,11 @@ MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
 FAMILIES = ("sentiment", "complaint", "employee")
 MAX_EVIDENCE = 5
 _TAGS_KEY = extension_key("vigia_tags")
+#: A tag the layer writes, its evidence still to find: (the Doc's index in the batch, the
+#: model that decided, the class it decided, family, label, score).
+_Written = tuple[int, LinearModel, int, str, str, float]
+#: A deployment model deciding for a Doc, and its probabilities.
+_Decider = tuple[LinearModel, list[float]]
 
 
 @lru_cache(maxsize=8)
@@ -113,80 +125,135 @@ class LearnedLayer(BatchedComponent):
         """Score a batch with every model and rewrite the tags where the model decides."""
         if not self.models or not docs:
             return
-        features = self.featurizer.matrix(
-            [(doc, doc_brand(doc), self.lang, rule_tags(doc), None) for doc in docs])
+        tags = [rule_tags(doc) for doc in docs]
+        profiles = [doc_brand(doc) for doc in docs]
+        features, columns = self.featurizer.rows(docs, profiles, [self.lang] * len(docs), tags)
+        having: dict[str, set[int]] = {}  # family → the Docs where the rules tagged it
+        for index, found in enumerate(tags):
+            for tag in found:
+                having.setdefault(tag.family, set()).add(index)
+        written: list[_Written] = []
         for family, model in self.models.items():
             probs = model.probabilities(features)
-            deciders = [(model, row) for row in probs.tolist()]
-            if deployment is not None:
-                self._stacked(docs, family, model, deployment, features, probs, deciders)
-            for doc, (decider, row) in zip(docs, deciders, strict=True):
-                if family == "sentiment":
-                    self._sentiment(doc, decider, row)
-                else:
-                    self._boolean(doc, decider, family, row)
+            stacked = ({} if deployment is None else
+                       self._stacked(profiles, family, model, deployment, features, probs))
+            if family == "sentiment":
+                written += self._sentiments(docs, model, probs, stacked)
+            else:
+                written += self._booleans(docs, tags, having.get(family, set()), model, probs,
+                                          stacked, family)
+        evidence = self._evidence(docs, columns, written)
+        for (index, _, _, family, label, score), cited in zip(written, evidence, strict=True):
+            tag = TagResult(family, label, score, cited)
+            if family == "sentiment":
+                docs[index].user_data[SENTIMENT_KEY] = tag
+            else:  # appended after any removal, as it would have been before it
+                add_tags(docs[index], [tag])
 
-    def _stacked(self, docs: Sequence[Doc], family: str, base: LinearModel,
-                 deployment: DeploymentModels, features: sparse.csr_matrix,
-                 probs: np.ndarray, deciders: list[tuple[LinearModel, list[float]]]) -> None:
-        """Put the deployment model's (model, probabilities) in `deciders` for each Doc of a
-        brand that has one for `family` (one product per model)."""
+    def _stacked(self, profiles: Sequence[BrandProfile | None], family: str,
+                 base: LinearModel, deployment: DeploymentModels,
+                 features: sparse.csr_matrix, probs: np.ndarray) -> dict[int, _Decider]:
+        """The deployment model and its probabilities for each Doc (by index) of a brand
+        that has one for `family` (one product per model); the others keep `base`'s."""
         chosen: dict[int, tuple[LinearModel, list[int]]] = {}
-        for index, doc in enumerate(docs):
-            profile = doc_brand(doc)
+        for index, profile in enumerate(profiles):
             found = deployment.model_for(profile.name if profile else None, family, base)
             if found is not None and self.lang in found.languages:
                 chosen.setdefault(id(found), (found, []))[1].append(index)
+        deciders: dict[int, _Decider] = {}
         for model, rows in chosen.values():
             stacked = base_features(features[rows], {family: base}, {family: probs[rows]})
             for index, row in zip(rows, model.probabilities(stacked).tolist(), strict=True):
                 deciders[index] = (model, row)
+        return deciders
 
-    def _sentiment(self, doc: Doc, model: LinearModel, probs: list[float]) -> None:
-        rules = doc_sentiment(doc)
-        label = decided_sentiment(rules, model, probs)
-        if rules is not None and rules.label == label:
-            return
-        by_class = dict(zip(model.classes, probs, strict=True))
-        polarity = by_class.get("positive", 0.0) - by_class.get("negative", 0.0)
-        if label == "positive":
-            polarity = max(polarity, NEUTRAL_BAND)
-        elif label == "negative":
-            polarity = min(polarity, -NEUTRAL_BAND)
-        else:
-            polarity = max(-NEUTRAL_BAND + 0.01, min(NEUTRAL_BAND - 0.01, polarity))
-        doc.user_data[SENTIMENT_KEY] = TagResult(
-            "sentiment", label, round(polarity, 4),
-            self._evidence(doc, model, model.classes.index(label), f"learned {label} word"),
-        )
+    def _sentiments(self, docs: Sequence[Doc], base: LinearModel, probs: np.ndarray,
+                    stacked: dict[int, _Decider]) -> list[_Written]:
+        """The sentiment tags to write where the model decides another label than the
+        rules' (their evidence still to find). `base` decided `probs` except for the Docs in
+        `stacked`; where it decides, the label `decided_sentiment` gives is found for the
+        whole batch at once."""
+        chosen = [base.classes[k] for k in probs.argmax(axis=1).tolist()]  # first on a tie
+        sure = base.sure if base.combine == "rules_where_sure" else math.inf
+        written: list[_Written] = []
+        for index, (doc, label) in enumerate(zip(docs, chosen, strict=True)):
+            rules = doc_sentiment(doc)
+            decider = stacked.get(index) if stacked else None
+            if decider is not None:
+                model, row = decider
+                label = decided_sentiment(rules, model, row)
+            elif rules is not None and abs(rules.score) >= sure:
+                continue  # the rules are sure: their label stays
+            if rules is not None and rules.label == label:
+                continue
+            if decider is None:
+                model, row = base, probs[index].tolist()
+            by_class = dict(zip(model.classes, row, strict=True))
+            polarity = by_class.get("positive", 0.0) - by_class.get("negative", 0.0)
+            if label == "positive":
+                polarity = max(polarity, NEUTRAL_BAND)
+            elif label == "negative":
+                polarity = min(polarity, -NEUTRAL_BAND)
+            else:
+                polarity = max(-NEUTRAL_BAND + 0.01, min(NEUTRAL_BAND - 0.01, polarity))
+            written.append((index, model, model.classes.index(label), "sentiment", label,
+                            round(polarity, 4)))
+        return written
 
-    def _boolean(self, doc: Doc, model: LinearModel, family: str, probs: list[float]) -> None:
-        current = [t for t in doc_added_tags(doc) if t.family == family]
-        says = decided_boolean(current, model, probs)
-        if says == bool(current) or (says and doc_is_article(doc)):
-            return  # on an article, only the rules' reading of who speaks adds these tags
-        if says:
-            add_tags(doc, [TagResult(family, family, round(probs[1], 4),
-                                     self._evidence(doc, model, 1, f"learned {family} word"))])
-        else:
-            doc.user_data[_TAGS_KEY] = [t for t in doc_added_tags(doc) if t.family != family]
+    def _booleans(self, docs: Sequence[Doc], tags: list[list[TagResult]], having: set[int],
+                  base: LinearModel, probs: np.ndarray, stacked: dict[int, _Decider],
+                  family: str) -> list[_Written]:
+        """Remove the rules' tags of the family where the model says no; the tags to add
+        where it says yes and the rules did not (their evidence still to find). `tags`: the
+        rules' tags as the batch began (deciding another family changes only that family's
+        tags), `having` the Docs with one of the family; `base` decided `probs` except for
+        the Docs in `stacked`. Only those Docs and the ones the model says yes to are read:
+        elsewhere the rules have no tag of the family and the model agrees."""
+        written: list[_Written] = []
+        for index in sorted(having.union(np.flatnonzero(probs[:, 1] >= 0.5).tolist(), stacked)):
+            model, row = stacked.get(index) or (base, probs[index].tolist())
+            current = [t for t in tags[index] if t.family == family]
+            if not current and row[1] < 0.5:
+                continue
+            says = decided_boolean(current, model, row)
+            if says == bool(current) or (says and doc_is_article(docs[index])):
+                continue  # on an article, only the rules' reading of who speaks adds these
+            if says:
+                written.append((index, model, 1, family, family, round(row[1], 4)))
+            else:
+                doc = docs[index]
+                doc.user_data[_TAGS_KEY] = [t for t in doc_added_tags(doc) if t.family != family]
+        return written
 
-    def _evidence(self, doc: Doc, model: LinearModel, label: int,
-                  reason: str) -> tuple[Evidence, ...]:
-        """The tokens that pushed hardest toward `label`, in text order."""
-        columns = self.featurizer.columns(doc, doc_brand(doc))
-        weights = model.word_contributions(token_pairs(columns), 1.0, label)  # scale: moot
-        offsets, orths, strings = doc_offsets(doc), doc_orths(doc), doc.vocab.strings
-        fillers = self.featurizer.fillers(doc)
-        best = sorted((i for i, w in enumerate(weights) if w > 0 and not fillers[i]),
-                      key=lambda i: -weights[i])[:MAX_EVIDENCE]
-        text = doc_text(doc)
-        found = []
-        for i in sorted(best):
-            start = offsets[i]
-            end = start + len(strings[orths[i]])
-            found.append(Evidence(start, end, text[start:end], reason))
-        return tuple(found)
+    def _evidence(self, docs: Sequence[Doc], columns: list[list[int]],
+                  written: list[_Written]) -> list[tuple[Evidence, ...]]:
+        """Each written tag's evidence: the tokens that pushed hardest toward its class
+        (`classifiers.learned.explain`), from the Docs' word columns the batch's features
+        were built from; all of the batch's at once."""
+        if not written:
+            return []
+        fillers: dict[int, list[bool]] = {}
+        for index, *_ in written:
+            if index not in fillers:
+                fillers[index] = self.featurizer.fillers(docs[index])
+        best = strongest_tokens([columns[index] for index, *_ in written],
+                                [fillers[index] for index, *_ in written],
+                                [(model, label) for _, model, label, *_ in written],
+                                MAX_EVIDENCE)
+        return [_cited(docs[index], tokens, f"learned {label} word")
+                for (index, _, _, _, label, _), tokens in zip(written, best, strict=True)]
+
+
+def _cited(doc: Doc, tokens: list[int], reason: str) -> tuple[Evidence, ...]:
+    """The Doc's `tokens` (indices, in text order) as Evidence spans."""
+    offsets, orths, strings = doc_offsets(doc), doc_orths(doc), doc.vocab.strings
+    text = doc_text(doc)
+    found = []
+    for i in tokens:
+        start = offsets[i]
+        end = start + len(strings[orths[i]])
+        found.append(Evidence(start, end, text[start:end], reason))
+    return tuple(found)
 
 
 @Language.factory("vigia_learned", default_config={"models": ""})

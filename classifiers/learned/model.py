@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -72,32 +71,30 @@ class LinearModel:
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
-    def word_contributions(
-        self, token_columns: Sequence[tuple[int, int | None]], scale: float, label: int
-    ) -> list[float]:
-        """How much each token pushed the score toward class `label` (against the others):
-        its word's weight plus half of each pair it belongs to, times the row's word scale."""
-        used = sorted({c for u, p in token_columns for c in (u, p) if c is not None and c >= 0})
+    @cached_property
+    def _margins(self) -> tuple[np.ndarray, np.ndarray]:
+        """(column → row of the table, 0 for a column the model does not use; the table:
+        per row, per class, how much the column's weight favours the class over the others,
+        a binary model's logit signed; row 0 all zeros), computed once, for `margins`."""
+        used = np.flatnonzero(np.any(self.weights != 0, axis=1))
         rows = self.weights[used].astype(np.float64)
-        if self.binary:
-            margins = rows[:, 0] * (1.0 if label == 1 else -1.0)
-        else:
-            others = [k for k in range(len(self.classes)) if k != label]
-            margins = rows[:, label] - rows[:, others].mean(axis=1)
-        margin = dict(zip(used, margins.tolist(), strict=True))
-        found = [0.0] * len(token_columns)
-        previous_pair: int | None = None
-        for i, (unigram, pair) in enumerate(token_columns):
-            if unigram < 0:
-                continue
-            value = float(margin[unigram])
-            if pair is not None:
-                value += 0.5 * float(margin[pair])
-            if previous_pair is not None:
-                value += 0.5 * float(margin[previous_pair])
-            found[i] = value * scale
-            previous_pair = pair
-        return found
+        table = np.zeros((len(used) + 1, len(self.classes)), dtype=np.float64)
+        for label in range(len(self.classes)):
+            if self.binary:
+                table[1:, label] = rows[:, 0] * (1.0 if label == 1 else -1.0)
+            else:
+                others = [k for k in range(len(self.classes)) if k != label]
+                table[1:, label] = rows[:, label] - rows[:, others].mean(axis=1)
+        index = np.zeros(N_FEATURES, dtype=np.int32)
+        index[used] = np.arange(1, len(used) + 1, dtype=np.int32)
+        return index, table
+
+    def margins(self, columns: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """How much the weight of each of `columns` favours class `labels[i]` over the other
+        classes (a binary model: its logit, signed; 0.0 for a column the model does not
+        use), as float64: what explains a decision (`classifiers.learned.explain`)."""
+        index, table = self._margins
+        return table[index[columns], labels]  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ files
 
