@@ -277,10 +277,12 @@ def test_floor_on_in_domain_dev_set(shared_dir: Path) -> None:
         subset = [r for r in rows if r["lang"] == lang]
         gold += [r["sentiment"] for r in subset]
         pred += _labels([r["text"] for r in subset], lang)
-    # A regression check only: measured 0.822, but the lexicon authors had read this set
+    # A regression check only: measured 0.795, but the lexicon authors had read this set
     # (entries lifted from single sentences were removed in issue 12); public floors below,
-    # held-out floors per language in tests/test_holdout.py.
-    assert _macro_f1(gold, pred) >= 0.80
+    # held-out floors per language in tests/test_holdout.py. It was 0.822 before the VADER
+    # terms and the blind-written half of the training set, which raised the held-out and
+    # public figures (see README, "How good is it").
+    assert _macro_f1(gold, pred) >= 0.78
 
 
 @pytest.mark.parametrize(
