@@ -69,8 +69,8 @@ def test_every_item_is_scored_for_its_own_brand(by_lang: dict[str, Any]) -> None
 @pytest.mark.parametrize(
     ("lang", "floor"),
     [
-        ("es", 0.63),  # measured 0.656 (0.555)
-        ("en", 0.56),  # measured 0.583 (0.519)
+        ("es", 0.64),  # measured 0.664 (0.552)
+        ("en", 0.59),  # measured 0.613 (0.512)
     ],
 )
 def test_sentiment_per_language(by_lang: dict[str, Any], lang: str, floor: float) -> None:
@@ -81,10 +81,10 @@ def test_sentiment_per_language(by_lang: dict[str, Any], lang: str, floor: float
 @pytest.mark.parametrize(
     ("family", "key", "floor"),
     [
-        ("sentiment", "macro_f1", 0.60),  # measured 0.626 (0.541)
+        ("sentiment", "macro_f1", 0.62),  # measured 0.642 (0.536)
         ("about_brand", "f1", 0.93),  # measured 0.951
-        ("employee", "f1", 0.59),  # measured 0.612 (0.559)
-        ("complaint", "f1", 0.67),  # measured 0.691 (0.678)
+        ("employee", "f1", 0.64),  # measured 0.667 (0.580)
+        ("complaint", "f1", 0.74),  # measured 0.769 (0.723)
         ("leak", "micro", 0.87),  # measured micro-F1 0.897
         ("policy", "micro", 0.47),  # measured micro-F1 0.493
     ],
@@ -97,18 +97,18 @@ def test_pooled_family_floors(by_lang: dict[str, Any], family: str, key: str,
 
 
 # Precision of each routed list, press and blogs apart from posts (rules alone in brackets).
-# The news+blog figures are low and known: 146 items, of which 3 are complaints and 6
-# employee or policy posts, while the lists take in 14 and 10 of them (press pieces about
-# billing trouble, interviews naming rostered staff). Floors stop it getting worse; the
-# fix is in the rules, never in these numbers.
+# News and blog items (146, of which 3 are complaints and 6 employee or policy posts) are
+# read as articles: a complaint needs the author's own voice or a letter to the brand, and
+# the learned layer may not add complaint or employee tags to them. Before that (issue 12)
+# the lists took in 14 and 10 of them, 1 right each; the floors stop it getting worse.
 @pytest.mark.parametrize(
     ("group", "route", "floor"),
     [
-        ("news+blog", "complaints", 0.05),  # measured 0.071: 1 of 14 (0.077: 1 of 13)
-        ("news+blog", "employees", 0.08),  # measured 0.100: 1 of 10 (0.143: 1 of 7)
+        ("news+blog", "complaints", 0.45),  # measured 0.500: 1 of 2 (rules alone the same)
+        ("news+blog", "employees", 0.45),  # measured 0.500: 1 of 2 (rules alone the same)
         ("news+blog", "leak alerts", 0.95),  # measured 1.000: 3 of 3
-        ("social+forum+review", "complaints", 0.71),  # measured 0.737 (0.778)
-        ("social+forum+review", "employees", 0.93),  # measured 0.954 (1.000)
+        ("social+forum+review", "complaints", 0.71),  # measured 0.740 (0.769)
+        ("social+forum+review", "employees", 0.94),  # measured 0.969 (1.000)
         ("social+forum+review", "leak alerts", 0.95),  # measured 1.000: 16 of 16
     ],
 )
