@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from benchmarks import process_cpu, scale_bench
+from benchmarks import process_cpu, scale_bench, scale_projection
 
 
 def test_tiny_cpu_run_compares_one_process_with_the_pool() -> None:
@@ -74,7 +74,7 @@ def test_cpu_of_a_process_tree_counts_live_and_exited_children() -> None:
 def test_projection_from_the_figures() -> None:
     cpu = {"single_s": 10.0, "mentions": 1000}  # 10 ms a mention
     io = {"sources": 1000, "latency": 0.2, "passes": {1: 220.0, 8: 30.0}}  # 0.24 s a run
-    result = scale_bench.projection(
+    result = scale_projection.projection(
         cpu, io, sources=90_000, interval_s=900, new_mentions_per_poll=2
     )
     assert result["runs_per_s"] == 100
@@ -92,7 +92,7 @@ def test_projection_from_the_queued_passes_counts_runs_and_mentions() -> None:
                 "worker_cpu_s": {1: 25.0, 10: 20.0}, "database_cpu_s": {1: 6.0, 10: 5.0}}
     queue_cpu = {"sources": 100, "mentions": 1000, "passes": {1: 8.0, 2: 4.5},
                  "worker_cpu_s": {1: 6.0, 2: 6.5}, "database_cpu_s": {1: 1.5, 2: 1.6}}
-    result = scale_bench.projection(cpu, io, sources=90_000, interval_s=900,
+    result = scale_projection.projection(cpu, io, sources=90_000, interval_s=900,
                                     new_mentions_per_poll=2, queue_cpu=queue_cpu,
                                     queue_io=queue_io)
     assert result["slot_s"] == pytest.approx(0.3)  # the queued pass: 30 s x 10 / 1000
