@@ -24,12 +24,11 @@ trained on the other brands. Sizes the data cannot fill are reported as such.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import random
 from dataclasses import replace
 from pathlib import Path
 
-from classifiers.deployment_training import SOURCE
+from classifiers.deployment_training import SOURCE, is_held_out
 from classifiers.learned.component import load_models
 from classifiers.learning import (
     Prepared,
@@ -47,13 +46,8 @@ from classifiers.learning import (
 SIZES = (50, 100, 200, 400, 800)
 SEED = 0
 DEPLOYMENT_DIR = Path(__file__).resolve().parent / "deployment"
+#: A fixed 15 % of a deployment's posts, by id (`monitor train`'s split, at 15 %), judge.
 HELD_OUT_PERCENT = 15
-
-
-def held_out(item: Prepared) -> bool:
-    """A fixed 15 % of a deployment's posts, by id, judge every size."""
-    digest = hashlib.sha256(f"learning-bench:{item.example.id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 100 < HELD_OUT_PERCENT
 
 
 def deployment_curve(family: str, directory: Path) -> None:
@@ -62,8 +56,8 @@ def deployment_curve(family: str, directory: Path) -> None:
     base = load_models()[family]  # what a new deployment starts from
     items = labelled(prepare([replace(e, source=SOURCE) for e in examples], brands), family)
     items = with_base(items, {family: base})
-    test = [i for i in items if held_out(i)]
-    pool = [i for i in items if not held_out(i)]
+    test = [i for i in items if is_held_out(i.example.id, HELD_OUT_PERCENT)]
+    pool = [i for i in items if not is_held_out(i.example.id, HELD_OUT_PERCENT)]
     random.Random(SEED).shuffle(pool)
     gold = [i.example.labels[family] for i in test]
     rules = quality(family, gold, [rules_decision(i, family) for i in test])

@@ -50,10 +50,11 @@ MIN_HELD_OUT = 15
 SOURCE = "review"
 
 
-def is_held_out(mention_id: int | str) -> bool:
-    """Whether a labelled post is kept aside for judging (fixed per mention id)."""
+def is_held_out(mention_id: int | str, percent: int = HELD_OUT_PERCENT) -> bool:
+    """Whether a labelled post is kept aside for judging (fixed per mention id): `percent`
+    of them, the same ones every time."""
     digest = hashlib.sha256(f"vigia-held-out:{mention_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 100 < HELD_OUT_PERCENT
+    return int.from_bytes(digest[:4], "big") % 100 < percent
 
 
 def macro_f1(family: str, golds: Sequence[Any], predicted: Sequence[Any]) -> float:
