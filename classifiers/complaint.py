@@ -167,18 +167,19 @@ class ComplaintTagger(BatchedComponent):
         hits = [*self._cues(doc, brand), *_low_star_reviews(text)]
         headline = doc_is_article(doc)
         article = headline or len(text) > ARTICLE_LENGTH
-        # In an article "we" is the newsroom's, except in a letter: its writer's.
-        letter = _letter(text)
-        newsroom = article and not letter
+        # In an article "we" is the newsroom's, except in a letter: its writer's. (The
+        # salutation search waits for a post that can reach the threshold, unless needed now.)
+        newsroom = article and not _letter(text)
         if article:
             hits = _outside_quotes(hits, text)
-        best = sum(WEIGHTS.get(h.label, 0) for h in hits if WEIGHTS.get(h.label, 0) > 0)
+        weight = WEIGHTS.get
+        best = sum(w for h in hits if (w := weight(h.label, 0)) > 0)
         troubled = tone == "negative" or "?" in text
         experience = EXPERIENCE if troubled and _experience(hits, newsroom) else 0.0
         if best + experience + ADDRESSED + NEGATIVE_TONE * (tone == "negative") < THRESHOLD:
             return None  # cannot reach the threshold, whatever else the post holds
         hits = [h for h in hits
-                if WEIGHTS.get(h.label, 0) <= 0 or not negated_at(text, h.start, self.lang)]
+                if weight(h.label, 0) <= 0 or not negated_at(text, h.start, self.lang)]
         named = mentions(doc, brand)
         hits = [h for h in hits if h.label != "joining" or _joining(h, text, named)]
         if any(m.label == "competitor" for m in named):
@@ -188,12 +189,15 @@ class ComplaintTagger(BatchedComponent):
         # A cue against ("si incluye", pre-sales) still counts when it overlaps a cue for
         # ("alguien sabe si"): they read the same words two ways, and both are evidence.
         cues: list[TermHit] = []
-        for hit in sorted(hits, key=lambda h: (-WEIGHTS.get(h.label, 0), h.start)):
-            against = WEIGHTS.get(hit.label, 0) < 0
-            if not any(hit.start < c.end and c.start < hit.end
-                       and (WEIGHTS.get(c.label, 0) < 0) == against for c in cues):
+        kept: list[tuple[int, int, bool]] = []  # (start, end, against) of each cue kept
+        for hit in sorted(hits, key=lambda h: (-weight(h.label, 0), h.start)):
+            against = weight(hit.label, 0) < 0
+            start, end = hit.start, hit.end
+            if not any(start < c_end and c_start < end and c_against == against
+                       for c_start, c_end, c_against in kept):
                 cues.append(hit)
-        total = sum(WEIGHTS.get(c.label, 0.0) for c in cues)
+                kept.append((start, end, against))
+        total = sum(weight(c.label, 0.0) for c in cues)
         experience_hits = _experience(hits, newsroom) if troubled else []
         if experience_hits:
             total += EXPERIENCE
@@ -203,10 +207,11 @@ class ComplaintTagger(BatchedComponent):
         addressed = [Evidence(m.start, m.end, m.text, "complaint:addressed")
                      for m in mentions_addressed(doc, brand)[:1]]
         # (In an article the brand's name before a comma is the headline's subject.)
+        letter = not newsroom if article else _letter(text)
         written_to = bool(addressed) or letter or (not headline and _vocative(text, named))
         if headline and not (written_to or any(h.label in AUTHOR_VOICE for h in hits)):
             return None  # a news item or blog post nobody writes as a customer: a report
-        reportable = {c.label for c in cues if WEIGHTS.get(c.label, 0) > 0} <= REPORTABLE
+        reportable = {c.label for c in cues if weight(c.label, 0) > 0} <= REPORTABLE
         press = article or any(c.label == "news" for c in cues)
         if reportable and press and not (
             written_to or any(h.label in _voices(newsroom) for h in hits)
@@ -217,7 +222,7 @@ class ComplaintTagger(BatchedComponent):
         total += NEGATIVE_TONE * (tone == "negative") + POSITIVE_TONE * (tone == "positive")
         if total < THRESHOLD:
             return None
-        positive = sorted((c for c in cues if WEIGHTS.get(c.label, 0) > 0),
+        positive = sorted((c for c in cues if weight(c.label, 0) > 0),
                           key=lambda c: (-WEIGHTS[c.label], c.start))
         evidence = [Evidence(c.start, c.end, c.text, f"complaint:{c.label}") for c in positive]
         evidence = sorted(evidence[:MAX_EVIDENCE] + addressed, key=lambda e: e.start)
