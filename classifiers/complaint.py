@@ -81,8 +81,8 @@ STAR_RATING = re.compile(r"[★☆]{3,}")
 LOW_STARS = 2
 THRESHOLD = 1.0
 INSIDER_REASONS = frozenset(
-    {"employee:roster_author", "employee:self_identified", "employee:team_hashtag",
-     "employee:insider_context"}
+    {"employee:roster_author", "employee:self_identified", "employee:former_staff",
+     "employee:team_hashtag", "employee:insider_context"}
 )
 MAX_EVIDENCE = 6
 # Cue kinds a press report of an outage also has: alone, they need a customer's voice.

@@ -10,9 +10,17 @@ and English, all relative to the brand in `doc._.vigia_brand`:
   "mi primer día en X", "compis de X", "en X estamos/llevamos…", "desde la oficina de X",
   "I work at X", "as an X engineer", "X staff here", "our team at X", "two years at X today",
   "como técnico de X", "Soy Lucía, de X", "Lucía from X sales here", "we at X",
-  or a staff hashtag ("#XTeam", "#TeamX", "#SomosX", "#XFamily"). Former staff are not
-  staff: "trabajé en X", "ex-empleado de X", "I used to work at X" veto these, and a
-  relative ("mi cuñado trabaja en X") is not the author.
+  or a staff hashtag ("#XTeam", "#TeamX", "#SomosX", "#XFamily"). A relative ("mi cuñado
+  trabaja en X") is not the author.
+* `employee:former_staff`: the author used to work there: "trabajé dos años en el call
+  center de X", "fui agente de X", "ex empleada de X", "I worked at X", "got laid off from
+  X", "former X engineer". Departing and former staff speak from inside as much as staff do
+  (their posts are what an HR team most wants to see), so they count; each pattern needs a
+  work verb or a role, since a customer leaves a company too ("dejé X", "I quit X").
+* `employee:staff_blog`: an article whose author is a staff-written outlet of the brand
+  ("Acme Engineering", "Blog de ingeniería de Acme": the brand's name and a word of
+  `patterns/staff_outlets.txt`) and that speaks in the first person plural ("we moved…",
+  "hemos reescrito…"). The brand's plain blog or newsroom is corporate voice, not staff.
 * `employee:insider_context`: in a post that names the brand, the author speaks in the first
   person of things only staff have: the intranet, the all-hands, overtime, the works council,
   "solo para el equipo".
@@ -73,13 +81,16 @@ MAX_EVIDENCE = 6
 CONFIDENCE = {
     "employee:roster_author": 0.95,
     "employee:self_identified": 0.85,
+    "employee:former_staff": 0.8,
     "employee:team_hashtag": 0.8,
+    "employee:staff_blog": 0.8,
     "employee:insider_context": 0.7,
     "employee:roster_mention": 0.75,
 }
 PATTERNS_FILE = PATTERN_DIR / "employee.jsonl"
 HASHTAGS_FILE = PATTERN_DIR / "staff_hashtags.txt"
-LABELS = ("self", "former", "insider", "first_person")
+OUTLETS_FILE = PATTERN_DIR / "staff_outlets.txt"
+LABELS = ("self", "former", "insider", "first_person", "we")
 # Quotation marks: what is between them in an article is someone else's voice.
 _QUOTED = re.compile(r"[\"“«„][^\"“”«»„]{1,400}[\"”»]")
 
@@ -101,6 +112,17 @@ def _hashtag_affixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 _PREFIXES, _SUFFIXES = _hashtag_affixes()
+STAFF_OUTLET_WORDS = frozenset(
+    line.strip().lower() for line in OUTLETS_FILE.read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+)
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def _staff_outlet(author: str | None, names: tuple[str, ...]) -> bool:
+    """Is the author a staff-written outlet of the brand: its name and an outlet word?"""
+    return bool(author) and not STAFF_OUTLET_WORDS.isdisjoint(
+        _WORDS.findall(author.lower())) and names_anywhere(author, names)
 
 
 @lru_cache(maxsize=256)
@@ -291,8 +313,13 @@ def employee_evidence(doc: Doc, patterns: EmployeePatterns) -> list[Evidence]:
     names = facts.names
     candidates = patterns.by_label(doc)
     # Every pattern below needs the brand named.
-    if (candidates["self"] or candidates["insider"]) and names and names_anywhere(text, names):
+    named = candidates["self"] or candidates["former"] or candidates["insider"]
+    if named and names and names_anywhere(text, names):
         found.extend(_pattern_evidence(doc, text, names, patterns, candidates, article))
+    if article and candidates["we"] and names and _staff_outlet(author, names) and any(
+            patterns.find(doc, index).get("before") for index in candidates["we"]):
+        # The author is not part of the text: an empty span, the reason says it all.
+        found.append(Evidence(0, 0, "", "employee:staff_blog"))
     hashtag = _hashtag_regex(names) if "#" in text else None
     if hashtag is not None:
         found.extend(Evidence(m.start(), m.end(), m.group(), "employee:team_hashtag")
@@ -307,8 +334,8 @@ def employee_evidence(doc: Doc, patterns: EmployeePatterns) -> list[Evidence]:
 
 def _pattern_evidence(doc: Doc, text: str, names: tuple[str, ...], patterns: EmployeePatterns,
                       candidates: dict[str, list[int]], article: bool) -> list[Evidence]:
-    """Self-identifications (unless the author says they are former staff) and insider
-    cues in the first person, from the patterns the hints allow."""
+    """Self-identifications, former staff and insider cues in the first person, from the
+    patterns the hints allow."""
     reader = _Reader(doc, text, names)
 
     def spans(label: str, first_only: bool = False) -> list[tuple[int, int]]:
@@ -320,13 +347,14 @@ def _pattern_evidence(doc: Doc, text: str, names: tuple[str, ...], patterns: Emp
         return sorted(set(found))
 
     found: list[Evidence] = []
-    claimed = _evidence(reader, spans("self"), "employee:self_identified") \
-        if candidates["self"] and reader.brands else []
-    if article:  # a quoted person's words are theirs, not the author's
+    if reader.brands:
+        if candidates["self"]:
+            found.extend(_evidence(reader, spans("self"), "employee:self_identified"))
+        if candidates["former"]:
+            found.extend(_evidence(reader, spans("former"), "employee:former_staff"))
+    if found and article:  # a quoted person's words are theirs, not the author's
         quoted = _quoted(text)
-        claimed = [e for e in claimed if not any(qs <= e.start < qe for qs, qe in quoted)]
-    if claimed and not spans("former", first_only=True):
-        found.extend(claimed)
+        found = [e for e in found if not any(qs <= e.start < qe for qs, qe in quoted)]
     insider = spans("insider", first_only=True) if candidates["first_person"] else []
     if insider and spans("first_person", first_only=True):
         found.extend(_evidence(reader, insider[:1], "employee:insider_context"))

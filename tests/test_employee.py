@@ -193,11 +193,14 @@ def test_staff_only_things_in_the_first_person(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        # former staff
-        "Trabajé 5 años en Calderix y mis compañeros de Calderix eran lo mejor",
-        "I used to work at Calderix, my colleagues at Calderix were great",
-        "Ex-empleado de Calderix: mi jefe en Calderix era un desastre",
-        "As a former engineer at Calderix I can say it was chaos",
+        # customers leaving, or staying on the phone, are not former staff
+        "Dejé Calderix después de 12 años como cliente",
+        "Estuve dos horas en atención al cliente de Calderix",
+        "Fui cliente de Calderix diez años",
+        "I quit Calderix last year, best decision ever",
+        "I worked for hours with Calderix support on this",
+        "My brother got laid off from Calderix",
+        "Antiguo cliente de Calderix aquí",
         # relatives, customers, people asking for staff
         "Mi cuñado trabaja en Calderix y dice que la caída fue de un proveedor",
         "My dad works at Calderix",
@@ -221,7 +224,7 @@ def test_staff_only_things_in_the_first_person(text: str) -> None:
         "I've been on call with Calderix for an hour",  # on the phone, not on duty
     ],
 )
-def test_former_staff_relatives_and_askers_are_not_employees(text: str) -> None:
+def test_customers_relatives_and_askers_are_not_employees(text: str) -> None:
     assert kinds(text) == set()
 
 
@@ -304,3 +307,66 @@ def test_the_analyzer_reads_a_post_with_a_headline_as_an_article() -> None:
     ])
     assert not [t for t in news[0].tags if t.family == "employee"]
     assert [t for t in social[0].tags if t.family == "employee"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Trabajé 5 años en Calderix y mis compañeros eran lo mejor",
+        "Trabajé cinco años en el call center de Calderix",
+        "Estuve cuatro años en atención al cliente de Calderix",
+        "Fui agente de Calderix dos años",
+        "Me despidieron de Calderix en marzo",
+        "Dejé Calderix después de doce años en planificación",
+        "Ex empleada de Calderix: mi jefe era un desastre",
+        "I used to work at Calderix, my colleagues were great",
+        "I worked in customer care at Calderix for three years",
+        "Worked at Calderix for three years. Never again.",
+        "Got laid off from Calderix this morning",
+        "spent 2 yrs in Calderix customer care",
+        "As a former engineer at Calderix I can say it was chaos",
+        "Former Calderix engineer here",
+    ],
+)
+def test_former_and_departing_staff_count_as_staff(text: str) -> None:
+    """They speak from inside as much as staff do (the labelled sets count them too)."""
+    assert "employee:former_staff" in kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Trabajo como contratista de líneas para Calderix",
+        "Laburo en el depósito de Calderix y hoy fue un caos",
+        "I drive for Calderix and the new app is a mess",
+        "I was a contract illustrator for Calderix",
+    ],
+)
+def test_contractors_and_gig_workers_are_staff(text: str) -> None:
+    assert kinds(text) == {"employee:self_identified"}
+
+
+def test_a_staff_blog_in_the_first_person_plural_is_an_employee_post() -> None:
+    text = "How we cut our checkout time by 60%. Last spring our page took 4 seconds."
+    assert kinds(text, author="Calderix Engineering", article=True) == {
+        "employee:staff_blog"}
+    assert kinds(text, author="Blog de ingeniería de Calderix", article=True) == {
+        "employee:staff_blog"}
+
+
+@pytest.mark.parametrize(
+    ("text", "author", "article"),
+    [
+        # the brand's own newsroom or plain blog is corporate voice
+        ("We are proud to announce our new plan.", "Calderix Newsroom", True),
+        ("We are proud to announce our new plan.", "Calderix Blog", True),
+        # another company's engineering blog
+        ("How we moved our billing to Kotlin.", "Redalia Engineering", True),
+        # a staff outlet, but no "we": a third-party style piece
+        ("Calderix launches a router. It costs 90 euros.", "Calderix Engineering", True),
+        # a social post is not an outlet
+        ("We fixed our app today.", "Calderix Engineering", False),
+    ],
+)
+def test_what_is_not_a_staff_blog(text: str, author: str, article: bool) -> None:
+    assert "employee:staff_blog" not in kinds(text, author=author, article=article)
