@@ -64,6 +64,7 @@ from classifiers.context import (
     terms_regex,
 )
 from classifiers.hints import doc_lowered
+from classifiers.lexicons import read_terms
 from classifiers.mentions import brand_names, name_ends, names_anywhere
 from classifiers.sentences import ends_sentence
 from classifiers.tags import Evidence, TagResult
@@ -76,6 +77,7 @@ from classifiers.token_patterns import (
     read_patterns,
     required_spellings,
 )
+from monitor.core.textfold import fold
 
 MAX_EVIDENCE = 6
 CONFIDENCE = {
@@ -112,17 +114,14 @@ def _hashtag_affixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 _PREFIXES, _SUFFIXES = _hashtag_affixes()
-STAFF_OUTLET_WORDS = frozenset(
-    line.strip().lower() for line in OUTLETS_FILE.read_text(encoding="utf-8").splitlines()
-    if line.strip() and not line.startswith("#")
-)
+STAFF_OUTLET_WORDS = read_terms(OUTLETS_FILE)  # folded: "ingeniería" also reads "ingenieria"
 _WORDS = re.compile(r"[^\W_]+")
 
 
 def _staff_outlet(author: str | None, names: tuple[str, ...]) -> bool:
     """Is the author a staff-written outlet of the brand: its name and an outlet word?"""
     return bool(author) and not STAFF_OUTLET_WORDS.isdisjoint(
-        _WORDS.findall(author.lower())) and names_anywhere(author, names)
+        _WORDS.findall(fold(author))) and names_anywhere(author, names)
 
 
 @lru_cache(maxsize=256)

@@ -352,6 +352,8 @@ def test_a_staff_blog_in_the_first_person_plural_is_an_employee_post() -> None:
         "employee:staff_blog"}
     assert kinds(text, author="Blog de ingeniería de Calderix", article=True) == {
         "employee:staff_blog"}
+    assert kinds(text, author="Blog de ingenieria de Calderix", article=True) == {
+        "employee:staff_blog"}  # typed without the accent
 
 
 @pytest.mark.parametrize(
