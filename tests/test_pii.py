@@ -89,6 +89,26 @@ def test_adjacent_numbers_are_each_found() -> None:
     assert [e.reason for e in find_pii(text)] == ["pii:iban", "pii:iban", "pii:card", "pii:phone"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A scam warning on a blog: the manuals' example IBAN, shown as an example.
+        "en la captura de ejemplo he puesto el típico ES91 2100 0418 4502 0005 1332 que sale "
+        "en todos los manuales",
+        "Por ejemplo, un IBAN español tiene esta forma: ES91 2100 0418 4502 0005 1332.",
+        "Use a test card such as 4111 1111 1111 1111 in the sandbox.",
+        "The sample IBAN GB29 NWBK 6016 1331 9268 19 shows the layout.",
+    ],
+)
+def test_a_number_offered_as_an_example_is_not_personal_data(text: str) -> None:
+    assert reasons(text) == []
+
+
+def test_a_number_after_an_example_in_another_sentence_is_still_found() -> None:
+    text = "Por ejemplo, ayer llamé al banco. Mi IBAN es ES91 2100 0418 4502 0005 1332."
+    assert reasons(text) == [("pii:iban", "ES91 2100 0418 4502 0005 1332")]
+
+
 def test_offsets_slice_the_text() -> None:
     text = "Hola, soy Ana (ana.ruiz@correo.es), DNI 30111213G, móvil 612 48 39 07 🙂"
     for evidence in find_pii(text):

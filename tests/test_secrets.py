@@ -140,6 +140,32 @@ def test_a_real_password_next_to_an_example_elsewhere_is_still_found(text: str) 
     assert [reason for reason, _ in reasons(text)] == ["secret:password"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A how-to post: the word after the colon starts a sentence, not a password.
+        "2. Usuario y contraseña: vienen en la etiqueta de abajo del equipo.",
+        "Wi-Fi password: printed on the sticker under the router.",
+        "La contraseña: detrás del módem, en una pegatina.",
+    ],
+)
+def test_prose_after_the_colon_is_not_a_password(text: str) -> None:
+    assert reasons(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("mi contraseña: sunshine", "sunshine"),  # a plain word on its own is a password
+        ("password: sunshine\nuser: admin", "sunshine"),
+        ("contraseña: Vienen en la etiqueta", "Vienen"),  # capitalised: not read as prose
+        ("contraseña: gatito22 en la nota", "gatito22"),
+    ],
+)
+def test_a_plain_word_password_is_still_found(text: str, value: str) -> None:
+    assert reasons(text) == [("secret:password", value)]
+
+
 def test_the_security_blog_item_of_the_recorded_feed_raises_nothing(shared_dir: Path) -> None:
     """The real article (feed-rs' Cloudflare RSS fixture) that raised a leak alert."""
     from connectors.feed_parse import parse_feed  # the connector's parsing of recorded bytes

@@ -6,10 +6,12 @@ account codes (CCC) by their two check digits, card numbers by Luhn plus a known
 prefix (all with python-stdnum), and phone numbers by Google's libphonenumber metadata (the
 `phonenumbers` port; Spanish numbers without a prefix, international ones with `+`/`00`).
 
-What is *not* personal data: the brand's own published contact points (its helpline, press
-address…, `BrandProfile.contact_points`), role mailboxes such as `info@`, `soporte@` or
-`noreply@`, which name a function, not a person, documentation domains (`example.com`), and
-freephone / premium / shared-cost numbers (900, 902, 800…), which belong to businesses.
+What is *not* personal data: an IBAN or card number offered as an example ("en la captura
+de ejemplo he puesto el típico ES91 2100 …", `classifiers.leaks.examples`), the brand's own
+published contact points (its helpline, press address…, `BrandProfile.contact_points`), role
+mailboxes such as `info@`, `soporte@` or `noreply@`, which name a function, not a person,
+documentation domains (`example.com`), and freephone / premium / shared-cost numbers (900,
+902, 800…), which belong to businesses.
 
 Context rules, for things with no checksum: a home address is a street with a number plus a
 floor/door ("3ºB", "2º izda"), a personal or delivery cue before it ("vivo en", "my address",
@@ -29,6 +31,7 @@ from stdnum import iban, luhn
 from stdnum.es import ccc, dni, nie
 
 from classifiers.hints import HintIndex, any_of
+from classifiers.leaks.examples import offered_as_example
 from classifiers.leaks.spans import without_overlaps
 from classifiers.tags import Evidence
 from monitor.core.textfold import fold
@@ -248,7 +251,8 @@ def _ibans(text: str) -> Iterator[Evidence]:
         if valid_end is None:
             position = match.start() + 1
             continue
-        yield Evidence(match.start(), valid_end, text[match.start():valid_end], "pii:iban")
+        if not offered_as_example(text, match.start()):
+            yield Evidence(match.start(), valid_end, text[match.start():valid_end], "pii:iban")
         position = valid_end  # the next IBAN may start in what the grouped pattern swallowed
 
 
@@ -283,7 +287,8 @@ def _cards(text: str) -> Iterator[Evidence]:
         digits = _compact(match.group())
         if (_card_issuer_known(digits) and luhn.is_valid(digits)
                 and _CARD_SHAPE.fullmatch(match.group())
-                and not _continues_invalid_iban(text, match.start())):
+                and not _continues_invalid_iban(text, match.start())
+                and not offered_as_example(text, match.start())):
             yield Evidence(match.start(), match.end(), match.group(), "pii:card")
 
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from classifiers.hints import HintIndex, any_of
+from classifiers.leaks.examples import offered_as_example
 from classifiers.leaks.spans import without_overlaps
 from classifiers.tags import Evidence
 
@@ -193,18 +194,14 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 _PLAIN_WORD = re.compile(r"^[^\W\d_]+$")
+# The word after a value, on the same line, and the function words that continue a sentence.
+_NEXT_WORD = re.compile(r"[ \t]+([^\W\d_]+)")
+_PROSE_WORDS = frozenset({
+    "en", "de", "del", "la", "el", "los", "las", "un", "una", "al", "por", "para", "con", "sobre",
+    "bajo", "detrás", "in", "on", "at", "the", "of", "from", "with", "under", "below", "behind",
+    "inside",
+})
 _X_PLACEHOLDER = re.compile(r"^(?:[xX]{3,}[\W_]*)+$")  # "xxxx-xxxx", "XXXXXX"
-# Example framing: a value after one of these, in the same sentence, is an illustration.
-_EXAMPLE = re.compile(
-    r"(?<!\w)(?:for\s+(?:example|instance)|e\.\s?g\.|i\.\s?e\.|such\s+as|suppose|supposing|"
-    r"imagine|let'?s\s+say|say\s+(?:that\s+)?your|an?\s+example|example:|"
-    r"por\s+ejemplo|p\.\s?ej\.|supongamos|sup[oó]n\s+que|pongamos\s+que|imagina(?:te|mos)?|"
-    r"un\s+ejemplo|ejemplo:)(?!\w)",
-    re.IGNORECASE,
-)
-# A sentence ends at a full stop, "?" or "!" followed by a space and a capital, or a line break.
-_SENTENCE_BREAK = re.compile(r"[.!?]\s+(?=[A-ZÁÉÍÓÚÑ¿¡])|\n")
-EXAMPLE_REACH = 200  # characters before the value where its framing is looked for
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9_./+=:-]{11,}")
 # Substrings (of the lower-cased text) without which the password / screenshot rules cannot
 # match: plain `in` checks are far cheaper than running those regexes on every post.
@@ -263,15 +260,6 @@ def _looks_like_password(value: str, separator: str, word: str) -> bool:
         return not _PLAIN_WORD.match(value)
     # "contraseña Cx-Oficina#7781": no separator, so require a password-like shape.
     return _password_shaped(value)
-
-
-def _offered_as_example(text: str, start: int) -> bool:
-    """Does the sentence before `start` frame what follows as an example ("for example,
-    suppose your password is …")? Only what follows the last framing word, up to the
-    value, must stay in one sentence ("e.g." is not a sentence end)."""
-    window = text[max(0, start - EXAMPLE_REACH):start]
-    frames = list(_EXAMPLE.finditer(window))
-    return bool(frames) and not _SENTENCE_BREAK.search(window, frames[-1].end())
 
 
 def _password_shaped(value: str) -> bool:
@@ -333,7 +321,7 @@ def _passwords(text: str, hints: set[str] | None = None) -> Iterator[Evidence]:
         yield from _password_values(text)
     if "://" in text and "@" in text:
         for match in _URL_CREDENTIALS.finditer(text):
-            if not _PLACEHOLDER.match(match.group("value")) and not _offered_as_example(
+            if not _PLACEHOLDER.match(match.group("value")) and not offered_as_example(
                     text, match.start()):
                 yield Evidence(match.start(), match.end(), match.group(),
                                "secret:url_credentials")
@@ -343,11 +331,24 @@ def _passwords(text: str, hints: set[str] | None = None) -> Iterator[Evidence]:
                            "secret:credentials_image")
 
 
+def _prose_after(text: str, value: str, end: int) -> bool:
+    """Is a lower-case plain word after "contraseña:" the start of a sentence rather than a
+    password? Prose goes on with a preposition or an article ("Usuario y contraseña: vienen
+    en la etiqueta", "password: printed on the sticker"); a password is followed by the next
+    field, a line break or the end."""
+    if not (_PLAIN_WORD.match(value) and value.islower()):
+        return False
+    following = _NEXT_WORD.match(text, end)
+    return following is not None and following.group(1).lower() in _PROSE_WORDS
+
+
 def _password_values(text: str) -> Iterator[Evidence]:
     for match in _PASSWORD.finditer(text):
         value = match.group("value").rstrip(".,;:!?)")
         if _looks_like_password(value, match.group("sep"), match.group("word")) and (
-                not _offered_as_example(text, match.start())):
+                not offered_as_example(text, match.start())) and not (
+                ":" in match.group("sep")
+                and _prose_after(text, value, match.start("value") + len(value))):
             begin = match.start("value")
             yield Evidence(begin, begin + len(value), value, "secret:password")
 
