@@ -372,3 +372,44 @@ def test_a_staff_blog_in_the_first_person_plural_is_an_employee_post() -> None:
 )
 def test_what_is_not_a_staff_blog(text: str, author: str, article: bool) -> None:
     assert "employee:staff_blog" not in kinds(text, author=author, article=article)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A staff noun with a first-person plural verb: the author is one of them.
+        "Los trabajadores del call center de Calderix pedimos algo sencillo: descansos.",
+        "Las cajeras de Calderix seguimos sin silla en las tiendas nuevas.",
+        "Los técnicos de Calderix no tenemos material desde hace un mes.",
+        # A branch or site of the brand, then "we".
+        "En el Calderix de Pinto hemos batido récord de ventas en Navidad.",
+        "En Calderix Almussafes llevamos tres meses con turnos de noche sin pagar el plus.",
+        # Starting in a team or workplace.
+        "Hace dos años empecé en el equipo de soporte de Calderix para Latinoamérica.",
+        "Primer día en la oficina nueva de Calderix y ya me siento en casa.",
+        "Shift manager at a Calderix in Bristol here (not speaking for the company).",
+        "I've been a department manager at Calderix for just over a year now.",
+        "Andre here, I lead one of the support teams at Calderix (posting personally).",
+    ],
+)
+def test_staff_collectives_sites_and_roles(text: str) -> None:
+    assert "employee:self_identified" in kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Los clientes de Calderix estamos hartos de esperar.",
+        "Los técnicos de Calderix vinieron tarde y nos quedamos sin luz.",
+        "Los trabajadores de Calderix próximos a jubilarse recibirán una paga.",
+        "Los empleados de Calderix son muy amables, nos atendieron genial.",
+        "Primer día en la tienda nueva de Calderix y ya no hay pan.",
+        "En el Calderix de Pinto nos atendieron fatal.",
+        "Customer at a Calderix here, the queue is huge.",
+        "Anyone at Calderix here?",
+        "I've been a loyal customer at Calderix for ten years.",
+        "I manage my family's accounts with Calderix.",
+    ],
+)
+def test_customers_speaking_of_staff_or_sites_are_not_staff(text: str) -> None:
+    assert kinds(text) == set()
