@@ -40,7 +40,9 @@ A cue does not count when it is negated in its own sentence ("sin cortes", "ni s
 about a competitor ("Fonaris no funciona"), and nothing is tagged when the author speaks as
 an employee
 (`employee:roster_author`, `self_identified`, `team_hashtag`): staff describing an outage are
-not customers complaining about one.
+not customers complaining about one. Nor is anything tagged in a post by the brand's own
+account (`context.by_brand_account`: its care team answering "Hola, Noelia. Mándanos un DM…"
+names the customer's problem, but it is the brand speaking).
 """
 
 from __future__ import annotations
@@ -51,7 +53,15 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from classifiers.batching import BatchedComponent
-from classifiers.context import BrandProfile, add_tags, doc_added_tags, doc_brand, doc_is_article
+from classifiers.context import (
+    BrandProfile,
+    add_tags,
+    by_brand_account,
+    doc_added_tags,
+    doc_brand,
+    doc_is_article,
+    veto,
+)
 from classifiers.lexicons import LEXICON_DIR, available_languages
 from classifiers.mentions import addressed as mentions_addressed
 from classifiers.negation import negated_at
@@ -155,8 +165,11 @@ class ComplaintTagger(BatchedComponent):
         return hits
 
     def __call__(self, doc: Doc) -> Doc:
+        if _insider(doc) or by_brand_account(doc):
+            veto(doc, "complaint")  # staff or the brand itself: whatever the words, no customer
+            return doc
         tag = self.tag(doc, doc_brand(doc), tone=_tone(doc))
-        if tag is not None and not _insider(doc):
+        if tag is not None:
             add_tags(doc, [tag])
         return doc
 

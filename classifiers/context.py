@@ -11,7 +11,10 @@ before the components run:
 * `doc._.vigia_article`: True for an article (the source gave it a headline: a news item, a
   blog post), whose text names and quotes people, False for a social post;
 * `doc._.vigia_tags`: the TagResults components have added (via `add_tags`), collected by the
-  Analyzer into `BrandAnalysis.tags`.
+  Analyzer into `BrandAnalysis.tags`;
+* `doc._.vigia_vetoed`: the families a rule has ruled out for the post whatever its cues say
+  (`veto`: a complaint written by staff or by the brand's own account), which the learned
+  layer does not add back either.
 
 Components should read the text with `doc_text(doc)`, not `doc.text`: spaCy rebuilds
 `doc.text` from the tokens on every access, which costs as much as tokenising the post. They
@@ -46,7 +49,7 @@ if TYPE_CHECKING:
 # The context (set before the pipeline runs), the components' tags, and the Doc's text as
 # read once (`doc_text`). Every value components share lives on a registered extension.
 CONTEXT_EXTENSIONS = ("vigia_brand", "vigia_author", "vigia_article", "vigia_text")
-for _name in (*CONTEXT_EXTENSIONS, "vigia_tags"):
+for _name in (*CONTEXT_EXTENSIONS, "vigia_tags", "vigia_vetoed"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
@@ -67,6 +70,7 @@ _AUTHOR_KEY = extension_key("vigia_author")
 _ARTICLE_KEY = extension_key("vigia_article")
 _TAGS_KEY = extension_key("vigia_tags")
 _TEXT_KEY = extension_key("vigia_text")
+_VETOED_KEY = extension_key("vigia_vetoed")
 
 
 def normal_handle(handle: str) -> str:
@@ -160,6 +164,34 @@ def add_tags(doc: Doc, tags: Iterable[TagResult]) -> None:
         current.extend(new)
 
 
+def veto(doc: Doc, family: str) -> None:
+    """Rule the family out for this Doc (`doc._.vigia_vetoed`): no layer may tag it."""
+    doc.user_data[_VETOED_KEY] = frozenset({family, *(doc.user_data.get(_VETOED_KEY) or ())})
+
+
+def vetoed(doc: Doc, family: str) -> bool:
+    """Has a rule ruled the family out for this Doc (`veto`)?"""
+    return family in (doc.user_data.get(_VETOED_KEY) or ())
+
+
+@lru_cache(maxsize=256)
+def brand_accounts(profile: BrandProfile) -> frozenset[str]:
+    """The brand's own accounts, as `normal_handle` spells them: the one-word names of its
+    query ("@fibrenza", "@FibrenzaHelp" read as words) and the handles among its contact
+    points ("@SolvaraAyuda")."""
+    words = {term for term in profile.terms if " " not in term}
+    handles = {normal_handle(point) for point in profile.contact_points
+               if point.strip().startswith("@")}
+    return frozenset(words | handles) - {""}
+
+
+def by_brand_account(doc: Doc) -> bool:
+    """Is the post written by the brand itself (its care team replying, its own news)? The
+    author is one of `brand_accounts`."""
+    author, profile = doc_author(doc), doc_brand(doc)
+    return bool(author and profile) and normal_handle(author) in brand_accounts(profile)
+
+
 def doc_added_tags(doc: Doc) -> list[TagResult]:
     """What `add_tags` collected on the Doc (`doc._.vigia_tags`), [] when nothing."""
     return doc.user_data.get(_TAGS_KEY) or []
@@ -176,6 +208,7 @@ def set_context(doc: Doc, text: str, profile: BrandProfile | None, author: str |
     user_data[_BRAND_KEY] = profile
     user_data[_AUTHOR_KEY] = author
     user_data[_TAGS_KEY] = None
+    user_data[_VETOED_KEY] = None
     return doc
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from spacy.tokens import Doc
 
 from classifiers.complaint import INDUSTRY_DIR, WEIGHTS
-from classifiers.context import BrandProfile, EmployeeRef
+from classifiers.context import BrandProfile, EmployeeRef, by_brand_account, set_context
 from classifiers.lexicons import LEXICON_DIR
 from classifiers.nlp import pipeline_for
 from classifiers.tags import TagResult
@@ -23,10 +26,10 @@ PROFILE = BrandProfile(
 
 
 def complaint(text: str, lang: str, author: str | None = None,
-              article: bool = False) -> TagResult | None:
+              article: bool = False, profile: BrandProfile = PROFILE) -> TagResult | None:
     nlp = pipeline_for(lang)
     doc = nlp.make_doc(text)
-    doc._.vigia_brand = PROFILE
+    doc._.vigia_brand = profile
     doc._.vigia_author = author
     doc._.vigia_article = article
     doc = rules_only(nlp, doc)
@@ -104,6 +107,23 @@ def test_staff_describing_an_outage_is_not_a_customer_complaint() -> None:
     assert complaint(text, "es") is not None  # anyone else: a complaint
     assert complaint(text, "es", author="@martagil_cx") is None  # on the roster: staff
     assert complaint("En Calderix estamos a tope: se ha caído la fibra en Soria", "es") is None
+
+
+def test_the_brands_own_account_answering_a_customer_is_not_a_complaint() -> None:
+    reply = ("Hola, Noelia. Si la fibra sigue sin funcionar, mándanos un DM con tu número de "
+             "cliente y lo revisamos. Sentimos las molestias.")
+    profile = replace(PROFILE, contact_points=("@CalderixAyuda",))
+    customer = "Se ha vuelto a caer la fibra de Calderix en Soria 😤"
+    assert complaint(customer, "es", author="@pepe_soria") is not None
+    # its care handle (a contact point) or a one-word name of its query
+    for author in ("@CalderixAyuda", "@calderix", "Calderix"):
+        assert by_brand_account(_doc(reply, profile, author)), author
+        assert complaint(reply, "es", author=author, profile=profile) is None, author
+    assert not by_brand_account(_doc(reply, profile, "@calderix_fan"))
+
+
+def _doc(text: str, profile: BrandProfile, author: str | None) -> Doc:
+    return set_context(pipeline_for("es").make_doc(text), text, profile, author)
 
 
 def test_a_weak_cue_needs_company() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifiers.context import BrandProfile, set_context
+from classifiers.context import BrandProfile, set_context, veto
 from classifiers.learned.component import FAMILIES, MODEL_DIR, LearnedLayer, load_models
 from classifiers.learned.features import N_FEATURES, Featurizer, word_column
 from classifiers.learned.model import LinearModel, ModelFileError
@@ -88,6 +88,22 @@ def test_a_learned_decision_names_the_words_that_weighed_most() -> None:
                 assert text[evidence.start:evidence.end] == evidence.text
                 if evidence.reason.startswith("learned"):
                     assert evidence.text.lower() not in {",", ".", "de", "el", "la", "que"}
+
+
+def test_the_model_never_adds_back_a_family_a_rule_ruled_out() -> None:
+    """Staff or the brand's own account writing: the complaint rules veto the family
+    (`context.veto`), and a model that would say yes to anything does not add it back."""
+    always = LinearModel("complaint", (False, True), np.zeros((N_FEATURES, 1), np.float32),
+                         np.array([10.0]), ("es",))
+    layer = LearnedLayer("es", {"complaint": always})
+    text = "Hola, Noelia. Si la fibra sigue sin funcionar, mándanos un DM con tu número."
+    nlp = pipeline_for("es")
+    for vetoed, tagged in ((False, True), (True, False)):
+        doc = set_context(nlp.make_doc(text), text, PROFILE, None)
+        if vetoed:
+            veto(doc, "complaint")
+        layer.decide([doc])
+        assert bool([t for t in doc._.vigia_tags or () if t.family == "complaint"]) is tagged
 
 
 def test_on_an_article_the_model_removes_but_never_adds_a_complaint_or_employee_tag() -> None:

@@ -48,6 +48,7 @@ from classifiers.context import (
     doc_brand,
     doc_is_article,
     extension_key,
+    vetoed,
 )
 from classifiers.learned.deployment import DeploymentModels, base_features
 from classifiers.learned.explain import strongest_tokens
@@ -216,8 +217,10 @@ class LearnedLayer(BatchedComponent):
             if not current and row[1] < 0.5:
                 continue
             says = decided_boolean(current, model, row)
-            if says == bool(current) or (says and doc_is_article(docs[index])):
-                continue  # on an article, only the rules' reading of who speaks adds these
+            if says == bool(current) or (says and (doc_is_article(docs[index])
+                                                   or vetoed(docs[index], family))):
+                continue  # on an article, only the rules' reading of who speaks adds these;
+                # a family a rule ruled out (`context.veto`) stays out
             if says:
                 written.append((index, model, 1, family, family, round(row[1], 4)))
             else:
