@@ -390,6 +390,11 @@ def test_what_is_not_a_staff_blog(text: str, author: str, article: bool) -> None
         "Shift manager at a Calderix in Bristol here (not speaking for the company).",
         "I've been a department manager at Calderix for just over a year now.",
         "Andre here, I lead one of the support teams at Calderix (posting personally).",
+        # Addressing workmates.
+        "Para los compañeros de soporte: la contraseña del panel de Calderix es otra.",
+        "Compas repartidores: si la app de Calderix les pide datos por WhatsApp, es fraude.",
+        "For the Calderix colleagues on here: the new store standards pack went up.",
+        "Fellow Calderix drivers, the new app update is out.",
     ],
 )
 def test_staff_collectives_sites_and_roles(text: str) -> None:
@@ -409,6 +414,10 @@ def test_staff_collectives_sites_and_roles(text: str) -> None:
         "Anyone at Calderix here?",
         "I've been a loyal customer at Calderix for ten years.",
         "I manage my family's accounts with Calderix.",
+        "Compas, ¿alguien sabe si Calderix llega a Dos Hermanas?",
+        "Compas de Twitter: ¿alguien sabe si Calderix funciona?",
+        "Mis compañeros de piso: Calderix nos ha cortado la luz.",
+        "Fellow Calderix customers, beware of the price rise.",
     ],
 )
 def test_customers_speaking_of_staff_or_sites_are_not_staff(text: str) -> None:
