@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from monitor.app.configuration import parse_settings
 from monitor.core.settings import Settings
-from monitor.core.storage import Database, make_engine, open_database
+from monitor.core.storage import Database, open_database
+from tests.database_support import PostgresEmptier, copy_sqlite, migrated_sqlite
+from tests.database_support import reset_postgres as _reset_postgres  # tests import it here
 from tests.service_fixtures import (  # noqa: F401 — fixtures: private servers for fault tests
     _postgres,
     _rabbitmq,
@@ -36,21 +37,37 @@ def _database_backends() -> list[Any]:
     return backends
 
 
-def _reset_postgres(url: str) -> None:
-    """Each test starts from an empty schema on the dedicated `test` database."""
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated from nothing for the whole session; each test gets a copy."""
+    return migrated_sqlite(tmp_path_factory.mktemp("migrated") / "vigia.db")
+
+
+@pytest.fixture(scope="session")
+def _postgres_emptier() -> Iterator[PostgresEmptier]:
+    emptier = PostgresEmptier(POSTGRES_URL)
+    yield emptier
+    emptier.dispose()
+
+
+@pytest.fixture(params=_database_backends())
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL with no schema at all (migration tests): SQLite always, PostgreSQL
+    when configured."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'vigia.db'}"
+    _reset_postgres(POSTGRES_URL)
+    return POSTGRES_URL
 
 
 @pytest.fixture(params=_database_backends())
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated-from-nothing database URL: SQLite always, PostgreSQL when configured."""
+    """A database URL at the newest revision, with no rows, as if migrated from nothing:
+    SQLite always, PostgreSQL when configured (tests/database_support.py says how it is made
+    cheaply). `empty_database_url` is the one with no schema."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'vigia.db'}"
-    _reset_postgres(POSTGRES_URL)
+        return copy_sqlite(request.getfixturevalue("_sqlite_template"), tmp_path / "vigia.db")
+    request.getfixturevalue("_postgres_emptier").empty()
     return POSTGRES_URL
 
 

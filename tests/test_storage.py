@@ -22,9 +22,9 @@ from tests.conftest import POSTGRES_URL, _reset_postgres
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 
 
-def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> None:
-    first = open_database(database_url)
-    second = open_database(database_url)  # a second start must not fail or change anything
+def test_migrations_create_every_table_and_are_idempotent(empty_database_url: str) -> None:
+    first = open_database(empty_database_url)
+    second = open_database(empty_database_url)  # a second start must not fail or change anything
     tables = set(inspect(second.engine).get_table_names())
     assert {
         "sources",

@@ -13,8 +13,8 @@ from monitor.core.storage import alembic_config, make_engine, open_database
 THEN = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)
 
 
-def test_old_mentions_keep_their_ids_posts_and_tags(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_old_mentions_keep_their_ids_posts_and_tags(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
     command.upgrade(alembic_config(engine), "0002")
     old = MetaData()
     old.reflect(engine)
@@ -50,7 +50,7 @@ def test_old_mentions_keep_their_ids_posts_and_tags(database_url: str) -> None:
         )
     engine.dispose()
 
-    db = open_database(database_url)  # upgrades to head, as every start does
+    db = open_database(empty_database_url)  # upgrades to head, as every start does
     with db.reading() as session:
         assert list(session.scalars(select(Mention.id).order_by(Mention.id))) == [7, 42]
         posts = session.execute(
