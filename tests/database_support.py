@@ -10,12 +10,14 @@ test filled and restarting the sequences it used takes a few milliseconds.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from graphlib import TopologicalSorter
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, text
 
-from monitor.core.storage import head_revisions, make_engine, open_database
+from monitor.core.storage import Database, head_revisions, make_engine, open_database
 
 
 def reset_postgres(url: str) -> None:
@@ -109,3 +111,46 @@ class PostgresEmptier:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class Snapshot:
+    """The rows of a test database, taken once and put back into an emptied one, so that a
+    costly world (a pipeline run storing hundreds of mentions) is built once per module and
+    each test still gets its own copy to change. SQLite: the file (backup API); PostgreSQL:
+    each table's rows (COPY, binary) and the sequences' positions."""
+
+    def __init__(self, database: Database, folder: Path) -> None:
+        self.file = folder / "snapshot.db"
+        self.tables: list[tuple[str, bytes]] = []  # parents first
+        self.sequences: list[tuple[str, int]] = []
+        with database.engine.connect() as sql:
+            raw: Any = sql.connection.driver_connection
+            if database.engine.dialect.name == "sqlite":
+                target = sqlite3.connect(self.file)
+                raw.backup(target)
+                target.close()
+                return
+            self.sequences = [(name, value) for name, value in sql.execute(text(
+                "SELECT format('%I.%I', schemaname, sequencename), last_value "
+                "FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
+            ))]
+            with raw.cursor() as cursor:
+                for table in _filled(sql, list(reversed(_tables_children_first(sql)))):
+                    with cursor.copy(f"COPY {table} TO STDOUT (FORMAT binary)") as copy:
+                        self.tables.append((table, b"".join(bytes(block) for block in copy)))
+
+    def restore(self, database: Database) -> None:
+        """Put the rows back into `database`, which must be empty (as `database_url` gives it)."""
+        if database.engine.dialect.name == "sqlite":
+            database.dispose()  # no connection left: the WAL is checkpointed and removed
+            shutil.copy(self.file, str(database.engine.url.database))
+            return
+        with database.engine.begin() as sql:
+            raw: Any = sql.connection.driver_connection
+            with raw.cursor() as cursor:
+                for table, data in self.tables:
+                    with cursor.copy(f"COPY {table} FROM STDIN (FORMAT binary)") as copy:
+                        copy.write(data)
+            for sequence, value in self.sequences:
+                sql.execute(text("SELECT setval(CAST(:s AS regclass), :v)"),
+                            {"s": sequence, "v": value})

@@ -43,6 +43,7 @@ from monitor.core.rawpost import RawPost
 from monitor.core.settings import Settings
 from monitor.core.storage import Database
 from tests.conftest import _database_backends
+from tests.database_support import Snapshot
 from tests.pipeline_support import make_pipeline
 from tests.review_support import Person
 
@@ -113,11 +114,26 @@ def review(db: Database, settings: Settings, items: list[tuple[int, str, Example
             act("reviewed")
 
 
+@pytest.fixture(scope="module")
+def built_worlds() -> dict[str, Snapshot]:
+    """The stored team set, per database kind, once the first test has built it."""
+    return {}
+
+
 @pytest.fixture
-def world(db: Database, database_url: str, make_settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+def world(db: Database, database_url: str, make_settings, tmp_path: Path,  # type: ignore[no-untyped-def]
+          built_worlds: dict[str, Snapshot], tmp_path_factory: pytest.TempPathFactory):
+    """The team set stored by a real pipeline run. The run costs seconds and every test
+    changes the world (reviews, trainings): it runs once per database kind and each test
+    gets a copy of its rows."""
     settings = team_settings(make_settings, database_url, tmp_path)
-    report = make_pipeline(settings, db).run_source(settings.sources[0])
-    assert report.ok and report.new_mentions > 700, report
+    kind = db.engine.dialect.name
+    if kind in built_worlds:
+        built_worlds[kind].restore(db)
+    else:
+        report = make_pipeline(settings, db).run_source(settings.sources[0])
+        assert report.ok and report.new_mentions > 700, report
+        built_worlds[kind] = Snapshot(db, tmp_path_factory.mktemp(f"world-{kind}"))
     return db, settings, stored(db)
 
 
