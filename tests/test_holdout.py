@@ -72,7 +72,7 @@ def test_every_item_is_scored_for_its_own_brand(by_lang: dict[str, Any]) -> None
     ("lang", "floor"),
     [
         ("es", 0.64),  # measured 0.663 (0.552)
-        ("en", 0.59),  # measured 0.615 (0.512)
+        ("en", 0.59),  # measured 0.600 (0.512); 0.615 before stop 20's policy cues retrained it
     ],
 )
 def test_sentiment_per_language(by_lang: dict[str, Any], lang: str, floor: float) -> None:
@@ -83,12 +83,12 @@ def test_sentiment_per_language(by_lang: dict[str, Any], lang: str, floor: float
 @pytest.mark.parametrize(
     ("family", "key", "floor"),
     [
-        ("sentiment", "macro_f1", 0.62),  # measured 0.643 (0.536)
+        ("sentiment", "macro_f1", 0.62),  # measured 0.637 (0.536)
         ("about_brand", "f1", 0.93),  # measured 0.951
-        ("employee", "f1", 0.66),  # measured 0.684 (0.639)
+        ("employee", "f1", 0.66),  # measured 0.693 (0.639)
         ("complaint", "f1", 0.76),  # measured 0.785 (0.736)
         ("leak", "micro", 0.87),  # measured micro-F1 0.897
-        ("policy", "micro", 0.47),  # measured micro-F1 0.493
+        ("policy", "micro", 0.51),  # measured micro-F1 0.533 (0.493 before stop 20)
     ],
 )
 def test_pooled_family_floors(by_lang: dict[str, Any], family: str, key: str,
@@ -111,7 +111,7 @@ def _family_score(report: dict[str, Any], family: str) -> float:
 
 
 # The learned layer earns its place on posts nobody tuned it on. Measured at issue 12's stop
-# 20: sentiment 0.536 -> 0.643, employee 0.639 -> 0.684, complaint 0.736 -> 0.785.
+# 20: sentiment 0.536 -> 0.637, employee 0.639 -> 0.693, complaint 0.736 -> 0.785.
 @pytest.mark.parametrize(("family", "margin"),
                          [("sentiment", 0.08), ("employee", 0.03), ("complaint", 0.03)])
 def test_the_shipped_models_beat_the_rules_alone(by_lang: dict[str, Any],
@@ -134,7 +134,7 @@ def test_the_shipped_models_beat_the_rules_alone(by_lang: dict[str, Any],
         ("news+blog", "employees", 0.45),  # measured 0.667: 2 of 3 (rules alone the same)
         ("news+blog", "leak alerts", 0.95),  # measured 1.000: 3 of 3
         ("social+forum+review", "complaints", 0.74),  # measured 0.770 (0.800)
-        ("social+forum+review", "employees", 0.94),  # measured 0.970 (1.000)
+        ("social+forum+review", "employees", 0.94),  # measured 1.000 (1.000)
         ("social+forum+review", "leak alerts", 0.95),  # measured 1.000: 16 of 16
     ],
 )

@@ -199,3 +199,33 @@ def test_floor_on_public_offensive_sets(
                         for t in doc._.vigia_tags or ()))
     score = _macro_f1(gold, pred)
     assert score >= floor, f"{source}/test macro-F1 {score:.3f} fell below {floor}"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        # Regional swearing and name-calling (Spain, Mexico, Río de la Plata; British English).
+        ("Me cortaron la luz en plena partida, la cagó Calderix otra vez", "es", {"crude"}),
+        ("Neta, qué chingón servicio el de Calderix", "es", {"crude"}),
+        ("LPM Calderix, tres veces me rechazó la tarjeta", "es", {"crude"}),
+        ("Calderix lost my bloody luggage again", "en", {"crude"}),
+        ("El director de Calderix es un ratero de cuello blanco", "es", {"insult"}),
+        ("La encargada de Calderix es una amargada, trata fatal a la gente", "es", {"insult"}),
+        ("Mi jefe en Calderix es el típico inútil que se cuelga las medallas", "es", {"insult"}),
+        ("Los de Calderix son una banda de chantas", "es", {"insult"}),
+    ],
+)
+def test_regional_swearing_and_name_calling(text: str, lang: str, expected: set[str]) -> None:
+    assert expected <= set(policy(text, lang))
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Es el típico problema de cobertura de Calderix en verano", "es"),
+        ("La banda de música tocó en la tienda de Calderix", "es"),
+        ("Una bola de nieve de reclamaciones para Calderix", "es"),
+    ],
+)
+def test_address_words_alone_insult_nobody(text: str, lang: str) -> None:
+    assert "insult" not in policy(text, lang)
