@@ -71,6 +71,7 @@ _ARTICLE_KEY = extension_key("vigia_article")
 _TAGS_KEY = extension_key("vigia_tags")
 _TEXT_KEY = extension_key("vigia_text")
 _VETOED_KEY = extension_key("vigia_vetoed")
+_LOWERED_KEY = extension_key("vigia_lowered")
 
 
 def normal_handle(handle: str) -> str:
@@ -317,3 +318,15 @@ def terms_regex(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     if not sources:
         return None
     return re.compile(r"(?<![\w@#])(?:" + "|".join(sources) + r")(?!\w)", re.IGNORECASE)
+
+
+def doc_lowered(doc: Doc) -> tuple[str, str | None]:
+    """The Doc's text lower-cased, and as `lowered_for_gates` gives it (None where
+    term gates cannot be trusted): made once per Doc for the hint scans and term gates of
+    the leak and employee detectors, which would otherwise lower-case the post four times."""
+    found = doc.user_data.get(_LOWERED_KEY)
+    if found is None:
+        text = doc_text(doc)
+        gates = lowered_for_gates(text)
+        found = doc.user_data[_LOWERED_KEY] = (text.lower() if gates is None else gates, gates)
+    return found  # type: ignore[no-any-return]

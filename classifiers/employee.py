@@ -59,11 +59,11 @@ from classifiers.context import (
     doc_author,
     doc_brand,
     doc_is_article,
+    doc_lowered,
     doc_text,
     may_have_terms,
     terms_regex,
 )
-from classifiers.hints import doc_lowered
 from classifiers.lexicons import read_terms
 from classifiers.mentions import brand_names, name_ends, names_anywhere
 from classifiers.sentences import ends_sentence

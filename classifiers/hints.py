@@ -6,7 +6,9 @@ one with `in`, a few hundred hints cost more than the rules they spare (each `in
 post); an Aho–Corasick automaton (pyahocorasick) finds every occurrence of all of them in a
 single scan, and each rule then asks whether any of *its* hints was among those found.
 The answer is the same as `any(hint in text for hint in hints)`, so no rule sees fewer posts.
-The lower-cased text they scan is made once per Doc (`doc_lowered`).
+The lower-cased text they scan is made once per Doc (`classifiers.context.doc_lowered`).
+No spaCy here: the leak detectors that masking reuses (`classifiers.masking`, imported by
+every email path) need only this, and `import spacy` costs about a second.
 """
 
 from __future__ import annotations
@@ -14,11 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import ahocorasick
-from spacy.tokens import Doc
 
-from classifiers.context import doc_text, extension_key, lowered_for_gates
-
-_LOWERED_KEY = extension_key("vigia_lowered")
 FEW = 3  # up to this many hints, `found` checks each with `in`
 
 
@@ -49,15 +47,3 @@ class HintIndex:
 def any_of(found: set[str], hints: frozenset[str]) -> bool:
     """Did one of `hints` occur (`found` from `HintIndex.found`)?"""
     return not found.isdisjoint(hints)
-
-
-def doc_lowered(doc: Doc) -> tuple[str, str | None]:
-    """The Doc's text lower-cased, and as `context.lowered_for_gates` gives it (None where
-    term gates cannot be trusted): made once per Doc for the hint scans and term gates of
-    the leak and employee detectors, which would otherwise lower-case the post four times."""
-    found = doc.user_data.get(_LOWERED_KEY)
-    if found is None:
-        text = doc_text(doc)
-        gates = lowered_for_gates(text)
-        found = doc.user_data[_LOWERED_KEY] = (text.lower() if gates is None else gates, gates)
-    return found  # type: ignore[no-any-return]

@@ -41,7 +41,8 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from classifiers.hints import HintIndex, doc_lowered
+from classifiers.context import doc_lowered
+from classifiers.hints import HintIndex
 from classifiers.termlists import doc_lower_ids, doc_orths
 
 PATTERN_DIR = Path(str(resources.files("classifiers") / "patterns"))

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from classifiers.masking import mask_value
 from monitor.core.models import Mention, MentionSource
 from monitor.core.settings import Settings
 from reports import alert_i18n, i18n
@@ -116,10 +117,6 @@ def hide(text: str, flagged: Mapping[str, str]) -> str:
     only the classifier knew (e.g. an identifier found in context), longest values first so
     a value inside another is not half-replaced.
     """
-    # Imported here, not at the top: classifiers.masking loads spaCy (~1 s), which commands
-    # that only import this module on the way (`monitor status`) never need.
-    from classifiers.masking import mask_value
-
     for value in sorted(flagged, key=len, reverse=True):
         if value in text:
             text = text.replace(value, mask_value(value, flagged[value]))

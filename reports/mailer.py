@@ -26,6 +26,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
+from classifiers.masking import mask_text
 from monitor.core.errors import DeliveryError
 from monitor.core.settings import EmailSettings, Settings
 from monitor.core.settings_problems import SMTP_PASSWORD_ENV
@@ -226,10 +227,6 @@ class FileMailer:
             stamp = "undated"
         digest = hashlib.sha256(message_id.encode()).hexdigest()[:10]
         # The subject is masked first: a file name shows up in listings and log lines.
-        # Imported here, not at the top: classifiers.masking loads spaCy (~1 s), which commands
-        # that only import this module on the way (`monitor status`) never need.
-        from classifiers.masking import mask_text
-
         subject = mask_text(str(message.get("Subject", "")))
         return self.directory / f"{stamp}-{slugify(subject)}-{digest}.eml"
 

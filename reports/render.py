@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from classifiers.masking import mask_text
+
 _UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f<>\"'`\\]")
 #: Embeddings and overrides (U+202A–202E), isolates (U+2066–2069), LRM/RLM, Arabic letter mark.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
@@ -73,10 +75,6 @@ def masked(value: object) -> str:
     Applied to everything a post contributes (title, text, author, evidence) before any
     truncation, so a cut can never leave half an identifier readable.
     """
-    # Imported here, not at the top: classifiers.masking loads spaCy (~1 s), which commands
-    # that only import this module on the way (`monitor status`) never need.
-    from classifiers.masking import mask_text
-
     return "" if value is None else mask_text(without_bidi_controls(str(value)))
 
 

@@ -20,8 +20,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from classifiers.batching import BatchedComponent
-from classifiers.context import add_tags, doc_brand, doc_text
-from classifiers.hints import HintIndex, doc_lowered
+from classifiers.context import add_tags, doc_brand, doc_lowered, doc_text
+from classifiers.hints import HintIndex
 from classifiers.leaks import confidential, pii, secrets
 from classifiers.leaks.confidential import find_confidential
 from classifiers.leaks.pii import find_pii

@@ -32,8 +32,14 @@ from functools import lru_cache
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from classifiers.context import BrandProfile, doc_text, may_have_terms, terms_regex
-from classifiers.hints import HintIndex, any_of, doc_lowered
+from classifiers.context import (
+    BrandProfile,
+    doc_lowered,
+    doc_text,
+    may_have_terms,
+    terms_regex,
+)
+from classifiers.hints import HintIndex, any_of
 from classifiers.leaks.spans import without_overlaps
 from classifiers.tags import Evidence
 from classifiers.token_patterns import PATTERN_DIR, PatternMatchers, read_patterns
