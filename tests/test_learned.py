@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from spacy.tokens import Doc
 
 from classifiers.context import BrandProfile, set_context, veto
 from classifiers.learned.component import FAMILIES, MODEL_DIR, LearnedLayer, load_models
@@ -90,12 +91,21 @@ def test_a_learned_decision_names_the_words_that_weighed_most() -> None:
                     assert evidence.text.lower() not in {",", ".", "de", "el", "la", "que"}
 
 
+def _always_a_complaint() -> LearnedLayer:
+    """A Spanish layer whose complaint model says yes to every post."""
+    always = LinearModel("complaint", (False, True), np.zeros((N_FEATURES, 1), np.float32),
+                         np.array([10.0]), ("es",))
+    return LearnedLayer("es", {"complaint": always})
+
+
+def _has_complaint(doc: Doc) -> bool:
+    return any(t.family == "complaint" for t in doc._.vigia_tags or ())
+
+
 def test_the_model_never_adds_back_a_family_a_rule_ruled_out() -> None:
     """Staff or the brand's own account writing: the complaint rules veto the family
     (`context.veto`), and a model that would say yes to anything does not add it back."""
-    always = LinearModel("complaint", (False, True), np.zeros((N_FEATURES, 1), np.float32),
-                         np.array([10.0]), ("es",))
-    layer = LearnedLayer("es", {"complaint": always})
+    layer = _always_a_complaint()
     text = "Hola, Noelia. Si la fibra sigue sin funcionar, mándanos un DM con tu número."
     nlp = pipeline_for("es")
     for vetoed, tagged in ((False, True), (True, False)):
@@ -103,22 +113,20 @@ def test_the_model_never_adds_back_a_family_a_rule_ruled_out() -> None:
         if vetoed:
             veto(doc, "complaint")
         layer.decide([doc])
-        assert bool([t for t in doc._.vigia_tags or () if t.family == "complaint"]) is tagged
+        assert _has_complaint(doc) is tagged
 
 
 def test_on_an_article_the_model_removes_but_never_adds_a_complaint_or_employee_tag() -> None:
     """Who speaks in a news item or blog post is the rules' call (a customer's own voice, a
     letter, a rostered author): the shipped model, trained mostly on social posts, reads a
     report's words ("sin servicio", "clientes") as a customer's and may not add the tag."""
-    always = LinearModel("complaint", (False, True), np.zeros((N_FEATURES, 1), np.float32),
-                         np.array([10.0]), ("es",))
-    layer = LearnedLayer("es", {"complaint": always})
+    layer = _always_a_complaint()
     text = "Miles de clientes de Calderix siguen sin servicio tras la avería del martes."
     nlp = pipeline_for("es")
     for article, tagged in ((False, True), (True, False)):
         doc = set_context(nlp.make_doc(text), text, PROFILE, None, article)
         layer.decide([doc])
-        assert bool([t for t in doc._.vigia_tags or () if t.family == "complaint"]) is tagged
+        assert _has_complaint(doc) is tagged
 
 
 @pytest.fixture(scope="module")
